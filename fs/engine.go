@@ -1,0 +1,388 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// Limits bound what a remote can make the engine do. The zero value of a field means
+// its default.
+type Limits struct {
+	// MaxSessions is the number of live sessions per direction (terminal-side.md §2).
+	// Further sessions get no reply. Default 10.
+	MaxSessions int
+	// IdleTimeout discards a session with no activity for this long. Default 10 min.
+	IdleTimeout time.Duration
+	// SpecTimeout is how long a receive session waits for the `sz` specs it announced
+	// before asking for approval with what has arrived. Default 2 s.
+	SpecTimeout time.Duration
+	// MaxPacket is the largest decoded data packet accepted. Default 1 MiB.
+	MaxPacket int
+	// MaxFileSize caps the bytes written for one file (decompressed), which stops a
+	// zlib bomb. Default 1 TiB.
+	MaxFileSize int64
+	// DiskReserve is the free space a write must leave on the destination file system.
+	// Default 64 MiB.
+	DiskReserve int64
+	// MaxOutbox caps the bytes of replies queued for the child. Default 16 MiB.
+	MaxOutbox int
+}
+
+// Default limits.
+const (
+	DefaultMaxSessions = 10
+	DefaultIdleTimeout = 10 * time.Minute
+	DefaultSpecTimeout = 2 * time.Second
+	DefaultMaxPacket   = 1 << 20
+	DefaultMaxFileSize = 1 << 40
+	DefaultDiskReserve = 64 << 20
+	DefaultMaxOutbox   = 16 << 20
+	// MaxDataPacket is the most raw bytes the engine puts in one outgoing data packet.
+	MaxDataPacket = 4096
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxSessions <= 0 {
+		l.MaxSessions = DefaultMaxSessions
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = DefaultIdleTimeout
+	}
+	if l.SpecTimeout <= 0 {
+		l.SpecTimeout = DefaultSpecTimeout
+	}
+	if l.MaxPacket <= 0 {
+		l.MaxPacket = DefaultMaxPacket
+	}
+	if l.MaxFileSize <= 0 {
+		l.MaxFileSize = DefaultMaxFileSize
+	}
+	if l.DiskReserve <= 0 {
+		l.DiskReserve = DefaultDiskReserve
+	}
+	if l.MaxOutbox <= 0 {
+		l.MaxOutbox = DefaultMaxOutbox
+	}
+	return l
+}
+
+// Config configures an Engine.
+type Config struct {
+	// Home is the directory relative and "~/" paths resolve against (§8). Required.
+	Home string
+	// Approver decides sessions and sensitive destinations. Required.
+	Approver Approver
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Events receives audit events; nil means none. It is called with the engine's
+	// lock held, so it must not call back into the Engine.
+	Events func(Event)
+	Limits Limits
+}
+
+// Engine is the terminal side of the protocol: it serves send and receive sessions
+// against the local disk.
+//
+// Concurrency: HandlePayload and Handle are called by one goroutine (the output pump).
+// Pull is called by one other goroutine (the pty writer). Ready, Active, CancelAll, Tick
+// and Close may be called from any goroutine. Approve is always called without the
+// engine's lock held, so Pull keeps serving other sessions during a prompt.
+type Engine struct {
+	cfg Config
+	ctx context.Context
+	end context.CancelFunc
+
+	parsed scanner.Command // scratch for HandlePayload; owned by the pump goroutine
+
+	mu        sync.Mutex // guards the fields below
+	uploads   map[string]*upload
+	downloads map[string]*download
+	outbox    outbox
+	closed    bool
+	ready     chan struct{} // capacity 1: a token means Pull may have something
+}
+
+// ErrClosed is returned by Handle after Close.
+var ErrClosed = errors.New("fs: engine closed")
+
+// NewEngine returns an Engine serving cfg.
+func NewEngine(cfg Config) (*Engine, error) {
+	if cfg.Home == "" {
+		return nil, errors.New("fs: no home directory")
+	}
+	if cfg.Approver == nil {
+		return nil, errors.New("fs: no approver")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	ctx, end := context.WithCancel(context.Background())
+	return &Engine{
+		cfg:       cfg,
+		ctx:       ctx,
+		end:       end,
+		uploads:   make(map[string]*upload),
+		downloads: make(map[string]*download),
+		ready:     make(chan struct{}, 1),
+	}, nil
+}
+
+// HandlePayload parses one OSC 5113 payload and handles it. Payloads that do not parse
+// are dropped without a reply, as kitty does (§1.3). The payload is not retained.
+func (e *Engine) HandlePayload(payload []byte) error {
+	if err := scanner.ParseInto(&e.parsed, payload); err != nil {
+		return err
+	}
+	return e.Handle(&e.parsed)
+}
+
+// Handle dispatches one command (terminal-side.md §2). cmd is not retained.
+func (e *Engine) Handle(cmd *scanner.Command) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	id := cmd.ID
+	// 1. cancel goes to the session that owns the id; for an unknown id it is ignored.
+	if cmd.Action == scanner.ActionCancel {
+		if u := e.uploads[id]; u != nil {
+			u.touch(e.now())
+			u.handle(cmd)
+		} else if d := e.downloads[id]; d != nil {
+			d.touch(e.now())
+			d.handle(cmd)
+		}
+		return nil
+	}
+	// 2. Expired sessions are pruned.
+	e.expire()
+	// 3. Upload handler, then independently the download handler.
+	if u := e.uploads[id]; u != nil {
+		u.touch(e.now())
+		u.handle(cmd)
+	} else if cmd.Action == scanner.ActionSend {
+		if len(e.uploads) < e.cfg.Limits.MaxSessions {
+			e.startUpload(cmd)
+		}
+	}
+	if d := e.downloads[id]; d != nil {
+		d.touch(e.now())
+		d.handle(cmd)
+	} else if cmd.Action == scanner.ActionReceive {
+		if len(e.downloads) < e.cfg.Limits.MaxSessions {
+			e.startDownload(cmd)
+		}
+	}
+	return nil
+}
+
+// approve asks the Approver with e.mu released, so that Pull, Tick and CancelAll go on
+// meanwhile. The caller must re-check its session after it returns: it may have been
+// cancelled or the engine closed.
+func (e *Engine) approve(r Request) Decision {
+	e.mu.Unlock()
+	defer e.mu.Lock()
+	return e.cfg.Approver.Approve(e.ctx, r)
+}
+
+// expire drops sessions idle for longer than the limit. Called with e.mu held.
+func (e *Engine) expire() {
+	now := e.now()
+	for id, u := range e.uploads {
+		if now.Sub(u.lastActive) > e.cfg.Limits.IdleTimeout {
+			u.destroy("expired")
+			delete(e.uploads, id)
+		}
+	}
+	for id, d := range e.downloads {
+		if now.Sub(d.lastActive) > e.cfg.Limits.IdleTimeout {
+			d.destroy("expired")
+			delete(e.downloads, id)
+		}
+	}
+}
+
+// Tick runs timers: idle expiry and receive sessions whose specs are late. The proxy
+// calls it about once a second.
+func (e *Engine) Tick() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	e.expire()
+	for _, d := range e.downloads {
+		d.tick(e.now())
+	}
+}
+
+// Active reports whether any session is live (pending or approved).
+func (e *Engine) Active() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.uploads)+len(e.downloads) > 0
+}
+
+// CancelAll cancels every live session as if its client had sent `cancel`, answering
+// CANCELED so that the client exits, and cleans up. It reports whether there was any.
+// The proxy calls it when the user presses Ctrl+C during a transfer.
+func (e *Engine) CancelAll() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := len(e.uploads) + len(e.downloads)
+	for id, u := range e.uploads {
+		u.abort()
+		delete(e.uploads, id)
+	}
+	for id, d := range e.downloads {
+		d.abort()
+		delete(e.downloads, id)
+	}
+	return n > 0
+}
+
+// Close ends every session without replies, removes temporary files, and makes the
+// engine refuse further commands. It is safe to call more than once.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.end()
+	for id, u := range e.uploads {
+		u.destroy("closed")
+		delete(e.uploads, id)
+	}
+	for id, d := range e.downloads {
+		d.destroy("closed")
+		delete(e.downloads, id)
+	}
+	e.outbox.reset()
+	e.signal()
+	return nil
+}
+
+// Ready returns a channel that receives a token whenever Pull may have something to
+// return. A token may be stale; Pull then returns nothing.
+func (e *Engine) Ready() <-chan struct{} { return e.ready }
+
+// Pull appends to dst the next bytes to write into the child's input: whole escape
+// sequences only, replies first in the order they were made, then outgoing file data.
+// It appends about max bytes at most (but at least one whole sequence when any is
+// pending) and returns dst unchanged when nothing is pending. File data is produced
+// here, at the pace the caller writes it, so memory stays bounded.
+func (e *Engine) Pull(dst []byte, max int) []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return dst
+	}
+	start := len(dst)
+	dst = e.outbox.pop(dst, max)
+	for len(dst)-start < max {
+		before := len(dst)
+		for _, d := range e.downloads {
+			dst = d.produce(dst, max-(len(dst)-start))
+			if len(dst)-start >= max {
+				break
+			}
+		}
+		if len(dst) == before {
+			break
+		}
+	}
+	if e.outbox.len() > 0 || e.producing() {
+		e.signal()
+	}
+	return dst
+}
+
+// producing reports whether a download has data ready. Called with e.mu held.
+func (e *Engine) producing() bool {
+	for _, d := range e.downloads {
+		if d.hasData() {
+			return true
+		}
+	}
+	return false
+}
+
+// reply queues cmd for the child. Called with e.mu held. It reports false when the
+// outbox is full; the caller then destroys the session that made the reply, so a child
+// that never reads its input cannot grow memory without bound.
+func (e *Engine) reply(cmd *scanner.Command) bool {
+	if !e.outbox.push(cmd, e.cfg.Limits.MaxOutbox) {
+		return false
+	}
+	e.signal()
+	return true
+}
+
+// signal leaves a token in e.ready without blocking.
+func (e *Engine) signal() {
+	select {
+	case e.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) now() time.Time { return e.cfg.Now() }
+
+// event sends an audit event, if anyone listens. Called with e.mu held.
+func (e *Engine) event(ev Event) {
+	if e.cfg.Events == nil {
+		return
+	}
+	ev.Time = e.now()
+	e.cfg.Events(ev)
+}
+
+// outbox is the queue of whole reply sequences waiting for the pty writer.
+type outbox struct {
+	seqs  [][]byte
+	bytes int
+}
+
+func (o *outbox) push(cmd *scanner.Command, limit int) bool {
+	seq := cmd.AppendOSC(nil)
+	if o.bytes+len(seq) > limit {
+		return false
+	}
+	o.seqs = append(o.seqs, seq)
+	o.bytes += len(seq)
+	return true
+}
+
+// pop appends whole sequences to dst: at least one when any is queued, then more while
+// the appended total stays within max.
+func (o *outbox) pop(dst []byte, max int) []byte {
+	n, added := 0, 0
+	for n < len(o.seqs) {
+		s := o.seqs[n]
+		if n > 0 && added+len(s) > max {
+			break
+		}
+		added += len(s)
+		dst = append(dst, s...)
+		o.bytes -= len(s)
+		o.seqs[n] = nil
+		n++
+	}
+	o.seqs = o.seqs[n:]
+	if len(o.seqs) == 0 {
+		o.seqs = nil
+	}
+	return dst
+}
+
+func (o *outbox) len() int { return len(o.seqs) }
+
+func (o *outbox) reset() { *o = outbox{} }
