@@ -208,8 +208,8 @@ func (e *Engine) expire() {
 	}
 }
 
-// Tick runs timers: idle expiry and receive sessions whose specs are late. The proxy
-// calls it about once a second.
+// Tick runs timers: idle expiry, receive sessions whose specs are late, send sessions
+// whose files have all failed. The proxy calls it about once a second.
 func (e *Engine) Tick() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -217,8 +217,12 @@ func (e *Engine) Tick() {
 		return
 	}
 	e.expire()
+	now := e.now()
+	for _, u := range e.uploads {
+		u.tick(now)
+	}
 	for _, d := range e.downloads {
-		d.tick(e.now())
+		d.tick(now)
 	}
 }
 

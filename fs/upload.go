@@ -21,3 +21,4 @@ func (u *upload) touch(now time.Time)         { u.lastActive = now }
 func (u *upload) handle(cmd *scanner.Command) {}
 func (u *upload) destroy(reason string)       {}
 func (u *upload) abort()                      {}
+func (u *upload) tick(now time.Time)          {}

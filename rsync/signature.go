@@ -298,7 +298,9 @@ func (s *sigReader) fill() {
 	case io.EOF, io.ErrUnexpectedEOF:
 		s.eof = true
 	default:
+		// A partial chunk is not the end of old: encode none of it.
 		s.err = fmt.Errorf("rsync: reading old file: %w", err)
+		return
 	}
 	s.out, s.pos = s.out[:0], 0
 	for b := s.in[:n]; len(b) > 0; {

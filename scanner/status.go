@@ -20,6 +20,11 @@ const (
 	StatusWriteToDirectory  = "EISDIR:Cannot write data to a directory entry"
 	StatusClosedFile        = "EINVAL:Cannot write to a closed file"
 	StatusUnknownLinkTarget = "EINVAL:Unknown link target type"
+
+	// Texts of xferterm's own (not kitty's): what it refuses where kitty would not.
+	StatusDestinationRefused = "EPERM:Destination refused by user"
+	StatusSymlinkInPath      = "ELOOP:Refusing to write through a symbolic link"
+	StatusNotListed          = "EPERM:File was not part of the approved listing"
 )
 
 // Texts after "<ERRNO>:" for errors that carry the real errno name (§12).
