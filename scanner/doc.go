@@ -16,13 +16,13 @@
 //
 // # Glossary
 //
-//   - introducer: the five bytes "ESC ] 5113" and the ';' after them, 7 bytes in all.
+//   - introducer: the 7 bytes "ESC ] 5113 ;" that start a sequence.
 //   - payload: the bytes after the introducer and before the terminator, e.g.
 //     "id=1a2b;ac=send". This is what the Handler receives and what Parse decodes.
 //   - terminator: ST ("ESC \") or BEL (0x07). kitty accepts both (§1.1).
 //   - pass-through: every byte that is not part of an extracted sequence.
 //   - held bytes: up to 6 bytes at the end of a write that may be the start of an
-//     introducer ("ESC ] 51"); they are forwarded, or not, once the next write decides.
+//     introducer ("ESC ] 51"); the next write decides whether they are forwarded.
 //
 // # Framing rules
 //
