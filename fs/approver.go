@@ -61,6 +61,9 @@ type SpecInfo struct {
 	Size  int64            // bytes; for a directory the total of its regular files
 	Files int              // for a directory, the number of entries below it
 	Err   string           // why the spec cannot be read, "" when it can
+	// Partial says the count of a directory stopped at a cap (a huge tree): Files and
+	// Size are then lower bounds.
+	Partial bool
 }
 
 // FileInfo describes one destination of a send session.

@@ -1,26 +1,405 @@
 package fs
 
 import (
+	"context"
 	"time"
 
 	"github.com/xferterm/xferterm/scanner"
 )
 
+// Limits of a receive session that kitty has too (terminal-side.md §11).
+const (
+	// maxSpecs is the most specs a receive session accepts, announced or not.
+	maxSpecs = 8193
+	// maxQueued is the most data requests a receive session holds at once.
+	maxQueued = 32768
+	// maxSignatureBytes caps the rsync signature bytes a receive session keeps for its
+	// queued requests. The client sends every signature right after its request, so a
+	// hostile one could otherwise queue 32768 signatures of 80 MiB each.
+	maxSignatureBytes = 256 << 20
+)
+
+// downloadState is where a receive session is in terminal-side.md §7.
+type downloadState uint8
+
+const (
+	dlCollecting downloadState = iota + 1 // gathering the `sz` specs (§7.1)
+	dlAsking                              // the Approver decides; e.mu is released meanwhile
+	dlListing                             // approved: walking and emitting the listing (§7.2)
+	dlServing                             // listing produced: answering data requests (§7.3)
+	dlClosing                             // ended: draining its last replies, then removed
+)
+
+var downloadStateNames = [...]string{"", "collecting", "asking", "listing", "serving", "closing"}
+
+func (s downloadState) String() string { return enumString(downloadStateNames[:], int(s)) }
+
+func enumString(names []string, i int) string {
+	if i > 0 && i < len(names) {
+		return names[i]
+	}
+	return "invalid"
+}
+
+// spec is one `ac=file` received before the listing: a path the client wants to read.
+type spec struct {
+	fid  string
+	name string
+}
+
 // download is a receive session: the remote reads local files (terminal-side.md §7).
-// STUB: being written.
+//
+// Every field is guarded by e.mu. The session is driven by three callers: handle (the
+// pump goroutine, through Engine.Handle), tick (Engine.Tick, any goroutine) and produce
+// (the pty writer, through Engine.Pull). Only the asking step releases e.mu; see ask.
+//
+// Everything the session says to the client goes through its own queue, out, drained by
+// produce, so its messages keep their order: permission OK, listing, final OK, data,
+// and an error followed by CANCELED when it fails. Only abort, which the engine follows
+// by dropping the session at once, replies through the engine's outbox.
 type download struct {
 	e          *Engine
 	id         string
 	lastActive time.Time
+	state      downloadState
+
+	// From `ac=receive`.
+	want   int64 // specs announced by `sz`; -1 when not given
+	acks   bool  // q < 1: permission OK and the CANCELED acknowledgement (§5)
+	errs   bool  // q < 2: refusals, spec and request errors
+	bypass string
+
+	specs    []spec
+	lastSpec time.Time          // when the last spec (or the receive) arrived
+	spoiled  bool               // a spec arrived while the Approver was deciding
+	stopAsk  context.CancelFunc // takes the prompt down; nil when not asking
+
+	out [][]byte // encoded sequences waiting for produce, in order
+
+	list *lister // the listing; nil before approval
+
+	// Data requests (§7.3), in arrival order; cur is the one being sent.
+	reqs     []*request
+	byFID    map[string]*request // the requests of reqs, by fid
+	ready    int                 // requests of reqs that can start (not waiting for a signature)
+	cur      *sender
+	sigBytes int64 // signature bytes held by the requests of reqs
+
+	pkt     scanner.Command // scratch for data packets
+	scratch []byte          // scratch for encoding data packets
 }
 
-// startDownload creates a session for `ac=receive`.
-func (e *Engine) startDownload(cmd *scanner.Command) {}
+// startDownload creates a session for `ac=receive` (terminal-side.md §2, §7.1). The
+// question is asked once the `sz` specs have arrived (§3.1 allows showing them), or after
+// Limits.SpecTimeout of silence for a client that sends fewer or announces none.
+func (e *Engine) startDownload(cmd *scanner.Command) {
+	now := e.now()
+	d := &download{
+		e:          e,
+		id:         cmd.ID,
+		lastActive: now,
+		lastSpec:   now,
+		state:      dlCollecting,
+		want:       -1,
+		acks:       cmd.Quiet < 1,
+		errs:       cmd.Quiet < 2,
+		bypass:     cmd.Bypass,
+		byFID:      make(map[string]*request),
+	}
+	if cmd.Size.Set {
+		d.want = max(cmd.Size.Value, 0)
+	}
+	e.downloads[d.id] = d
+	if d.want == 0 {
+		d.ask()
+	}
+}
 
-func (d *download) touch(now time.Time)                { d.lastActive = now }
-func (d *download) handle(cmd *scanner.Command)        {}
-func (d *download) destroy(reason string)              {}
-func (d *download) abort()                             {}
-func (d *download) tick(now time.Time)                 {}
-func (d *download) produce(dst []byte, max int) []byte { return dst }
-func (d *download) hasData() bool                      { return false }
+func (d *download) touch(now time.Time) { d.lastActive = now }
+
+// handle is the download handler of terminal-side.md §2 for an existing session.
+func (d *download) handle(cmd *scanner.Command) {
+	switch d.state {
+	case dlCollecting:
+		d.handlePending(cmd)
+	case dlAsking:
+		d.handleAsking(cmd)
+	case dlListing, dlServing:
+		d.handleApproved(cmd)
+	case dlClosing:
+		// Its last replies are on their way; the client has nothing more to say.
+	}
+}
+
+// handlePending: before the question, `file` commands are the specs (§7.2); signature
+// data fails as "unknown file_id"; any other command destroys the session silently (§2).
+func (d *download) handlePending(cmd *scanner.Command) {
+	switch cmd.Action {
+	case scanner.ActionFile:
+		d.specs = append(d.specs, spec{fid: cmd.FileID, name: cmd.Name})
+		d.lastSpec = d.e.now()
+		if len(d.specs) > maxSpecs || (d.want >= 0 && int64(len(d.specs)) > d.want) {
+			d.close(d.errorReply(scanner.StatusTooManySpecs, ""))
+			return
+		}
+		if int64(len(d.specs)) == d.want {
+			d.ask()
+		}
+	case scanner.ActionData, scanner.ActionEndData:
+		d.close(d.errorReply(scanner.StatusSignatureUnknownFile(cmd.FileID), ""))
+	default:
+		d.remove()
+	}
+}
+
+// handleAsking handles a command that arrives while the Approver decides, which happens
+// when the question was raised by tick (the spec timeout): e.mu is released during the
+// question, so the pump goes on delivering commands.
+//
+// The rule: what the user sees is exactly what may be listed. The specs are frozen when
+// the question is asked, so a spec arriving now spoils it: whatever the answer, the
+// session then ends with StatusLateSpec (a status the client takes as a refusal). The
+// other commands act as they do on a pending session (§2): signature data fails as
+// "unknown file_id", and anything else destroys the session silently and takes the
+// prompt down. ask re-checks the session when the Approver returns.
+func (d *download) handleAsking(cmd *scanner.Command) {
+	switch cmd.Action {
+	case scanner.ActionFile:
+		d.spoiled = true
+	case scanner.ActionData, scanner.ActionEndData:
+		d.close(d.errorReply(scanner.StatusSignatureUnknownFile(cmd.FileID), ""))
+	default:
+		d.remove()
+	}
+}
+
+// handleApproved handles a command once the session is approved (§2, §7.3, §7.4).
+func (d *download) handleApproved(cmd *scanner.Command) {
+	switch cmd.Action {
+	case scanner.ActionFile:
+		d.addRequest(cmd)
+	case scanner.ActionData, scanner.ActionEndData:
+		d.addSignature(cmd)
+	case scanner.ActionStatus, scanner.ActionFinish:
+		d.remove() // the normal end: no reply
+	case scanner.ActionCancel:
+		if d.acks {
+			d.close(d.statusReply(scanner.StatusCanceled, ""))
+		} else {
+			d.close()
+		}
+	case scanner.ActionReceive:
+		d.remove()
+	case scanner.ActionSend:
+		// Another table's business (§2 step 3); nothing for this session.
+	}
+}
+
+// ask raises the question for the specs collected so far. It is called with e.mu held
+// and releases it twice: to describe the specs (lstat and a bounded walk of the disk)
+// and while the Approver decides. Meanwhile the session is in dlAsking (see
+// handleAsking), and it re-checks that it is still alive after each.
+func (d *download) ask() {
+	e := d.e
+	d.state = dlAsking
+	ctx, stop := context.WithCancel(e.ctx)
+	d.stopAsk = stop
+	defer stop()
+	specs := d.specs[:len(d.specs):len(d.specs)]
+	home := e.cfg.Home
+
+	e.mu.Unlock()
+	infos := describeSpecs(home, specs, maxDescribeEntries)
+	e.mu.Lock()
+	if !d.alive() {
+		return
+	}
+	dec := e.approveContext(ctx, Request{
+		Kind:      KindSession,
+		Direction: DirectionReceive,
+		SessionID: d.id,
+		Bypass:    d.bypass,
+		Home:      home,
+		Specs:     infos,
+	})
+	if !d.alive() {
+		return
+	}
+	d.stopAsk = nil
+	d.bypass = "" // never kept longer than needed
+	e.event(Event{Kind: EventSession, Direction: DirectionReceive, SessionID: d.id,
+		How: dec.How, Allowed: dec.Allow && !d.spoiled})
+	switch {
+	case d.spoiled:
+		d.close(d.errorReply(scanner.StatusLateSpec, ""))
+	case !dec.Allow:
+		d.close(d.errorReply(scanner.StatusRefused, ""))
+	default:
+		d.state = dlListing
+		if d.acks {
+			d.queue(d.statusReply(scanner.StatusOK, ""))
+		}
+		d.list = newLister(home, d.specs)
+		e.signal()
+	}
+}
+
+// alive reports whether the session is still the engine's after e.mu was released.
+func (d *download) alive() bool {
+	return !d.e.closed && d.e.downloads[d.id] == d && d.state != dlClosing
+}
+
+// tick asks the question for a client that did not send all the specs it announced
+// (or announced none) within Limits.SpecTimeout.
+func (d *download) tick(now time.Time) {
+	if d.state == dlCollecting && now.Sub(d.lastSpec) >= d.e.cfg.Limits.SpecTimeout {
+		d.ask()
+	}
+}
+
+// destroy releases everything the session holds, without a reply. The engine removes
+// it from its table. It is safe to call more than once.
+func (d *download) destroy(reason string) {
+	if d.stopAsk != nil {
+		d.stopAsk()
+		d.stopAsk = nil
+	}
+	if d.cur != nil {
+		d.cur.close()
+		d.fileEvent(d.cur, reason)
+		d.cur = nil
+	}
+	d.reqs, d.byFID, d.ready, d.sigBytes = nil, nil, 0, 0
+	d.list = nil
+	d.out = nil
+	d.state = dlClosing
+}
+
+// abort is the user's Ctrl+C (Engine.CancelAll): CANCELED, so the client exits, and
+// cleanup. The engine drops the session right after, so the reply goes through the
+// engine's outbox; what the session had queued is dropped.
+func (d *download) abort() {
+	errs := d.errs
+	d.destroy(scanner.StatusCanceled)
+	if errs {
+		d.e.reply(d.statusReply(scanner.StatusCanceled, ""))
+	}
+}
+
+// remove destroys the session silently and takes it out of the engine's table.
+func (d *download) remove() {
+	d.destroy("closed")
+	if d.e.downloads[d.id] == d {
+		delete(d.e.downloads, d.id)
+	}
+}
+
+// close ends the session with the given last replies (nil entries are skipped, for
+// replies muted by quiet). They are sent after what is already queued; then the session
+// is removed. Until then it ignores the client.
+func (d *download) close(last ...*scanner.Command) {
+	out := d.out
+	d.destroy("closed")
+	d.out = out
+	for _, c := range last {
+		if c != nil {
+			d.queue(c)
+		}
+	}
+	if len(d.out) == 0 {
+		d.remove()
+		return
+	}
+	d.e.signal()
+}
+
+// fail ends a session whose listing has been sent: the error (with fid when it concerns
+// one file), then CANCELED, because the client ignores error statuses after the listing
+// and would wait forever (reference-client.md §4.2). Both are errors, muted by q=2.
+func (d *download) fail(status, fid string) {
+	d.close(d.errorReply(status, fid), d.errorReply(scanner.StatusCanceled, ""))
+}
+
+// statusReply returns `ac=status` with st and, when fid is not empty, fid.
+func (d *download) statusReply(st, fid string) *scanner.Command {
+	return &scanner.Command{Action: scanner.ActionStatus, ID: d.id, FileID: fid, Status: st}
+}
+
+// errorReply is statusReply for an error, or nil when errors are muted (q=2).
+func (d *download) errorReply(st, fid string) *scanner.Command {
+	if !d.errs {
+		return nil
+	}
+	return d.statusReply(st, fid)
+}
+
+// queue appends c, encoded, to the session's output.
+func (d *download) queue(c *scanner.Command) {
+	d.out = append(d.out, c.AppendOSC(nil))
+}
+
+// hasData reports whether produce would add something (or make progress on the
+// listing) now.
+func (d *download) hasData() bool {
+	switch {
+	case len(d.out) > 0:
+		return true
+	case d.state == dlListing:
+		return true
+	case d.state == dlServing:
+		return d.cur != nil || d.ready > 0
+	case d.state == dlClosing:
+		return true // produce removes it
+	}
+	return false
+}
+
+// produce appends whole sequences to dst, in the session's order, up to about max bytes:
+// at least one when it has any, and never more than one past max. It does a bounded
+// amount of disk work per call (a slice of the listing walk, one buffer of a file), so
+// the pty writer sets the pace and memory stays bounded.
+func (d *download) produce(dst []byte, max int) []byte {
+	start := len(dst)
+	for {
+		for len(d.out) > 0 {
+			s := d.out[0]
+			if len(dst) > start && len(dst)-start+len(s) > max {
+				return dst
+			}
+			dst = append(dst, s...)
+			d.out[0] = nil
+			d.out = d.out[1:]
+		}
+		d.out = nil
+		if len(dst)-start >= max {
+			return dst
+		}
+		var more bool
+		switch d.state {
+		case dlListing:
+			more = d.listStep()
+		case dlServing:
+			dst, more = d.sendStep(dst, start, max)
+		case dlClosing:
+			d.remove()
+		}
+		if !more {
+			return dst
+		}
+	}
+}
+
+// listStep does a slice of the listing's work; it reports whether it queued output.
+func (d *download) listStep() bool {
+	if d.list.step(d) {
+		switch {
+		case d.list.empty():
+			d.close(&scanner.Command{Action: scanner.ActionStatus, ID: d.id, Status: scanner.StatusNoFiles})
+		default:
+			d.queue(&scanner.Command{Action: scanner.ActionStatus, ID: d.id, Name: d.e.cfg.Home, Status: scanner.StatusOK})
+			d.state = dlServing
+		}
+		return true
+	}
+	return len(d.out) > 0
+}

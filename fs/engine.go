@@ -104,6 +104,8 @@ type Engine struct {
 	outbox    outbox
 	closed    bool
 	ready     chan struct{} // capacity 1: a token means Pull may have something
+
+	uploadHooks uploadHooks // file-system fault injection for tests; zero in production
 }
 
 // ErrClosed is returned by Handle after Close.
@@ -185,10 +187,14 @@ func (e *Engine) Handle(cmd *scanner.Command) error {
 // approve asks the Approver with e.mu released, so that Pull, Tick and CancelAll go on
 // meanwhile. The caller must re-check its session after it returns: it may have been
 // cancelled or the engine closed.
-func (e *Engine) approve(r Request) Decision {
+func (e *Engine) approve(r Request) Decision { return e.approveContext(e.ctx, r) }
+
+// approveContext is approve with ctx, which must derive from e.ctx: a session cancels it
+// to take a prompt down when it dies while the question is up.
+func (e *Engine) approveContext(ctx context.Context, r Request) Decision {
 	e.mu.Unlock()
 	defer e.mu.Lock()
-	return e.cfg.Approver.Approve(e.ctx, r)
+	return e.cfg.Approver.Approve(ctx, r)
 }
 
 // expire drops sessions idle for longer than the limit. Called with e.mu held.
@@ -299,6 +305,12 @@ func (e *Engine) Pull(dst []byte, max int) []byte {
 				break
 			}
 		}
+		for _, u := range e.uploads {
+			if len(dst)-start >= max {
+				break
+			}
+			dst = u.produce(dst, max-(len(dst)-start)) // rsync signatures (rsync.md §8.1)
+		}
 		if len(dst) == before {
 			break
 		}
@@ -313,6 +325,11 @@ func (e *Engine) Pull(dst []byte, max int) []byte {
 func (e *Engine) producing() bool {
 	for _, d := range e.downloads {
 		if d.hasData() {
+			return true
+		}
+	}
+	for _, u := range e.uploads {
+		if u.hasData() {
 			return true
 		}
 	}

@@ -1,24 +1,394 @@
 package fs
 
 import (
+	"context"
+	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/xferterm/xferterm/scanner"
 )
 
+// Limits of a send session that are not worth a knob.
+const (
+	// maxUploadFiles caps the entries of one send session (memory: ~200 B each).
+	maxUploadFiles = 1 << 19
+	// maxOpenFiles caps the entries of one session holding a temporary file, an old
+	// file or a decompressor at once. The client sends one file at a time.
+	maxOpenFiles = 16
+	// failGrace is how long a session whose every file has failed waits for another
+	// command before it answers CANCELED, so that the client does not hang
+	// (reference-client.md §4.1: the kitten never sends finish then).
+	failGrace = time.Second
+)
+
 // upload is a send session: the remote writes files here (terminal-side.md §6).
-// STUB: being written.
+//
+// Every method is called with e.mu held, by the goroutine that holds it. e.approve
+// releases the lock: after it the session may have been aborted or destroyed, which
+// the caller checks with alive.
 type upload struct {
 	e          *Engine
 	id         string
 	lastActive time.Time
+	acks       bool // q < 1: OK, STARTED, PROGRESS, CANCELED are sent (§5)
+	errs       bool // q < 2: error statuses are sent
+	approved   bool
+	allowAll   bool // a Decision allowed every further destination
+	gone       bool // destroyed: nothing more may happen
+
+	// ctx is cancelled when the session dies, which takes down a prompt about it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	walk  walker
+	umask uint32
+	hooks *uploadHooks
+
+	files   map[string]*upFile
+	dirs    []*upFile // directory entries, for their metadata at finish (§6.6)
+	signing []*upFile // rsync files whose signature is still being produced, in order
+	open    int       // entries holding descriptors or a decompressor
+	failed  int       // entries that have failed
+	sigBuf  []byte    // scratch for one signature packet
 }
 
-// startUpload creates a session for `ac=send` and decides it synchronously (§3.2).
-func (e *Engine) startUpload(cmd *scanner.Command) {}
+// startUpload creates a session for `ac=send` and decides it synchronously (§3.2), so
+// that the `file` commands a bypassing client sends at once find it decided.
+func (e *Engine) startUpload(cmd *scanner.Command) {
+	u := &upload{
+		e:          e,
+		id:         cmd.ID,
+		lastActive: e.now(),
+		acks:       cmd.Quiet < 1,
+		errs:       cmd.Quiet < 2,
+		walk:       newWalker(e.cfg.Home),
+		umask:      readUmask(),
+		hooks:      &e.uploadHooks,
+		files:      make(map[string]*upFile),
+	}
+	u.ctx, u.cancel = context.WithCancel(e.ctx)
+	e.uploads[u.id] = u
+	d := e.approveContext(u.ctx, Request{
+		Kind:      KindSession,
+		Direction: DirectionSend,
+		SessionID: u.id,
+		Bypass:    cmd.Bypass,
+		Home:      e.cfg.Home,
+	})
+	if !u.alive() {
+		return // aborted, expired or closed during the prompt
+	}
+	e.event(Event{Kind: EventSession, Direction: DirectionSend, SessionID: u.id, How: d.How, Allowed: d.Allow})
+	if !d.Allow {
+		if u.errs {
+			u.reply(u.status("", scanner.StatusRefused))
+		}
+		u.end("refused")
+		return
+	}
+	u.approved = true
+	u.lastActive = e.now()
+	if u.acks {
+		u.reply(u.status("", scanner.StatusOK))
+	}
+}
 
-func (u *upload) touch(now time.Time)         { u.lastActive = now }
-func (u *upload) handle(cmd *scanner.Command) {}
-func (u *upload) destroy(reason string)       {}
-func (u *upload) abort()                      {}
-func (u *upload) tick(now time.Time)          {}
+// alive reports whether the session is still the live one for its id.
+func (u *upload) alive() bool {
+	return !u.gone && !u.e.closed && u.e.uploads[u.id] == u
+}
+
+func (u *upload) touch(now time.Time) { u.lastActive = now }
+
+// handle is the session's dispatch switch (terminal-side.md §2, §6).
+func (u *upload) handle(cmd *scanner.Command) {
+	if u.gone {
+		return
+	}
+	if !u.approved {
+		u.end("command while pending") // §2: any command while awaiting approval
+		return
+	}
+	switch cmd.Action {
+	case scanner.ActionSend:
+		u.end("send again") // §2: a second send for a live id, silently
+	case scanner.ActionFile:
+		u.onFile(cmd)
+	case scanner.ActionData, scanner.ActionEndData:
+		u.onData(cmd)
+	case scanner.ActionFinish:
+		u.onFinish()
+	case scanner.ActionCancel:
+		if u.acks {
+			u.reply(u.status("", scanner.StatusCanceled))
+		}
+		u.end("canceled")
+	default:
+		// status, receive: not for a send session (§2); ignored.
+	}
+}
+
+// onFile handles `ac=file` (§6.2).
+func (u *upload) onFile(cmd *scanner.Command) {
+	fid := cmd.FileID
+	if _, dup := u.files[fid]; dup {
+		u.replyError(fid, scanner.StatusDuplicateFileID(fid))
+		return
+	}
+	if len(u.files) >= maxUploadFiles {
+		u.replyError(fid, statusOf(errTooManyFiles))
+		return
+	}
+	f := &upFile{
+		fid:   fid,
+		path:  filepath.Clean(resolvePath(u.e.cfg.Home, cmd.Name)),
+		ft:    cmd.FileType,
+		zip:   cmd.Compression == scanner.CompressionZlib,
+		rsync: cmd.Transmit == scanner.TransmitRsync,
+		prm:   cmd.Permissions,
+		mtime: cmd.Mtime,
+		state: fileWaiting,
+	}
+	ex, err := u.walk.probe(f.path)
+	if err == nil && ex.isDir() && f.ft != scanner.FileDirectory {
+		err = errIsDirectory
+	}
+	if err != nil {
+		u.files[fid] = f
+		u.fail(f, err)
+		return
+	}
+	f.exist = ex
+	if !u.allowAll {
+		d := u.e.approveContext(u.ctx, Request{
+			Kind:      KindFile,
+			Direction: DirectionSend,
+			SessionID: u.id,
+			Home:      u.e.cfg.Home,
+			File:      FileInfo{Path: f.path, Type: f.ft, Exists: ex.exists, Size: ex.size},
+		})
+		if !u.alive() {
+			return
+		}
+		if _, dup := u.files[fid]; dup {
+			return // cannot happen: commands arrive on one goroutine
+		}
+		u.allowAll = d.AllowAll
+		if !d.Allow && !d.AllowAll {
+			u.files[fid] = f
+			u.failStatus(f, scanner.StatusDestinationRefused)
+			return
+		}
+	}
+	u.files[fid] = f
+	if f.ft == scanner.FileDirectory {
+		fd, err := u.walk.openDir(f.path, true)
+		if err != nil {
+			u.fail(f, err)
+			return
+		}
+		closeFD(fd)
+		f.state = fileDir
+		u.dirs = append(u.dirs, f)
+		u.fileEvent(f, scanner.StatusOK)
+		u.reply(u.fileStatus(f, scanner.StatusOK, true)) // not gated by quiet (§5)
+		return
+	}
+	rsync := f.rsync && f.ft == scanner.FileRegular && u.acks && ex.isRegular() && u.startSignature(f)
+	if !u.acks {
+		return
+	}
+	st := u.fileStatus(f, scanner.StatusStarted, true)
+	if ex.exists {
+		st.Size = scanner.Some(ex.size)
+	}
+	if rsync {
+		st.Transmit = scanner.TransmitRsync
+	}
+	u.reply(st)
+	if rsync {
+		u.e.signal() // the signature follows through Pull
+	}
+}
+
+// onData handles `ac=data` and `ac=end_data` (§6.3).
+func (u *upload) onData(cmd *scanner.Command) {
+	f := u.files[cmd.FileID]
+	switch {
+	case f == nil:
+		u.replyError(cmd.FileID, scanner.StatusNotStarted)
+		return
+	case f.state == fileFailed:
+		return // §6.3: packets for a failed file are ignored silently
+	case f.state == fileDir:
+		u.failStatus(f, scanner.StatusWriteToDirectory)
+		return
+	case f.state == fileDone:
+		u.replyError(f.fid, scanner.StatusClosedFile)
+		return
+	case f.state == fileSigning:
+		u.fail(f, errDataBeforeSignature)
+		return
+	case len(cmd.Data) > u.e.cfg.Limits.MaxPacket:
+		u.fail(f, errPacketTooLarge)
+		return
+	}
+	if f.state == fileWaiting {
+		if u.open >= maxOpenFiles {
+			u.fail(f, errTooManyOpen)
+			return
+		}
+		if err := f.start(u); err != nil {
+			u.fail(f, err)
+			return
+		}
+	}
+	before := f.size()
+	if err := f.write(cmd.Data); err != nil {
+		u.fail(f, err)
+		return
+	}
+	if cmd.Action == scanner.ActionData {
+		if sz := f.size(); sz > before && u.acks {
+			st := u.fileStatus(f, scanner.StatusProgress, false)
+			st.Size = scanner.Some(sz)
+			u.reply(st)
+		}
+		return
+	}
+	if err := f.finish(u); err != nil {
+		u.fail(f, err)
+		return
+	}
+	u.fileEvent(f, scanner.StatusOK)
+	if u.acks {
+		st := u.fileStatus(f, scanner.StatusOK, true)
+		st.Size = scanner.Some(f.size())
+		u.reply(st)
+	}
+}
+
+// onFinish commits the session (§6.6): directory metadata deepest first, then the
+// session ends without a reply. Files still incomplete are discarded.
+func (u *upload) onFinish() {
+	dirs := make([]*upFile, 0, len(u.dirs))
+	for _, f := range u.dirs {
+		if f.state == fileDir && (f.prm.Set || f.mtime.Set) {
+			dirs = append(dirs, f)
+		}
+	}
+	sort.SliceStable(dirs, func(i, j int) bool { return len(dirs[i].path) > len(dirs[j].path) })
+	for _, f := range dirs {
+		_ = f.applyDirMetadata(u) // Best effort, as kitty: errors are ignored (§6.6).
+	}
+	u.end("finished")
+}
+
+// tick ends a session whose every entry has failed once it has been quiet for
+// failGrace: the client would otherwise wait forever (reference-client.md §4.1).
+func (u *upload) tick(now time.Time) {
+	if u.gone || !u.approved || len(u.files) == 0 || u.failed < len(u.files) {
+		return
+	}
+	if now.Sub(u.lastActive) < failGrace {
+		return
+	}
+	if u.errs {
+		u.reply(u.status("", scanner.StatusCanceled))
+	}
+	u.end("all files failed")
+}
+
+// abort is the user's Ctrl+C: CANCELED so that the client exits, then cleanup. The
+// engine removes the session from its table.
+func (u *upload) abort() {
+	if u.gone {
+		return
+	}
+	if u.acks {
+		u.reply(u.status("", scanner.StatusCanceled))
+	}
+	u.destroy("aborted")
+}
+
+// destroy releases everything the session holds and removes every temporary file,
+// silently. It may be called more than once. The engine removes the session from its
+// table; inside this file, end does both.
+func (u *upload) destroy(reason string) {
+	if u.gone {
+		return
+	}
+	u.gone = true
+	u.cancel()
+	for _, f := range u.files {
+		if f.state == fileWaiting || f.state == fileWriting || f.state == fileSigning {
+			f.release(u)
+			u.fileEvent(f, reason)
+		}
+	}
+	u.signing = nil
+}
+
+// end destroys the session and removes it from the engine's table.
+func (u *upload) end(reason string) {
+	u.destroy(reason)
+	if u.e.uploads[u.id] == u {
+		delete(u.e.uploads, u.id)
+	}
+}
+
+// fail marks f failed with err: resources released, temporary removed, the status sent.
+func (u *upload) fail(f *upFile, err error) { u.failStatus(f, statusOf(err)) }
+
+func (u *upload) failStatus(f *upFile, status string) {
+	f.release(u)
+	if f.state != fileFailed {
+		f.state = fileFailed
+		u.failed++
+	}
+	u.fileEvent(f, status)
+	u.replyError(f.fid, status)
+}
+
+// replyError sends an error status for fid, if errors are on (§5).
+func (u *upload) replyError(fid, status string) {
+	if u.errs {
+		u.reply(u.status(fid, status))
+	}
+}
+
+func (u *upload) status(fid, st string) *scanner.Command {
+	return &scanner.Command{Action: scanner.ActionStatus, ID: u.id, FileID: fid, Status: st}
+}
+
+// fileStatus is a status for f, with its path in `n` when withName.
+func (u *upload) fileStatus(f *upFile, st string, withName bool) *scanner.Command {
+	c := u.status(f.fid, st)
+	if withName {
+		c.Name = f.path
+	}
+	return c
+}
+
+// reply queues cmd. When the outbox is full the child is not reading its input: the
+// session is dropped (Engine.reply).
+func (u *upload) reply(cmd *scanner.Command) {
+	if u.gone {
+		return
+	}
+	if !u.e.reply(cmd) {
+		u.end("outbox full")
+	}
+}
+
+func (u *upload) fileEvent(f *upFile, result string) {
+	u.e.event(Event{
+		Kind:      EventFile,
+		Direction: DirectionSend,
+		SessionID: u.id,
+		Path:      f.path,
+		Bytes:     f.size(),
+		Result:    result,
+	})
+}

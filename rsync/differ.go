@@ -135,31 +135,39 @@ func (d *Differ) step() {
 		buf := d.buf
 		outs := buf[d.winPos : len(buf)-bs]
 		ins := buf[d.winPos+bs:]
-		ins = ins[:len(outs)]
-		filter, fshift := sig.filter, sig.filterShift
-		a, b, ubs := d.a, d.b, uint32(bs)
-		slid := len(outs)
-		for i, o := range outs {
-			a += uint32(ins[i]) - uint32(o)
-			b += a - ubs*uint32(o)
-			weak := a&0xffff | b<<16
-			h := mix(weak) >> fshift
-			if filter[h/64]&(1<<(h%64)) == 0 {
-				continue
-			}
-			pos := d.winPos + i + 1
-			if idx, ok := sig.find(weak, buf[pos:pos+bs]); ok {
-				d.winPos = pos
-				d.matched(idx)
-				slid = -1
+		for len(outs) > 0 {
+			n, hit, a, b := roll(outs, ins, d.a, d.b, uint32(bs), sig.filter, sig.filterShift)
+			d.winPos += n
+			d.a, d.b = a, b
+			if !hit {
 				break
 			}
-		}
-		if slid >= 0 {
-			d.winPos += slid
-			d.a, d.b = a, b
+			if idx, ok := sig.find(a&0xffff|b<<16, buf[d.winPos:d.winPos+bs]); ok {
+				d.matched(idx)
+				break
+			}
+			outs, ins = outs[n:], ins[n:]
 		}
 	}
+}
+
+// roll slides the window one byte at a time: outs[i] leaves it and ins[i]
+// enters it. It stops after the first position whose weak checksum passes
+// the filter (hit) or at the end of outs, and returns how far the window
+// moved and the running sums there. This is the hot loop of the package; it
+// stays free of calls.
+func roll(outs, ins []byte, a, b, bs uint32, filter []uint64, fshift uint32) (n int, hit bool, a2, b2 uint32) {
+	ins = ins[:len(outs)]
+	fshift &= 31
+	for i, o := range outs {
+		a += uint32(ins[i]) - uint32(o)
+		b += a - bs*uint32(o)
+		h := mix(a&0xffff|b<<16) >> fshift
+		if filter[h/64]&(1<<(h%64)) != 0 {
+			return i + 1, true, a, b
+		}
+	}
+	return len(outs), false, a, b
 }
 
 // matched handles a window that matched block idx (§6 step 3).

@@ -53,7 +53,7 @@ var (
 	// ErrChecksumMismatch reports a patched file whose XXH3-128 differs from
 	// the one the delta carries.
 	ErrChecksumMismatch = errors.New("rsync: checksum mismatch")
-	// ErrClosed reports a Write after Close.
+	// ErrClosed reports a Write after Close or Finish.
 	ErrClosed = errors.New("rsync: write after close")
 )
 

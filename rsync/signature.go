@@ -1,6 +1,7 @@
 package rsync
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -17,22 +18,27 @@ import (
 type Signature struct {
 	blockSize int
 
-	// Entries sorted by weak checksum; entries sharing a weak checksum keep
-	// their signature order.
+	// Entries sorted by (weak, strong, position in the signature), so that
+	// among the entries sharing a weak checksum, the first one in
+	// signature order with a given strong checksum is found by binary
+	// search even when a hostile peer sends millions of them.
 	weaks   []uint32
 	strongs []uint64
 	indices []uint64
 
-	// filter is a bitset indexed by the top filterBits bits of mix(weak). A
-	// clear bit proves that no entry has that weak checksum.
+	// filter is a bitset indexed by the top bits of mix(weak). A clear bit
+	// proves that no entry has that weak checksum.
 	filter      []uint64
 	filterShift uint32
 
-	// slots is an open-addressing table (linear probing) from weak checksum
-	// to the first position in weaks: weak<<32 | position+1, zero if empty.
-	slots     []uint64
+	// slots is an open-addressing table (linear probing) from a weak
+	// checksum to its run of entries.
+	slots     []slot
 	slotShift uint32
 }
+
+// slot maps weak to the entries [start, end); end == 0 marks an empty slot.
+type slot struct{ weak, start, end uint32 }
 
 // BlockSize returns the block size carried in the signature header.
 func (s *Signature) BlockSize() int { return s.blockSize }
@@ -48,45 +54,50 @@ func newSignature(bs int, weaks []uint32, strongs, indices []uint64) *Signature 
 	n := len(weaks)
 	s := &Signature{blockSize: bs}
 
-	// Sort by (weak, signature position): a plain sort of packed keys
-	// is a stable sort by weak.
-	keys := make([]uint64, n)
-	for i, w := range weaks {
-		keys[i] = uint64(w)<<32 | uint64(i)
+	order := make([]uint32, n)
+	for i := range order {
+		order[i] = uint32(i)
 	}
-	slices.Sort(keys)
+	slices.SortFunc(order, func(i, j uint32) int {
+		if c := cmp.Compare(weaks[i], weaks[j]); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(strongs[i], strongs[j]); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
+	})
 	s.weaks = make([]uint32, n)
 	s.strongs = make([]uint64, n)
 	s.indices = make([]uint64, n)
-	for i, k := range keys {
-		j := uint32(k)
-		s.weaks[i] = uint32(k >> 32)
-		s.strongs[i] = strongs[j]
-		s.indices[i] = indices[j]
+	for i, j := range order {
+		s.weaks[i], s.strongs[i], s.indices[i] = weaks[j], strongs[j], indices[j]
 	}
 
-	// About 32 filter bits per entry keeps false hits near 3%.
-	fb := max(10, min(27, bits.Len(uint(n)*32)))
+	// About 64 filter bits per entry keeps false hits near 1.5%.
+	fb := max(10, min(28, bits.Len(uint(n)*64)))
 	s.filter = make([]uint64, 1<<fb/64)
 	s.filterShift = uint32(32 - fb)
 	// At most half full.
 	sb := max(4, bits.Len(uint(n)*2))
-	s.slots = make([]uint64, 1<<sb)
+	s.slots = make([]slot, 1<<sb)
 	s.slotShift = uint32(32 - sb)
 	mask := uint32(len(s.slots) - 1)
-	for i, w := range s.weaks {
-		if i > 0 && s.weaks[i-1] == w {
-			continue
+	for start := 0; start < n; {
+		w := s.weaks[start]
+		end := start + 1
+		for end < n && s.weaks[end] == w {
+			end++
 		}
 		h := mix(w)
 		f := h >> s.filterShift
 		s.filter[f/64] |= 1 << (f % 64)
-		for p := h >> s.slotShift; ; p = (p + 1) & mask {
-			if s.slots[p] == 0 {
-				s.slots[p] = uint64(w)<<32 | uint64(i+1)
-				break
-			}
+		p := h >> s.slotShift
+		for s.slots[p].end != 0 {
+			p = (p + 1) & mask
 		}
+		s.slots[p] = slot{weak: w, start: uint32(start), end: uint32(end)}
+		start = end
 	}
 	return s
 }
@@ -96,20 +107,20 @@ func newSignature(bs int, weaks []uint32, strongs, indices []uint64) *Signature 
 func (s *Signature) find(weak uint32, window []byte) (uint64, bool) {
 	mask := uint32(len(s.slots) - 1)
 	for p := mix(weak) >> s.slotShift; ; p = (p + 1) & mask {
-		v := s.slots[p]
-		if v == 0 {
+		sl := s.slots[p]
+		if sl.end == 0 {
 			return 0, false
 		}
-		if uint32(v>>32) != weak {
+		if sl.weak != weak {
 			continue
 		}
 		strong := xxh3.Hash(window)
-		for i := int(uint32(v)) - 1; i < len(s.weaks) && s.weaks[i] == weak; i++ {
-			if s.strongs[i] == strong {
-				return s.indices[i], true
-			}
+		strongs := s.strongs[sl.start:sl.end]
+		i, ok := slices.BinarySearch(strongs, strong)
+		if !ok {
+			return 0, false
 		}
-		return 0, false
+		return s.indices[int(sl.start)+i], true
 	}
 }
 
@@ -128,6 +139,8 @@ type SignatureDecoder struct {
 	strongs []uint64
 	indices []uint64
 
+	maxEntries int // 0 means MaxSignatureEntries; lowered by tests
+
 	sig *Signature
 	err error
 }
@@ -140,8 +153,7 @@ func (d *SignatureDecoder) Write(p []byte) (int, error) {
 		return 0, d.err
 	}
 	if d.sig != nil {
-		d.err = ErrClosed
-		return 0, d.err
+		return 0, ErrClosed
 	}
 	total := len(p)
 	// Header.
@@ -204,8 +216,12 @@ func (d *SignatureDecoder) parseHeader() error {
 }
 
 func (d *SignatureDecoder) addEntry(e []byte) error {
-	if len(d.weaks) >= MaxSignatureEntries {
-		d.err = fmt.Errorf("%w: more than %d", ErrTooManyEntries, MaxSignatureEntries)
+	limit := MaxSignatureEntries
+	if d.maxEntries > 0 {
+		limit = d.maxEntries
+	}
+	if len(d.weaks) >= limit {
+		d.err = fmt.Errorf("%w: more than %d", ErrTooManyEntries, limit)
 		return d.err
 	}
 	d.indices = append(d.indices, binary.LittleEndian.Uint64(e))

@@ -25,6 +25,28 @@ const (
 	StatusDestinationRefused = "EPERM:Destination refused by user"
 	StatusSymlinkInPath      = "ELOOP:Refusing to write through a symbolic link"
 	StatusNotListed          = "EPERM:File was not part of the approved listing"
+
+	// Send direction (fs upload), xferterm's own failures of one file.
+	StatusDestinationIsDirectory = "EISDIR:Destination is a directory"
+	StatusPacketTooLarge         = "EINVAL:Data packet too large"
+	StatusFileTooLarge           = "EFBIG:File exceeds the size limit"
+	StatusDiskReserve            = "ENOSPC:Not enough free disk space"
+	StatusZlibCorrupt            = "EINVAL:Corrupt zlib stream"
+	StatusZlibTruncated          = "EINVAL:Truncated zlib stream"
+	StatusZlibTrailing           = "EINVAL:Data after the end of the zlib stream"
+	StatusLinkDataTooLong        = "EINVAL:Link data too long"
+	StatusTooManyFiles           = "EINVAL:Too many files in the session"
+	StatusTooManyOpen            = "EMFILE:Too many files open at once"
+	StatusDeltaCorrupt           = "EINVAL:Delta could not be applied"
+	StatusDataBeforeSignature    = "EINVAL:Data received before the signature was sent"
+	StatusLinkOutsideHome        = "EPERM:Hard link target outside the home directory"
+
+	// Receive direction (fs download), xferterm's own failures.
+	StatusLateSpec          = "EINVAL:File spec arrived after approval was asked"
+	StatusTooManyEntries    = "EINVAL:Too many files to list"
+	StatusFileChanged       = "EIO:File changed while it was being sent"
+	StatusBadSignature      = "EINVAL:Invalid rsync signature"
+	StatusSignatureTooLarge = "EINVAL:Too much rsync signature data queued"
 )
 
 // Texts after "<ERRNO>:" for errors that carry the real errno name (§12).
@@ -34,6 +56,8 @@ const (
 	TextReadData        = "Failed to read data from file"
 	TextCreateDirectory = "Failed to create directory"
 	TextReadSignature   = "Failed to read signature"
+	TextWriteFile       = "Failed to write file"  // xferterm: an upload write failed
+	TextCreateLink      = "Failed to create link" // xferterm: an upload link failed
 )
 
 // StatusErrno returns "<code>:<text>", where code is a symbolic errno name such as
@@ -63,4 +87,10 @@ func StatusSignatureUnknownFile(fid string) string {
 // "EINVAL:Signature data for file that is not using rsync: <fid>".
 func StatusSignatureNotRsync(fid string) string {
 	return "EINVAL:Signature data for file that is not using rsync: " + fid
+}
+
+// StatusUnknownLinkFileID returns "EINVAL:Unknown link target file_id: <fid>", for link
+// data naming a file id the session does not have (kitty says "EINVAL:'<fid>'").
+func StatusUnknownLinkFileID(fid string) string {
+	return "EINVAL:Unknown link target file_id: " + fid
 }

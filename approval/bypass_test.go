@@ -1,0 +1,579 @@
+package approval_test
+
+import (
+	"bufio"
+	"crypto/ecdh"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xferterm/xferterm/approval"
+)
+
+// keyFromHex stores the X25519 private key given in hex as the key file of a
+// fresh directory and loads it through the public API.
+func keyFromHex(t testing.TB, h string) *approval.KeyPair {
+	t.Helper()
+	raw, err := hex.DecodeString(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ecdh.X25519().NewPrivateKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if err := os.WriteFile(filepath.Join(dir, approval.KeyFileName), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, err := approval.LoadOrCreateKeyPair(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// readFields reads a testdata file of "<key> <value>" lines ('#' starts a comment).
+func readFields(t testing.TB, name string) map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	m := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, _ := strings.Cut(line, " ")
+		m[k] = v
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// pythonVector is the kitty-1 value made independently with Python.
+type pythonVector struct {
+	key      *approval.KeyPair
+	pubEnv   string
+	id       string
+	password string
+	at       time.Time
+	pw       string // decoded: "kitty-1:{...}"
+}
+
+func loadPythonVector(t testing.TB) pythonVector {
+	t.Helper()
+	f := readFields(t, "kitty1-python.txt")
+	ns, err := strconv.ParseInt(f["ns"], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := base64.RawStdEncoding.DecodeString(f["pw"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pythonVector{
+		key:      keyFromHex(t, f["private"]),
+		pubEnv:   f["pubenv"],
+		id:       f["id"],
+		password: f["password"],
+		at:       time.Unix(0, ns),
+		pw:       string(pw),
+	}
+}
+
+func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+func TestVerifyKitty1MadeByPython(t *testing.T) {
+	v := loadPythonVector(t)
+	if got := v.key.PublicKeyEnv(); got != v.pubEnv {
+		t.Fatalf("PublicKeyEnv() = %q, want %q (from Python)", got, v.pubEnv)
+	}
+	tests := []struct {
+		name     string
+		password string
+		at       time.Time
+		want     error
+	}{
+		{"accepted at its own time", v.password, v.at, nil},
+		{"accepted 5 minutes later", v.password, v.at.Add(approval.BypassWindow), nil},
+		{"accepted when the terminal's clock is 5 minutes behind", v.password, v.at.Add(-approval.BypassWindow), nil},
+		{"refused 5 minutes and 1ns later", v.password, v.at.Add(approval.BypassWindow + 1), approval.ErrBypassClock},
+		{"refused when the terminal's clock is too far behind", v.password, v.at.Add(-approval.BypassWindow - 1), approval.ErrBypassClock},
+		{"refused with another password", "s3cr<e>t", v.at, approval.ErrBypassMismatch},
+		{"refused with no password", "", v.at, approval.ErrBypassNoPassword},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ver := approval.NewVerifier(v.key, approval.NewSecret(tt.password), fixedClock(tt.at))
+			scheme, err := ver.Verify(v.id, v.pw)
+			if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
+				t.Fatalf("Verify = %q, %v; want %v", scheme, err, tt.want)
+			}
+			if err == nil && scheme != approval.SchemeKitty1 {
+				t.Fatalf("scheme = %q, want kitty-1", scheme)
+			}
+		})
+	}
+}
+
+func TestVerifyBypass(t *testing.T) {
+	key, err := approval.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := approval.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	const id, password = "1a2b3c9f01", "correct horse"
+	kitty1 := func(t *testing.T, pubEnv, id, password string, at time.Time) string {
+		t.Helper()
+		pw, err := approval.EncodeKitty1(pubEnv, id, password, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pw
+	}
+	// tamper replaces one character of a JSON field's value.
+	tamper := func(t *testing.T, pw, field string) string {
+		t.Helper()
+		i := strings.Index(pw, `"`+field+`":"`)
+		if i < 0 {
+			t.Fatalf("no %s in %s", field, pw)
+		}
+		i += len(field) + 4
+		c := byte('0')
+		if pw[i] == '0' {
+			c = '1'
+		}
+		return pw[:i] + string(c) + pw[i+1:]
+	}
+	tests := []struct {
+		name string
+		id   string
+		pw   func(t *testing.T) string
+		want error
+	}{
+		{"kitty-1 with the right password is accepted", id, func(t *testing.T) string {
+			return kitty1(t, key.PublicKeyEnv(), id, password, now)
+		}, nil},
+		{"kitty-1 with a wrong password is refused", id, func(t *testing.T) string {
+			return kitty1(t, key.PublicKeyEnv(), id, "correct horse!", now)
+		}, approval.ErrBypassMismatch},
+		{"kitty-1 with a prefix of the password is refused", id, func(t *testing.T) string {
+			return kitty1(t, key.PublicKeyEnv(), id, "correct", now)
+		}, approval.ErrBypassMismatch},
+		{"kitty-1 made for another session id is refused", id, func(t *testing.T) string {
+			return kitty1(t, key.PublicKeyEnv(), "othersession", password, now)
+		}, approval.ErrBypassMismatch},
+		{"kitty-1 six minutes old is refused", id, func(t *testing.T) string {
+			return kitty1(t, key.PublicKeyEnv(), id, password, now.Add(-6*time.Minute))
+		}, approval.ErrBypassClock},
+		{"kitty-1 six minutes in the future is refused", id, func(t *testing.T) string {
+			return kitty1(t, key.PublicKeyEnv(), id, password, now.Add(6*time.Minute))
+		}, approval.ErrBypassClock},
+		{"kitty-1 encrypted for another key is refused", id, func(t *testing.T) string {
+			return kitty1(t, other.PublicKeyEnv(), id, password, now)
+		}, approval.ErrBypassDecrypt},
+		{"kitty-1 with tampered ciphertext is refused", id, func(t *testing.T) string {
+			return tamper(t, kitty1(t, key.PublicKeyEnv(), id, password, now), "encrypted")
+		}, approval.ErrBypassRefused},
+		{"kitty-1 with a tampered tag is refused", id, func(t *testing.T) string {
+			return tamper(t, kitty1(t, key.PublicKeyEnv(), id, password, now), "tag")
+		}, approval.ErrBypassRefused},
+		{"kitty-1 with a tampered nonce is refused", id, func(t *testing.T) string {
+			return tamper(t, kitty1(t, key.PublicKeyEnv(), id, password, now), "iv")
+		}, approval.ErrBypassRefused},
+		{"kitty-1 with a tampered public key is refused", id, func(t *testing.T) string {
+			return tamper(t, kitty1(t, key.PublicKeyEnv(), id, password, now), "pubkey")
+		}, approval.ErrBypassRefused},
+		{"a plain password is refused as an unknown scheme", id, func(*testing.T) string {
+			return password
+		}, approval.ErrBypassUnknownScheme},
+		{"a plain password with a colon is refused as an unknown scheme", id, func(*testing.T) string {
+			return "hunter:2"
+		}, approval.ErrBypassUnknownScheme},
+		{"the scheme is case-sensitive", id, func(*testing.T) string {
+			return "KITTY-1:{}"
+		}, approval.ErrBypassUnknownScheme},
+		{"garbage JSON is refused", id, func(*testing.T) string {
+			return `kitty-1:{"version":[0,0,0],"iv":`
+		}, approval.ErrBypassMalformed},
+		{"an empty kitty-1 value is refused", id, func(*testing.T) string {
+			return "kitty-1:"
+		}, approval.ErrBypassMalformed},
+		{"a missing public key is refused", id, func(*testing.T) string {
+			return `kitty-1:{"iv":"00000","tag":"00000","encrypted":""}`
+		}, approval.ErrBypassMalformed},
+		{"a field of the wrong type is refused", id, func(*testing.T) string {
+			return `kitty-1:{"iv":12,"tag":"00000","pubkey":"00000","encrypted":""}`
+		}, approval.ErrBypassMalformed},
+		{"a short nonce is refused", id, func(t *testing.T) string {
+			pw := kitty1(t, key.PublicKeyEnv(), id, password, now)
+			i := strings.Index(pw, `"iv":"`) + len(`"iv":"`)
+			return pw[:i] + pw[i+5:]
+		}, approval.ErrBypassMalformed},
+		{"bad base85 is refused", id, func(*testing.T) string {
+			return `kitty-1:{"iv":"  ","tag":"00000","pubkey":"00000","encrypted":""}`
+		}, approval.ErrBypassMalformed},
+		{"an oversized value is refused", id, func(*testing.T) string {
+			return "kitty-1:" + strings.Repeat(" ", approval.MaxBypassLen)
+		}, approval.ErrBypassMalformed},
+		{"an empty session id is refused", "", func(t *testing.T) string {
+			return approval.EncodeSHA256("", password)
+		}, approval.ErrBypassMalformed},
+		{"the documented sha256 form is accepted", id, func(*testing.T) string {
+			return approval.EncodeSHA256(id, password)
+		}, nil},
+		{"sha256 in upper case is accepted", id, func(*testing.T) string {
+			return "sha256:" + strings.ToUpper(strings.TrimPrefix(approval.EncodeSHA256(id, password), "sha256:"))
+		}, nil},
+		{"sha256 of a wrong password is refused", id, func(*testing.T) string {
+			return approval.EncodeSHA256(id, "wrong")
+		}, approval.ErrBypassMismatch},
+		{"sha256 for another session id is refused", id, func(*testing.T) string {
+			return approval.EncodeSHA256("other", password)
+		}, approval.ErrBypassMismatch},
+		{"kitty's doubled sha256 prefix is refused", id, func(*testing.T) string {
+			return "sha256:" + approval.EncodeSHA256(id, password)
+		}, approval.ErrBypassMalformed},
+		{"a truncated sha256 is refused", id, func(*testing.T) string {
+			return approval.EncodeSHA256(id, password)[:40]
+		}, approval.ErrBypassMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := approval.NewVerifier(key, approval.NewSecret(password), fixedClock(now))
+			pw := tt.pw(t)
+			scheme, err := v.Verify(tt.id, pw)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Verify = %v, want success", err)
+				}
+				if want, _, _ := strings.Cut(pw, ":"); string(scheme) != want {
+					t.Fatalf("scheme = %q, want %q", scheme, want)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) || !errors.Is(err, approval.ErrBypassRefused) {
+				t.Fatalf("Verify = %q, %v; want %v", scheme, err, tt.want)
+			}
+			if scheme != "" {
+				t.Errorf("scheme = %q on failure, want empty", scheme)
+			}
+			for _, secret := range []string{password, "hunter", "correct"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q reveals %q", err, secret)
+				}
+			}
+		})
+	}
+}
+
+func TestVerifyRefusesReplay(t *testing.T) {
+	key, err := approval.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	v := approval.NewVerifier(key, approval.NewSecret("pw"), fixedClock(now))
+	pw, err := approval.EncodeKitty1(key.PublicKeyEnv(), "s1", "pw", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify("s1", pw); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	if _, err := v.Verify("s1", pw); !errors.Is(err, approval.ErrBypassReplay) {
+		t.Fatalf("second use: %v, want ErrBypassReplay", err)
+	}
+	// A failed attempt uses the id up too.
+	if _, err := v.Verify("s2", "kitty-1:{}"); !errors.Is(err, approval.ErrBypassMalformed) {
+		t.Fatalf("garbage: %v", err)
+	}
+	if _, err := v.Verify("s2", approval.EncodeSHA256("s2", "pw")); !errors.Is(err, approval.ErrBypassReplay) {
+		t.Fatalf("after a failed attempt: %v, want ErrBypassReplay", err)
+	}
+}
+
+func TestVerifyReplayMemoryIsBounded(t *testing.T) {
+	key, err := approval.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	clock := now
+	v := approval.NewVerifier(key, approval.NewSecret("pw"), func() time.Time { return clock })
+	const n = 8
+	approval.SetReplayMemory(v, n)
+	sha := func(id string) error {
+		_, err := v.Verify(id, approval.EncodeSHA256(id, "pw"))
+		return err
+	}
+	for i := range n {
+		if err := sha("id" + strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sha("new"); !errors.Is(err, approval.ErrBypassBusy) {
+		t.Fatalf("memory full of recent ids: %v, want ErrBypassBusy", err)
+	}
+	clock = now.Add(10*time.Minute + 1)
+	if err := sha("new"); err != nil {
+		t.Fatalf("after 10 minutes the oldest id is forgotten: %v", err)
+	}
+	if err := sha("id1"); !errors.Is(err, approval.ErrBypassReplay) {
+		t.Fatalf("id1 is still remembered: %v", err)
+	}
+	if err := sha("id0"); err != nil {
+		t.Fatalf("id0 was forgotten (documented sha256 weakness): %v", err)
+	}
+	for i := range 10 * n {
+		clock = clock.Add(11 * time.Minute)
+		if err := sha("later" + strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+		if l := approval.ReplayQueueLen(v); l > 2*n {
+			t.Fatalf("replay queue grew to %d entries for a memory of %d", l, n)
+		}
+	}
+}
+
+func TestVerifyConcurrentUseAcceptsOnce(t *testing.T) {
+	key, err := approval.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	v := approval.NewVerifier(key, approval.NewSecret("pw"), fixedClock(now))
+	pw, err := approval.EncodeKitty1(key.PublicKeyEnv(), "s1", "pw", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted := 0
+	for range 16 {
+		wg.Go(func() {
+			if _, err := v.Verify("s1", pw); err == nil {
+				mu.Lock()
+				accepted++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if accepted != 1 {
+		t.Fatalf("accepted %d times, want 1", accepted)
+	}
+}
+
+func TestVerifyWithoutKeyRefusesKitty1(t *testing.T) {
+	key, err := approval.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	pw, err := approval.EncodeKitty1(key.PublicKeyEnv(), "s1", "pw", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := approval.NewVerifier(nil, approval.NewSecret("pw"), fixedClock(now))
+	if _, err := v.Verify("s1", pw); !errors.Is(err, approval.ErrBypassDecrypt) {
+		t.Fatalf("Verify = %v, want ErrBypassDecrypt", err)
+	}
+	if _, err := v.Verify("s2", approval.EncodeSHA256("s2", "pw")); err != nil {
+		t.Fatalf("sha256 needs no key: %v", err)
+	}
+}
+
+func TestEncodeSHA256DocumentedExample(t *testing.T) {
+	// Golden value from Python: hashlib.sha256(b"mysession;mypassword").hexdigest().
+	const want = "sha256:192bd215915eeaa8c2b2a4c0f8f851826497d12b30036d8b5b1b4fc4411caf2c"
+	got := approval.EncodeSHA256("mysession", "mypassword")
+	if got != want {
+		t.Fatalf("EncodeSHA256 = %q, want %q", got, want)
+	}
+	if !strings.HasPrefix(got, "sha256:192bd215") || !strings.HasSuffix(got, "caf2c") {
+		t.Fatalf("%q does not match the protocol document's example", got)
+	}
+	v := approval.NewVerifier(nil, approval.NewSecret("mypassword"), time.Now)
+	if _, err := v.Verify("mysession", want); err != nil {
+		t.Fatalf("Verify(documented example) = %v", err)
+	}
+}
+
+func TestEncodeKitty1Shape(t *testing.T) {
+	key, err := approval.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A password with <, > and & shows Go's HTML escaping is irrelevant to
+	// the ciphertext but the JSON keys are in the kitten's order.
+	pw, err := approval.EncodeKitty1(key.PublicKeyEnv(), "id", "<&>", time.Unix(0, 1795239730772457500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, ok := strings.CutPrefix(pw, "kitty-1:")
+	if !ok {
+		t.Fatalf("%q lacks the kitty-1: prefix", pw)
+	}
+	if !strings.HasPrefix(data, `{"version":[0,0,0],"iv":"`) {
+		t.Errorf("JSON does not start like the kitten's: %s", data)
+	}
+	for i, k := range []string{`"iv"`, `"tag"`, `"pubkey"`, `"encrypted"`} {
+		if j := strings.Index(data, k); j < 0 || (i > 0 && j < strings.Index(data, []string{`"iv"`, `"tag"`, `"pubkey"`}[i-1])) {
+			t.Errorf("key %s missing or out of order in %s", k, data)
+		}
+	}
+	if strings.ContainsAny(data, "<>&") {
+		t.Errorf("JSON is not HTML-escaped like Go's: %s", data)
+	}
+	iv, tag, pub, enc, err := approval.ParseKitty1(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "1795239730772457500:id;<&>" is 26 bytes.
+	if len(iv) != 12 || len(tag) != 16 || len(pub) != 32 || len(enc) != 26 {
+		t.Errorf("field sizes %d/%d/%d/%d, want 12/16/32/26", len(iv), len(tag), len(pub), len(enc))
+	}
+}
+
+func TestEncodeKitty1Errors(t *testing.T) {
+	key, err := approval.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, pubEnv, password string }{
+		{"empty password", key.PublicKeyEnv(), ""},
+		{"no version", strings.TrimPrefix(key.PublicKeyEnv(), "1:"), "pw"},
+		{"unknown version", "2:" + strings.TrimPrefix(key.PublicKeyEnv(), "1:"), "pw"},
+		{"garbage key (transcript T26)", "garbage", "pw"},
+		{"short key", "1:" + approval.EncodeBase85(make([]byte, 30)), "pw"},
+		{"bad base85", "1:" + strings.Repeat(" ", 40), "pw"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if pw, err := approval.EncodeKitty1(tt.pubEnv, "id", tt.password, time.Now()); err == nil {
+				t.Fatalf("EncodeKitty1 = %q, want an error", pw)
+			}
+		})
+	}
+}
+
+// TestVerifyTranscriptValues runs the pw values the real kitten sent through
+// the verifier. The kitty-1 ones parse, and fail only at decryption (the key
+// they were made for is gone); the plaintext leaks (T21, T26) are refused as
+// unknown schemes without revealing the password.
+func TestVerifyTranscriptValues(t *testing.T) {
+	key, err := approval.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.ReadFile(filepath.Join("testdata", "transcript-pw.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for line := range strings.Lines(string(f)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		name, id, wire := fields[0], fields[1], fields[2]
+		t.Run("T"+name, func(t *testing.T) {
+			raw, err := base64.RawStdEncoding.DecodeString(wire)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pw := string(raw)
+			// The transcripts ran at about 1795239730 s.
+			v := approval.NewVerifier(key, approval.NewSecret("secret"), fixedClock(time.Unix(1795239730, 0)))
+			_, err = v.Verify(id, pw)
+			if data, ok := strings.CutPrefix(pw, "kitty-1:"); ok {
+				iv, tag, pub, enc, perr := approval.ParseKitty1(data)
+				if perr != nil {
+					t.Fatalf("kitten's kitty-1 value does not parse: %v", perr)
+				}
+				// "<19-digit ns>:<8-hex id>;secret" is 35 bytes.
+				if len(iv) != 12 || len(tag) != 16 || len(pub) != 32 || len(enc) != 35 {
+					t.Errorf("field sizes %d/%d/%d/%d, want 12/16/32/35", len(iv), len(tag), len(pub), len(enc))
+				}
+				if !errors.Is(err, approval.ErrBypassDecrypt) {
+					t.Fatalf("Verify = %v, want ErrBypassDecrypt", err)
+				}
+				return
+			}
+			if !errors.Is(err, approval.ErrBypassUnknownScheme) {
+				t.Fatalf("Verify = %v, want ErrBypassUnknownScheme", err)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error %q reveals the plaintext password", err)
+			}
+		})
+		n++
+	}
+	if n != 5 {
+		t.Fatalf("%d transcript values, want 5", n)
+	}
+}
+
+// FuzzVerify feeds arbitrary session ids and pw values to the verifier. It
+// must never panic, must refuse with an ErrBypassRefused whose text is one of
+// the fixed messages (so no input can leak into it), and anything it accepts
+// must be refused when presented again.
+func FuzzVerify(f *testing.F) {
+	pv := loadPythonVector(f)
+	f.Add(pv.id, pv.pw)
+	f.Add("mysession", approval.EncodeSHA256("mysession", pv.password))
+	f.Add("s", "secret")
+	f.Add("s", "kitty-1:{}")
+	f.Add("s", `kitty-1:{"iv":"0","tag":"~~~~~","pubkey":"|NsC1","encrypted":null}`)
+	f.Add("s", "sha256:zz")
+	fixed := map[string]bool{}
+	for _, e := range []error{
+		approval.ErrBypassNoPassword, approval.ErrBypassUnknownScheme, approval.ErrBypassMalformed,
+		approval.ErrBypassDecrypt, approval.ErrBypassClock, approval.ErrBypassReplay,
+		approval.ErrBypassBusy, approval.ErrBypassMismatch,
+	} {
+		fixed[e.Error()] = true
+	}
+	f.Fuzz(func(t *testing.T, id, pw string) {
+		v := approval.NewVerifier(pv.key, approval.NewSecret(pv.password), fixedClock(pv.at))
+		scheme, err := v.Verify(id, pw)
+		if err != nil {
+			if !errors.Is(err, approval.ErrBypassRefused) || !fixed[err.Error()] || scheme != "" {
+				t.Fatalf("Verify(%q, %q) = %q, %v", id, pw, scheme, err)
+			}
+			return
+		}
+		if scheme != approval.SchemeKitty1 && scheme != approval.SchemeSHA256 {
+			t.Fatalf("accepted with scheme %q", scheme)
+		}
+		if _, err := v.Verify(id, pw); !errors.Is(err, approval.ErrBypassReplay) {
+			t.Fatalf("accepted twice: %v", err)
+		}
+	})
+}

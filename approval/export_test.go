@@ -1,0 +1,48 @@
+package approval
+
+import (
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Test-only access to internals.
+
+// ParseKitty1 runs the kitty-1 JSON parser on data (the part after
+// "kitty-1:") and returns the decoded fields.
+func ParseKitty1(data string) (iv, tag, pubkey, encrypted []byte, err error) {
+	m, err := parseKitty1(data)
+	return m.iv, m.tag, m.pubkey, m.encrypted, err
+}
+
+// SetReplayMemory makes v remember at most n session ids.
+func SetReplayMemory(v *Verifier, n int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.used = newReplayMemory(n)
+}
+
+// ReplayQueueLen returns the length of the slice behind v's replay queue.
+func ReplayQueueLen(v *Verifier) int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.used.order)
+}
+
+// NewPromptModel returns the prompt's model with the given clock.
+func NewPromptModel(q Question, timeout time.Duration, clock func() time.Time) tea.Model {
+	return newModel(q, timeout, clock)
+}
+
+// PromptResult returns the answer held by a prompt model, and whether the
+// prompt is over.
+func PromptResult(m tea.Model) (Answer, bool) {
+	mm := m.(model)
+	return mm.answer, mm.done
+}
+
+// Messages the prompt model schedules for itself.
+var (
+	PromptTimeoutMsg tea.Msg = timeoutMsg{}
+	PromptTickMsg            = func(t time.Time) tea.Msg { return tickMsg{t: t} }
+)

@@ -1,0 +1,333 @@
+package approval
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// Window size assumed when out is not a terminal whose size can be read.
+const (
+	defaultWidth  = 80
+	defaultHeight = 24
+)
+
+// Prompt asks the user q on the terminal and returns the answer. It runs a
+// Bubble Tea program that reads keys from in and draws on out; it installs no
+// signal handler and never touches the process's stdin. The caller keeps the
+// terminal in raw mode.
+//
+// Keys: y allows; a allows all (per-file questions only); n, Esc and Ctrl+C
+// deny. Enter alone does nothing (no default answer), so a stray Enter
+// cannot allow a transfer. If nobody answers within timeout, the answer is
+// Deny with TimedOut set. If ctx ends first, or the program fails, Prompt
+// returns Deny and an error.
+//
+// Screen: the prompt is drawn on the alternate screen, which is left when the
+// prompt ends, so the user's screen content and cursor position are exactly
+// as before. Modes Bubble Tea touches are put back (the kitty keyboard flags
+// are pushed and popped; bracketed paste is left alone), except that the
+// cursor is shown at the end and modifyOtherKeys is reset: a caller that knows
+// the child had hidden the cursor should write "\x1b[?25l" afterwards.
+//
+// Input: while the prompt runs, the terminal's answers to the few queries
+// Bubble Tea sends also arrive on in, and are consumed. When Prompt returns,
+// a goroutine may still be blocked in in.Read, and the next bytes it reads are
+// dropped: route further input elsewhere first, then close in (for an
+// io.Pipe, close the writer), as DESIGN.md says.
+func Prompt(ctx context.Context, in io.Reader, out io.Writer, q Question, timeout time.Duration) (Answer, error) {
+	if err := q.validate(); err != nil {
+		return Answer{}, err
+	}
+	if timeout <= 0 {
+		return Answer{}, errors.New("approval: prompt timeout must be positive")
+	}
+	p := tea.NewProgram(newModel(q, timeout, time.Now),
+		tea.WithContext(ctx),
+		tea.WithInput(in),
+		tea.WithOutput(onlcrWriter{out}),
+		tea.WithoutSignalHandler(),
+		tea.WithWindowSize(defaultWidth, defaultHeight), // Replaced by the real size when out is a terminal.
+	)
+	final, err := p.Run()
+	if err != nil {
+		return Answer{}, fmt.Errorf("approval: prompt: %w", err)
+	}
+	m, ok := final.(model)
+	if !ok {
+		return Answer{}, errors.New("approval: prompt: unexpected final model")
+	}
+	if !m.done {
+		return Answer{}, errors.New("approval: prompt ended without an answer")
+	}
+	return m.answer, nil
+}
+
+// onlcrWriter writes "\r\n" for every "\n", as a terminal's output
+// processing (ONLCR) would. Bubble Tea's renderer moves to the start of the
+// next line with a bare "\n" when its input is not a terminal (ours is a pipe),
+// but the caller has the terminal in raw mode, where output processing is
+// off. On a terminal that still has ONLCR on, "\r\r\n" does no harm.
+type onlcrWriter struct {
+	w io.Writer
+}
+
+func (o onlcrWriter) Write(p []byte) (int, error) {
+	if bytes.IndexByte(p, '\n') < 0 {
+		return o.w.Write(p)
+	}
+	buf := make([]byte, 0, len(p)+bytes.Count(p, []byte{'\n'}))
+	for _, b := range p {
+		if b == '\n' {
+			buf = append(buf, '\r')
+		}
+		buf = append(buf, b)
+	}
+	if _, err := o.w.Write(buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Messages of the prompt model.
+type (
+	timeoutMsg struct{}              // the prompt timed out
+	tickMsg    struct{ t time.Time } // refresh the countdown
+)
+
+// model is the Bubble Tea model of the prompt. It is a value; Update is the
+// only place state changes, and the answer is read from the final model.
+type model struct {
+	q        Question
+	timeout  time.Duration
+	deadline time.Time        // when timeoutMsg is due, by clock
+	now      time.Time        // last clock reading, for the countdown
+	clock    func() time.Time // read-only
+	width    int
+	height   int
+	hint     bool // the user pressed a key that does nothing: say which keys work
+	done     bool
+	answer   Answer
+}
+
+func newModel(q Question, timeout time.Duration, clock func() time.Time) model {
+	now := clock()
+	return model{
+		q:        q,
+		timeout:  timeout,
+		deadline: now.Add(timeout),
+		now:      now,
+		clock:    clock,
+		width:    defaultWidth,
+		height:   defaultHeight,
+	}
+}
+
+// Init starts the timeout and the countdown.
+func (m model) Init() tea.Cmd {
+	return tea.Batch(
+		tea.Tick(m.timeout, func(time.Time) tea.Msg { return timeoutMsg{} }),
+		m.tick(),
+	)
+}
+
+func (m model) tick() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{t: m.clock()} })
+}
+
+// Update handles keys, the timeout, the countdown and resizes.
+func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.done {
+		return m, nil
+	}
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		if msg.Width > 0 && msg.Height > 0 {
+			m.width, m.height = msg.Width, msg.Height
+		}
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case timeoutMsg:
+		return m.finish(Answer{Decision: Deny, TimedOut: true})
+	case tickMsg:
+		m.now = msg.t
+		return m, m.tick()
+	}
+	return m, nil
+}
+
+func (m model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch k.String() {
+	case "y", "Y":
+		return m.finish(Answer{Decision: Allow})
+	case "a", "A":
+		if m.q.File != nil {
+			return m.finish(Answer{Decision: AllowAll})
+		}
+	case "n", "N", "esc", "ctrl+c", "ctrl+d", "q":
+		return m.finish(Answer{Decision: Deny})
+	}
+	// Enter and every other key: no default answer.
+	m.hint = true
+	return m, nil
+}
+
+func (m model) finish(a Answer) (tea.Model, tea.Cmd) {
+	m.done, m.answer = true, a
+	return m, tea.Quit
+}
+
+// Text styles. Colours are downsampled (or dropped) by Bubble Tea to what
+// the terminal supports.
+func bold(s string) string  { return lipgloss.NewStyle().Bold(true).Render(s) }
+func faint(s string) string { return lipgloss.NewStyle().Faint(true).Render(s) }
+func warn(s string) string {
+	return lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("9")).Render(s)
+}
+
+// View draws the question on the alternate screen. Every line is cut to the
+// window width; long download lists are cut to the window height.
+func (m model) View() tea.View {
+	var v tea.View
+	v.AltScreen = true
+	v.DisableBracketedPasteMode = true
+	if m.done {
+		return v // Nothing flashes between the answer and leaving the alternate screen.
+	}
+	var lines []string
+	add := func(s ...string) { lines = append(lines, s...) }
+	add("", " "+bold("xferterm: file transfer request"), "")
+	switch {
+	case m.q.File != nil:
+		add(m.fileLines()...)
+	case m.q.Direction == Upload:
+		add(" The remote computer wants to "+bold("SEND files to this computer")+".",
+			" Files with relative names will be saved under "+m.home()+".")
+	default:
+		add(" The remote computer wants to "+bold("READ files from this computer")+":", "")
+		add(m.itemLines()...)
+	}
+	add("", " Only allow transfers from computers you trust.",
+		faint(" Session "+Sanitize(m.q.SessionID)), "")
+	keys := " " + bold("y") + " allow   "
+	if m.q.File != nil {
+		keys += bold("a") + " allow all for this transfer   "
+	}
+	keys += bold("n") + "/" + bold("Esc") + " deny"
+	add(keys, faint(" Denied automatically in "+countdown(m.deadline.Sub(m.now))+"."))
+	if m.hint {
+		add("", warn(" Press y to allow or n to deny."))
+	}
+	cut := lipgloss.NewStyle().MaxWidth(m.width)
+	for i, l := range lines {
+		lines[i] = cut.Render(l)
+	}
+	v.Content = strings.Join(lines, "\n")
+	return v
+}
+
+func (m model) home() string {
+	if m.q.Home == "" {
+		return "the home directory"
+	}
+	return Sanitize(m.q.Home)
+}
+
+// fileLines describes the subject of a per-file question.
+func (m model) fileLines() []string {
+	f := m.q.File
+	verb := "write"
+	switch {
+	case m.q.Direction == Download:
+		verb = "read"
+	case f.Exists:
+		verb = "overwrite"
+	}
+	what := displayPath(f.Path, m.q.Home)
+	if f.Type != ItemFile {
+		what += " (" + f.Type.String() + ")"
+	} else if f.Size >= 0 && (f.Exists || m.q.Direction == Download) {
+		what += " (" + humanSize(f.Size) + ")"
+	}
+	lines := []string{" The remote computer wants to " + bold(verb) + " " + what + "."}
+	if f.Sensitive {
+		lines = append(lines, " "+warn("! "+f.Reason))
+	}
+	return lines
+}
+
+// fixedLines is how many lines of the screen are not the download list.
+const fixedLines = 13
+
+// itemLines lists the requested paths of a download, sensitive ones marked.
+func (m model) itemLines() []string {
+	room := max(m.height-fixedLines, 3)
+	items := m.q.Items
+	more := 0
+	if len(items) > room {
+		items, more = items[:room-1], len(items)-(room-1)
+	}
+	var lines []string
+	sensitive := false
+	for _, it := range items {
+		mark := "  "
+		if it.Sensitive {
+			mark, sensitive = warn("! "), true
+		}
+		line := "   " + mark + fmt.Sprintf("%-4s %-19s ", shortType(it.Type), itemSize(it)) + displayPath(it.Path, m.q.Home)
+		if it.Sensitive && it.Reason != "" {
+			line += "  " + warn(it.Reason)
+		}
+		lines = append(lines, line)
+	}
+	if more > 0 {
+		for _, it := range m.q.Items[len(items):] {
+			sensitive = sensitive || it.Sensitive
+		}
+		lines = append(lines, fmt.Sprintf("     … and %d more", more))
+	}
+	if len(m.q.Items) == 0 {
+		lines = append(lines, "     (the paths have not arrived yet)")
+	}
+	if sensitive {
+		lines = append(lines, "", " "+warn("! = sensitive: private keys, hidden files or protected locations"))
+	}
+	return lines
+}
+
+// shortType names an item type in at most 4 cells.
+func shortType(t ItemType) string {
+	switch t {
+	case ItemDirectory:
+		return "dir"
+	case ItemSymlink:
+		return "link"
+	}
+	return "file"
+}
+
+func itemSize(it Item) string {
+	if it.Type == ItemDirectory {
+		if it.Files < 0 {
+			return humanSize(it.Size)
+		}
+		return fmt.Sprintf("%d files, %s", it.Files, humanSize(it.Size))
+	}
+	return humanSize(it.Size)
+}
+
+// countdown formats a remaining duration as m:ss, rounding up.
+func countdown(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int((d + time.Second - 1) / time.Second)
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}

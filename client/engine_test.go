@@ -1,0 +1,555 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xferterm/xferterm/client"
+	"github.com/xferterm/xferterm/fs"
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// link wires the client to a real fs.Engine the way the proxy does: the client's
+// output goes through a scanner into HandlePayload, and a writer goroutine copies what
+// Pull returns into the client's input.
+type link struct {
+	t        *testing.T
+	engine   *fs.Engine
+	toClient *io.PipeWriter
+
+	c2t, t2c atomic.Int64 // bytes each way
+
+	// onPayload, if set, is called (in the pump goroutine) after each payload is handled.
+	onPayload func(l *link, cmd scanner.Command)
+}
+
+// inject writes raw bytes (a key press) to the client, from a goroutine of its own so
+// the caller never blocks.
+func (l *link) inject(b string) {
+	go func() { _, _ = l.toClient.Write([]byte(b)) }() // Fails only after the test ends.
+}
+
+type counter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c counter) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return c.w.Write(p)
+}
+
+// runEngine runs the client against an engine serving home.
+func runEngine(t *testing.T, home string, approver fs.Approver, opts client.Options, setup func(l *link)) (error, *link) {
+	t.Helper()
+	e, err := fs.NewEngine(fs.Config{Home: home, Approver: approver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, tw := io.Pipe() // engine → client
+	tr, cw := io.Pipe() // client → engine
+	l := &link{t: t, engine: e, toClient: tw}
+	if setup != nil {
+		setup(l)
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(2)
+	go func() { // the output pump
+		defer wg.Done()
+		sc := scanner.New(io.Discard, func(p []byte, err error) {
+			if err != nil {
+				t.Errorf("client wrote a broken sequence: %v", err)
+				return
+			}
+			cmd, perr := scanner.Parse(p)
+			_ = e.HandlePayload(p) // Errors are commands kitty would drop too.
+			if perr == nil && l.onPayload != nil {
+				l.onPayload(l, cmd)
+			}
+		}, 0)
+		_, _ = io.Copy(counter{sc, &l.c2t}, tr) // Ends when the test closes the pipe.
+	}()
+	go func() { // the pty writer
+		defer wg.Done()
+		var buf []byte
+		for {
+			select {
+			case <-e.Ready():
+			case <-stop:
+				return
+			}
+			buf = e.Pull(buf[:0], 64<<10)
+			if len(buf) > 0 {
+				l.t2c.Add(int64(len(buf)))
+				if _, err := tw.Write(buf); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	if opts.CancelWait == 0 {
+		opts.CancelWait = 2 * time.Second
+	}
+	res := make(chan error, 1)
+	go func() { res <- client.Run(t.Context(), pipeTTY{cr, cw}, opts) }()
+	select {
+	case err = <-res:
+	case <-time.After(watchdog):
+		t.Fatalf("client.Run did not return within %s", watchdog)
+	}
+	close(stop)
+	_ = tw.Close()
+	_ = tr.Close()
+	_ = cr.Close()
+	_ = cw.Close()
+	wg.Wait()
+	_ = e.Close()
+	return err, l
+}
+
+var allow = fs.FixedApprover{Allow: true}
+
+// sides returns a remote directory (this host) and the terminal's home.
+func sides(t *testing.T) (string, string) {
+	return t.TempDir(), t.TempDir()
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// noTemps fails if dir holds any xferterm temporary file.
+func noTemps(t *testing.T, dirs ...string) {
+	t.Helper()
+	for _, dir := range dirs {
+		_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && strings.Contains(d.Name(), ".xferterm") {
+				t.Errorf("temporary file left behind: %s", p)
+			}
+			return nil
+		})
+	}
+}
+
+func sameMeta(t *testing.T, a, b string) {
+	t.Helper()
+	fa, err := os.Lstat(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err := os.Lstat(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fa.Mode() != fb.Mode() {
+		t.Errorf("%s mode %v, %s mode %v", a, fa.Mode(), b, fb.Mode())
+	}
+	if !fa.ModTime().Equal(fb.ModTime()) {
+		t.Errorf("%s mtime %v, %s mtime %v", a, fa.ModTime(), b, fb.ModTime())
+	}
+}
+
+func textData(n int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		b.WriteString("line ")
+		b.WriteString(strings.Repeat("x", i%50))
+		b.WriteString("\n")
+	}
+	return b.String()[:n]
+}
+
+func randomData(seed uint64, n int) string {
+	r := rand.New(rand.NewPCG(seed, 1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return string(b)
+}
+
+func TestEngineSend(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		mode    os.FileMode
+	}{
+		{"a small file", hello, 0o640},
+		{"an empty file", "", 0o600},
+		{"a compressible file goes through zlib", textData(300 << 10), 0o644},
+		{"a random file over several packets", randomData(1, 1<<20+123), 0o755},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			local, home := sides(t)
+			src := writeFile(t, local, "f.bin", tt.content, tt.mode)
+			mt := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)
+			if err := os.Chtimes(src, mt, mt); err != nil {
+				t.Fatal(err)
+			}
+			err, l := runEngine(t, home, allow, client.Options{Args: []string{"f.bin", "sub/got.bin"}, Cwd: local}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(home, "sub/got.bin")
+			if got := mustRead(t, dst); got != tt.content {
+				t.Fatalf("content differs: %d bytes, want %d", len(got), len(tt.content))
+			}
+			sameMeta(t, src, dst)
+			if len(tt.content) > 100<<10 && strings.HasPrefix(tt.content, "line") && l.c2t.Load() > int64(len(tt.content)/4) {
+				t.Errorf("%d bytes on the wire for %d compressible bytes: not compressed?", l.c2t.Load(), len(tt.content))
+			}
+			noTemps(t, home)
+		})
+	}
+}
+
+func TestEngineReceive(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		mode    os.FileMode
+	}{
+		{"a small file", hello, 0o640},
+		{"an empty file", "", 0o600},
+		{"a compressible file goes through zlib", textData(300 << 10), 0o644},
+		{"a random file over several packets", randomData(2, 1<<20+77), 0o755},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			local, home := sides(t)
+			src := writeFile(t, home, "dir/f.bin", tt.content, tt.mode)
+			mt := time.Date(2023, 1, 2, 3, 4, 5, 987654321, time.UTC)
+			if err := os.Chtimes(src, mt, mt); err != nil {
+				t.Fatal(err)
+			}
+			err, l := runEngine(t, home, allow, client.Options{Direction: client.Receive,
+				Args: []string{"dir/f.bin", "got.bin"}, Cwd: local}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(local, "got.bin")
+			if got := mustRead(t, dst); got != tt.content {
+				t.Fatalf("content differs: %d bytes, want %d", len(got), len(tt.content))
+			}
+			sameMeta(t, src, dst)
+			if len(tt.content) > 100<<10 && strings.HasPrefix(tt.content, "line") && l.t2c.Load() > int64(len(tt.content)/4) {
+				t.Errorf("%d bytes on the wire for %d compressible bytes: not compressed?", l.t2c.Load(), len(tt.content))
+			}
+			noTemps(t, local)
+		})
+	}
+}
+
+// makeRichTree builds a tree with a nested directory, a relative and an absolute
+// symlink to files inside, a symlink outside, a dangling symlink, a hard link and an
+// empty file, with distinct modes and mtimes.
+func makeRichTree(t *testing.T, root string) {
+	t.Helper()
+	a := writeFile(t, root, "tree/a.txt", "a\n", 0o644)
+	writeFile(t, root, "tree/sub/b.txt", textData(10000), 0o600)
+	writeFile(t, root, "tree/sub/deeper/empty", "", 0o444)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Symlink("a.txt", filepath.Join(root, "tree/rel-link")))
+	must(os.Symlink("../a.txt", filepath.Join(root, "tree/sub/up-link")))
+	must(os.Symlink("/etc/hostname", filepath.Join(root, "tree/outside-link")))
+	must(os.Symlink("nowhere", filepath.Join(root, "tree/dangling")))
+	must(os.Link(a, filepath.Join(root, "tree/sub/hard-a")))
+	must(os.Chmod(filepath.Join(root, "tree/sub"), 0o750))
+	mt := time.Date(2022, 2, 2, 2, 2, 2, 0, time.UTC)
+	for _, p := range []string{"tree/a.txt", "tree/sub/b.txt", "tree/sub/deeper", "tree/sub", "tree"} {
+		must(os.Chtimes(filepath.Join(root, p), mt, mt))
+	}
+}
+
+func checkRichTree(t *testing.T, src, dst string) {
+	t.Helper()
+	for _, p := range []string{"a.txt", "sub/b.txt", "sub/deeper/empty"} {
+		if mustRead(t, filepath.Join(dst, p)) != mustRead(t, filepath.Join(src, p)) {
+			t.Errorf("%s differs", p)
+		}
+		sameMeta(t, filepath.Join(src, p), filepath.Join(dst, p))
+	}
+	for _, p := range []string{"sub", "sub/deeper", "."} {
+		sameMeta(t, filepath.Join(src, p), filepath.Join(dst, p))
+	}
+	for p, want := range map[string]string{"rel-link": "a.txt", "sub/up-link": "../a.txt",
+		"outside-link": "/etc/hostname", "dangling": "nowhere"} {
+		if got, err := os.Readlink(filepath.Join(dst, p)); err != nil || got != want {
+			t.Errorf("%s -> %q, %v; want %q", p, got, err, want)
+		}
+	}
+	a, err1 := os.Stat(filepath.Join(dst, "a.txt"))
+	h, err2 := os.Stat(filepath.Join(dst, "sub/hard-a"))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("stat: %v %v", err1, err2)
+	}
+	if a.Sys().(*syscall.Stat_t).Ino != h.Sys().(*syscall.Stat_t).Ino {
+		t.Errorf("sub/hard-a is not a hard link to a.txt")
+	}
+}
+
+func TestEngineSendTree(t *testing.T) {
+	local, home := sides(t)
+	makeRichTree(t, local)
+	if err, _ := runEngine(t, home, allow, client.Options{Args: []string{"tree", "out/"}, Cwd: local}, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkRichTree(t, filepath.Join(local, "tree"), filepath.Join(home, "out/tree"))
+	noTemps(t, home)
+}
+
+func TestEngineReceiveTree(t *testing.T) {
+	local, home := sides(t)
+	makeRichTree(t, home)
+	if err, _ := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"tree", "out"}, Cwd: local}, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkRichTree(t, filepath.Join(home, "tree"), filepath.Join(local, "out"))
+	noTemps(t, local)
+}
+
+func TestEngineSeveralSourcesIntoADirectory(t *testing.T) {
+	local, home := sides(t)
+	writeFile(t, local, "one", "1", 0o644)
+	writeFile(t, local, "two", "2", 0o644)
+	if err, _ := runEngine(t, home, allow, client.Options{Args: []string{"one", "two", "dest"}, Cwd: local}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if mustRead(t, filepath.Join(home, "dest/one")) != "1" || mustRead(t, filepath.Join(home, "dest/two")) != "2" {
+		t.Error("files not in dest/")
+	}
+	// And back, into an existing local directory.
+	back := filepath.Join(local, "back")
+	if err := os.Mkdir(back, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err, _ := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"dest/one", "back"}, Cwd: local}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if mustRead(t, filepath.Join(back, "one")) != "1" {
+		t.Error("file not received into the existing directory")
+	}
+}
+
+func TestEngineDenied(t *testing.T) {
+	for _, dir := range []client.Direction{client.Send, client.Receive} {
+		t.Run(dir.String(), func(t *testing.T) {
+			local, home := sides(t)
+			writeFile(t, local, "f", "x", 0o644)
+			writeFile(t, home, "f", "x", 0o644)
+			err, _ := runEngine(t, home, fs.FixedApprover{Allow: false}, client.Options{Direction: dir, Args: []string{"f", "g"}, Cwd: local}, nil)
+			if !errors.Is(err, client.ErrPermissionDenied) || !strings.Contains(err.Error(), "permission denied") {
+				t.Fatalf("Run: %v, want permission denied", err)
+			}
+			if _, err := os.Stat(filepath.Join(home, "g")); err == nil {
+				t.Error("file written although denied")
+			}
+			if _, err := os.Stat(filepath.Join(local, "g")); err == nil {
+				t.Error("file received although denied")
+			}
+		})
+	}
+}
+
+// Ctrl+C while data flows cancels cleanly, and no partial file is left on either side,
+// nor does it replace an existing good file.
+func TestEngineCancelMidTransfer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dir  client.Direction
+		key  string
+	}{
+		{"send, legacy ctrl+c", client.Send, "\x03"},
+		{"send, kitty keyboard ctrl+c", client.Send, "\x1b[99;5u"},
+		{"receive, legacy ctrl+c", client.Receive, "\x03"},
+		{"receive, kitty keyboard esc", client.Receive, "\x1b[27u"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			local, home := sides(t)
+			big := randomData(3, 8<<20)
+			writeFile(t, local, "big", big, 0o644)
+			writeFile(t, home, "big", big, 0o644)
+			writeFile(t, local, "good", "good", 0o644)
+			writeFile(t, home, "good", "good", 0o644)
+			var once sync.Once
+			err, _ := runEngine(t, home, allow, client.Options{Direction: tc.dir, Args: []string{"big", "good"}, Cwd: local},
+				func(l *link) {
+					l.onPayload = func(l *link, c scanner.Command) {
+						// Send: after a few data packets. Receive: once the file is requested.
+						if c.Action == scanner.ActionData && c.FileID == "1" || tc.dir == client.Receive && c.Action == scanner.ActionFile && c.FileID == "1" {
+							once.Do(func() { l.inject(tc.key) })
+						}
+					}
+				})
+			if !errors.Is(err, client.ErrCanceled) {
+				t.Fatalf("Run: %v, want canceled", err)
+			}
+			for _, p := range []string{filepath.Join(local, "good"), filepath.Join(home, "good")} {
+				if mustRead(t, p) != "good" {
+					t.Errorf("%s was replaced by a partial file", p)
+				}
+			}
+			noTemps(t, local, home)
+		})
+	}
+}
+
+// A terminal that never answers gives a timeout error, not a hang.
+func TestEngineNeverAnswers(t *testing.T) {
+	local, home := sides(t)
+	writeFile(t, local, "f", "x", 0o644)
+	block := make(chan struct{})
+	defer close(block)
+	never := fs.ApproverFunc(func(ctx context.Context, _ fs.Request) fs.Decision {
+		select {
+		case <-block:
+		case <-ctx.Done():
+		}
+		return fs.Decision{}
+	})
+	for _, dir := range []client.Direction{client.Send, client.Receive} {
+		t.Run(dir.String(), func(t *testing.T) {
+			start := time.Now()
+			err, _ := runEngine(t, home, never, client.Options{Direction: dir, Args: []string{"f", "g"}, Cwd: local,
+				Timeout: 200 * time.Millisecond, CancelWait: 100 * time.Millisecond}, nil)
+			if !errors.Is(err, client.ErrTimeout) || !strings.Contains(err.Error(), "waiting for permission") {
+				t.Fatalf("Run: %v, want a timeout waiting for permission", err)
+			}
+			if el := time.Since(start); el > 5*time.Second {
+				t.Errorf("took %v", el)
+			}
+		})
+	}
+}
+
+// The terminal can abort a transfer: CancelAll makes the engine send CANCELED.
+func TestEngineCanceledByTerminal(t *testing.T) {
+	local, home := sides(t)
+	writeFile(t, local, "big", randomData(4, 4<<20), 0o644)
+	var once sync.Once
+	err, _ := runEngine(t, home, allow, client.Options{Args: []string{"big", "big"}, Cwd: local}, func(l *link) {
+		l.onPayload = func(l *link, c scanner.Command) {
+			if c.Action == scanner.ActionData {
+				once.Do(func() { go l.engine.CancelAll() })
+			}
+		}
+	})
+	if !errors.Is(err, client.ErrCanceledByTerminal) {
+		t.Fatalf("Run: %v, want canceled by the terminal", err)
+	}
+	noTemps(t, home)
+}
+
+// One file the terminal cannot write fails; the others go through and the transfer
+// ends instead of hanging.
+func TestEngineOneFileFails(t *testing.T) {
+	local, home := sides(t)
+	writeFile(t, local, "a", "aaa", 0o644)
+	writeFile(t, local, "b", "bbb", 0o644)
+	writeFile(t, home, "dest/b/blocker", "", 0o644) // dest/b is a non-empty directory
+	err, _ := runEngine(t, home, allow, client.Options{Args: []string{"a", "b", "dest/"}, Cwd: local}, nil)
+	var fe *client.FailedError
+	if !errors.As(err, &fe) || fe.Failed != 1 || fe.Total != 2 {
+		t.Fatalf("Run: %v, want 1 of 2 failed", err)
+	}
+	if mustRead(t, filepath.Join(home, "dest/a")) != "aaa" {
+		t.Error("the good file did not arrive")
+	}
+}
+
+// The only file failing must not hang (the real client does, reference-client.md §4.1).
+func TestEngineOnlyFileFails(t *testing.T) {
+	local, home := sides(t)
+	writeFile(t, local, "b", "bbb", 0o644)
+	writeFile(t, home, "b/blocker", "", 0o644)
+	err, _ := runEngine(t, home, allow, client.Options{Args: []string{"b", "b"}, Cwd: local}, nil)
+	var fe *client.FailedError
+	if !errors.As(err, &fe) || fe.Failed != 1 {
+		t.Fatalf("Run: %v, want the file to fail", err)
+	}
+}
+
+func TestEngineReceiveMissingSpec(t *testing.T) {
+	local, home := sides(t)
+	err, _ := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"nope", "x"}, Cwd: local}, nil)
+	if err == nil || !strings.Contains(err.Error(), "file not found: nope") {
+		t.Fatalf("Run: %v, want file not found", err)
+	}
+}
+
+// modify returns content with a few bytes changed and some inserted.
+func modify(content string) string {
+	b := []byte(content)
+	for i := 1000; i < len(b); i += len(b) / 7 {
+		b[i] ^= 0xff
+	}
+	mid := len(b) / 2
+	return string(b[:mid]) + "INSERTED" + string(b[mid:])
+}
+
+func TestEngineRsync(t *testing.T) {
+	old := randomData(5, 2<<20)
+	newer := modify(old)
+	for _, dir := range []client.Direction{client.Send, client.Receive} {
+		t.Run(dir.String(), func(t *testing.T) {
+			local, home := sides(t)
+			srcDir, dstDir := local, home
+			if dir == client.Receive {
+				srcDir, dstDir = home, local
+			}
+			writeFile(t, srcDir, "f.bin", newer, 0o644)
+			writeFile(t, dstDir, "f.bin", old, 0o644)
+			err, l := runEngine(t, home, allow, client.Options{Direction: dir, TransmitDeltas: true,
+				Args: []string{"f.bin", "f.bin"}, Cwd: local}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mustRead(t, filepath.Join(dstDir, "f.bin")) != newer {
+				t.Fatal("patched file differs")
+			}
+			wire := l.c2t.Load() + l.t2c.Load()
+			if wire > int64(len(newer)/4) {
+				t.Errorf("%d bytes on the wire for a %d-byte file with small changes: deltas not used?", wire, len(newer))
+			}
+			noTemps(t, local, home)
+		})
+	}
+}
+
+// The display shows up on the tty and leaves a summary; lines mode writes plain lines.
+func TestEngineProgress(t *testing.T) {
+	local, home := sides(t)
+	writeFile(t, local, "f", textData(50000), 0o644)
+	var lines bytes.Buffer
+	err, _ := runEngine(t, home, allow, client.Options{Args: []string{"f", "g"}, Cwd: local,
+		Progress: client.ProgressLines, Stdout: &lines}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(lines.String(), "sent 1 file(s)") {
+		t.Errorf("lines output %q has no summary", lines.String())
+	}
+}

@@ -1,0 +1,174 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Direction says which way files move.
+type Direction uint8
+
+// Directions, named as in the real client (reference-client.md §1). Send moves files
+// from this host to the terminal's machine (the client sends ac=send); Receive moves
+// them from the terminal's machine to this host (ac=receive).
+const (
+	Send Direction = iota
+	Receive
+)
+
+func (d Direction) String() string {
+	if d == Receive {
+		return "receive"
+	}
+	return "send"
+}
+
+// ParseDirection accepts the real client's names: send/download and receive/upload.
+func ParseDirection(s string) (Direction, error) {
+	switch s {
+	case "send", "download":
+		return Send, nil
+	case "receive", "upload":
+		return Receive, nil
+	}
+	return 0, fmt.Errorf("client: unknown direction %q (want send or receive)", s)
+}
+
+// Compress is the compression policy.
+type Compress uint8
+
+// Compression policies (reference-client.md §1): Auto compresses regular files over
+// 4096 bytes whose extension is not already compressed; Always drops the extension
+// test; Never disables zlib.
+const (
+	CompressAuto Compress = iota
+	CompressAlways
+	CompressNever
+)
+
+func (c Compress) String() string {
+	switch c {
+	case CompressAlways:
+		return "always"
+	case CompressNever:
+		return "never"
+	}
+	return "auto"
+}
+
+// ParseCompress parses auto, always or never.
+func ParseCompress(s string) (Compress, error) {
+	switch s {
+	case "auto":
+		return CompressAuto, nil
+	case "always":
+		return CompressAlways, nil
+	case "never":
+		return CompressNever, nil
+	}
+	return 0, fmt.Errorf("client: unknown compression %q (want auto, always or never)", s)
+}
+
+// Mode is how arguments map to paths.
+type Mode uint8
+
+// Modes (reference-client.md §1): Normal takes the last argument as the destination;
+// Mirror sends every argument to the same path on the other side, with paths under
+// HOME mapped to the other side's HOME.
+const (
+	Normal Mode = iota
+	Mirror
+)
+
+func (m Mode) String() string {
+	if m == Mirror {
+		return "mirror"
+	}
+	return "normal"
+}
+
+// ParseMode parses normal or mirror.
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "normal":
+		return Normal, nil
+	case "mirror":
+		return Mirror, nil
+	}
+	return 0, fmt.Errorf("client: unknown mode %q (want normal or mirror)", s)
+}
+
+// Defaults of Options.
+const (
+	DefaultTimeout    = 2 * time.Minute
+	DefaultCancelWait = 5 * time.Second
+)
+
+// Options configure Run.
+type Options struct {
+	Direction      Direction
+	Compress       Compress
+	Mode           Mode
+	TransmitDeltas bool
+
+	// Args are the command-line paths: sources then, in Normal mode, the destination.
+	Args []string
+
+	// SessionID is the session id; "" means NewSessionID(os.Getpid()).
+	SessionID string
+
+	// Password, when not empty, is sent as a kitty-1 bypass encrypted for PublicKey (the
+	// value of KITTY_PUBLIC_KEY) with EncodeBypass. Without a PublicKey Run refuses to
+	// start: the password is never sent in the clear.
+	Password  string
+	PublicKey string
+	// EncodeBypass returns the pw value before base64 ("kitty-1:{…}"); it is
+	// approval.EncodeKitty1, injected so that this package does not depend on approval.
+	EncodeBypass func(pubEnv, id, password string, now time.Time) (string, error)
+
+	// Timeout bounds every wait for the terminal: for the answer to send/receive (which
+	// may wait for a human), and later for any sign of progress (a reply, or a write the
+	// terminal accepted). 0 means DefaultTimeout.
+	Timeout time.Duration
+	// CancelWait is how long a cancel waits for CANCELED. 0 means DefaultCancelWait.
+	CancelWait time.Duration
+
+	// Progress chooses the display: ProgressNone, ProgressTTY (redrawn in place on the
+	// tty) or ProgressLines (plain lines written to Stdout).
+	Progress ProgressMode
+	// Stdout receives the lines of ProgressLines and the final summary line when the
+	// display is not on the tty. nil means io.Discard.
+	Stdout io.Writer
+	// Width returns the tty width in cells for ProgressTTY; nil means 80.
+	Width func() int
+
+	// Home is this host's home directory (for ~ and Mirror mode); "" means $HOME.
+	Home string
+	// Cwd resolves relative local paths; "" means the process working directory.
+	Cwd string
+	// Now is the clock for mtimes in the bypass and the display; nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrUsage is wrapped by errors about the arguments.
+var ErrUsage = errors.New("client: usage")
+
+func (o *Options) withDefaults() {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.CancelWait <= 0 {
+		o.CancelWait = DefaultCancelWait
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Width == nil {
+		o.Width = func() int { return 80 }
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}

@@ -1,0 +1,305 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// writeChunk is roughly how many bytes of escape sequences go into one tty write.
+const writeChunk = 64 << 10
+
+// machine is one direction's protocol state. Its methods are called by the session
+// loop goroutine only.
+type machine interface {
+	// handle processes one reply addressed to this session.
+	handle(cmd *scanner.Command) error
+	// fill appends output that may be written now (commands, data packets) to dst,
+	// about writeChunk bytes at most, and returns dst unchanged when there is none.
+	fill(dst []byte) ([]byte, error)
+	// finished reports that everything, finish included, has been queued.
+	finished() bool
+	// result is the outcome once finished (nil, or a *FailedError).
+	result() error
+	// started reports whether the terminal knows the session (so a cancel means something).
+	started() bool
+	// cleanup releases files and removes temporary files. It may be called more than once.
+	cleanup()
+}
+
+// session is the part of a run shared by both directions: the tty reader and writer,
+// the timers, the display, cancel handling. It is owned by the goroutine that called Run.
+type session struct {
+	opts Options
+	id   string
+	in   *inbox
+	w    *writer
+	m    machine
+	disp *display
+
+	buf     [2][]byte // output buffers: one may be with the writer, the other is built
+	next    int
+	pending    []byte // queued by queue() and not yet written
+	protoWrite bool   // the write in progress carries protocol bytes
+}
+
+// queue adds a command to the output, ahead of what fill produces.
+func (s *session) queue(cmd scanner.Command) {
+	s.pending = appendCommand(s.pending, s.id, cmd)
+}
+
+// Run performs the transfer described by opts over tty, the controlling terminal of
+// the session (in raw mode), and returns nil when every file made it. It reads tty
+// in a goroutine of its own; if tty has SetReadDeadline and SetWriteDeadline (an
+// *os.File), Run interrupts that goroutine before it returns; otherwise the caller must
+// close tty after Run returns to end it. Cancelling ctx cancels the transfer cleanly
+// (ac=cancel, then a wait of at most Options.CancelWait for CANCELED) and Run returns
+// an error wrapping ErrCanceled.
+func Run(ctx context.Context, tty io.ReadWriter, opts Options) (err error) {
+	opts.withDefaults()
+	if opts.SessionID == "" {
+		opts.SessionID = NewSessionID(os.Getpid())
+	}
+	if !validID(opts.SessionID) {
+		return fmt.Errorf("%w: invalid session id %q", ErrUsage, opts.SessionID)
+	}
+	if opts.Home == "" {
+		opts.Home, _ = os.UserHomeDir() // Only ~ and Mirror mode need it; checked there.
+	}
+	if opts.Cwd == "" {
+		if opts.Cwd, err = os.Getwd(); err != nil {
+			return fmt.Errorf("client: %w", err)
+		}
+	}
+	var pw string
+	if opts.Password != "" {
+		if opts.PublicKey == "" {
+			return ErrNoPublicKey
+		}
+		if opts.EncodeBypass == nil {
+			return errors.New("client: no bypass encoder")
+		}
+		if pw, err = opts.EncodeBypass(opts.PublicKey, opts.SessionID, opts.Password, opts.Now()); err != nil {
+			return fmt.Errorf("client: cannot encrypt the password for KITTY_PUBLIC_KEY: %w", err)
+		}
+	}
+	s := &session{opts: opts, id: opts.SessionID, in: newInbox()}
+	verb := "sent"
+	if opts.Direction == Receive {
+		verb = "received"
+	}
+	s.disp = newDisplay(opts.Progress, opts.Stdout, opts.Now, opts.Width, verb)
+	switch opts.Direction {
+	case Send:
+		s.m, err = newSender(s, pw)
+	case Receive:
+		s.m, err = newReceiver(s, pw)
+	default:
+		err = fmt.Errorf("%w: bad direction", ErrUsage)
+	}
+	if err != nil {
+		return err
+	}
+	defer s.m.cleanup()
+
+	readDone := make(chan struct{})
+	go readLoop(tty, s.in, readDone)
+	s.w = startWriter(tty)
+	defer s.shutdown(tty, readDone)
+
+	err = s.loop(ctx)
+	s.finalDisplay(err)
+	return err
+}
+
+// shutdown ends the reader and writer goroutines when tty lets it.
+func (s *session) shutdown(tty io.ReadWriter, readDone chan struct{}) {
+	s.in.close()
+	s.w.stop()
+	if d, ok := tty.(deadliner); ok {
+		past := time.Unix(1, 0)
+		rerr := d.SetReadDeadline(past)
+		werr := d.SetWriteDeadline(past)
+		if rerr == nil && werr == nil {
+			<-readDone
+			<-s.w.exit
+			_ = d.SetReadDeadline(time.Time{}) // Best effort: leave the tty usable.
+			_ = d.SetWriteDeadline(time.Time{})
+		}
+	}
+}
+
+// loop runs the session to its end.
+func (s *session) loop(ctx context.Context) error {
+	idle := time.NewTimer(s.opts.Timeout)
+	defer idle.Stop()
+	touch := func() { idle.Reset(s.opts.Timeout) }
+	var tick <-chan time.Time
+	if s.disp.mode == ProgressTTY {
+		t := time.NewTicker(redrawEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		if !s.w.busy {
+			out, protocol, err := s.output()
+			if err != nil {
+				return s.abort(err)
+			}
+			if len(out) > 0 {
+				s.w.send(out)
+				s.protoWrite = protocol
+			} else if s.m.finished() {
+				return s.m.result()
+			}
+		}
+		select {
+		case err := <-s.w.done:
+			s.w.busy = false
+			if err != nil {
+				return fmt.Errorf("%w: write: %w", errTTY, err)
+			}
+			if s.protoWrite {
+				touch() // The terminal accepted protocol bytes: progress.
+			}
+		case <-s.in.ready:
+			for _, ev := range s.in.take() {
+				if err := s.dispatch(ev); err != nil {
+					return s.abort(err)
+				}
+			}
+			touch()
+		case <-idle.C:
+			return s.abort(timeoutError(s.waitingFor(), s.opts.Timeout))
+		case <-ctx.Done():
+			return s.abort(fmt.Errorf("%w (%v)", ErrCanceled, context.Cause(ctx)))
+		case <-tick:
+			// The next output() redraws if due.
+		}
+	}
+}
+
+// waitingFor says what a timeout interrupted.
+func (s *session) waitingFor() string {
+	if !s.m.started() {
+		return "waiting for permission"
+	}
+	if s.w.busy {
+		return "the terminal is not reading"
+	}
+	return "waiting for the terminal"
+}
+
+// output builds the next buffer to write: queued commands, then what the machine has,
+// then a display redraw when due.
+// It reports whether the buffer holds protocol bytes (not just a redraw).
+func (s *session) output() ([]byte, bool, error) {
+	b := s.buf[s.next][:0]
+	b = append(b, s.pending...)
+	s.pending = s.pending[:0]
+	var err error
+	if len(b) < writeChunk {
+		b, err = s.m.fill(b)
+	}
+	protocol := len(b) > 0
+	if s.disp.due() {
+		b = s.disp.redraw(b)
+	}
+	s.buf[s.next] = b
+	if len(b) > 0 {
+		s.next ^= 1
+	}
+	return b, protocol, err
+}
+
+// dispatch handles one event from the tty.
+func (s *session) dispatch(ev event) error {
+	switch ev.kind {
+	case evCancelKey:
+		return fmt.Errorf("%w by the user", ErrCanceled)
+	case evReadError:
+		return fmt.Errorf("%w: read: %w", errTTY, ev.err)
+	case evBadReply:
+		return ev.err
+	}
+	cmd := &ev.cmd
+	if cmd.ID != s.id {
+		return nil // Another session's reply: ignored, as the real client does (§3).
+	}
+	if cmd.Action == scanner.ActionStatus && cmd.FileID == "" && cmd.Status == scanner.StatusCanceled {
+		return ErrCanceledByTerminal
+	}
+	return s.m.handle(cmd)
+}
+
+// abort ends a session that failed with cause: unless the terminal already ended it, it
+// sends ac=cancel and waits at most CancelWait for CANCELED, so that the reply does not
+// land in the shell after we exit. It returns cause.
+func (s *session) abort(cause error) error {
+	if !s.m.started() || errors.Is(cause, ErrCanceledByTerminal) || errors.Is(cause, ErrPermissionDenied) ||
+		errors.Is(cause, errTTY) {
+		return cause // Nothing to cancel, or nobody to tell.
+	}
+	wait := time.NewTimer(s.opts.CancelWait)
+	defer wait.Stop()
+	cancel := appendCommand(nil, s.id, scanner.Command{Action: scanner.ActionCancel})
+	sent := false
+	for {
+		if !s.w.busy && !sent {
+			s.w.send(cancel)
+			sent = true
+		}
+		select {
+		case err := <-s.w.done:
+			s.w.busy = false
+			if err != nil {
+				return cause
+			}
+		case <-s.in.ready:
+			for _, ev := range s.in.take() {
+				switch {
+				case ev.kind == evReadError, ev.kind == evCancelKey && errors.Is(cause, ErrCanceled):
+					return cause // A second Ctrl+C does not wait any longer.
+				case ev.kind == evReply && ev.cmd.ID == s.id && ev.cmd.Action == scanner.ActionStatus &&
+					ev.cmd.FileID == "" && ev.cmd.Status == scanner.StatusCanceled:
+					return cause
+				}
+			}
+		case <-wait.C:
+			return cause
+		}
+	}
+}
+
+// errTTY marks a failed tty read or write: there is nobody left to cancel with.
+var errTTY = errors.New("client: terminal i/o")
+
+// finalDisplay writes the summary (or clears the status line) at the end, waiting at
+// most a moment for the tty.
+func (s *session) finalDisplay(err error) {
+	b := s.disp.final(nil, err)
+	if len(b) == 0 {
+		return
+	}
+	wait := time.NewTimer(time.Second)
+	defer wait.Stop()
+	if s.w.busy {
+		select {
+		case <-s.w.done:
+			s.w.busy = false
+		case <-wait.C:
+			return
+		}
+	}
+	s.w.send(b)
+	select {
+	case <-s.w.done:
+		s.w.busy = false
+	case <-wait.C:
+	}
+}

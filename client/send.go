@@ -1,0 +1,404 @@
+package client
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/klauspost/compress/zlib"
+	"github.com/xferterm/xferterm/rsync"
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// sendState is where one entry of a send session stands.
+type sendState uint8
+
+const (
+	sendPending sendState = iota // file command sent, no answer yet
+	sendStarted                  // STARTED: its data may go (after the signature, with rsync)
+	sendSent                     // all its data is written; waiting for OK
+	sendOK                       // final: acknowledged
+	sendFailed                   // final: an error status, or a local failure
+)
+
+// sendFile is one entry of a send session.
+type sendFile struct {
+	*localFile
+	fid        string
+	zip        bool
+	askRsync   bool // tt=rsync in the file command
+	useRsync   bool // the terminal answered STARTED with tt=rsync
+	sigDec     *rsync.SignatureDecoder
+	sig        *rsync.Signature // complete signature, when useRsync
+	idx        int // index in sender.files
+	state      sendState
+	remotePath string // n from the terminal (unsanitized)
+}
+
+func (f *sendFile) final() bool { return f.state == sendOK || f.state == sendFailed }
+
+// sender is the state of a send session (reference-client.md §4.1): the terminal
+// receives. Its methods run on the session loop goroutine.
+type sender struct {
+	s       *session
+	files   []*sendFile
+	byFID   map[string]*sendFile
+	granted bool
+	meta    int         // files[:meta] have had their file command queued
+	cur     int         // files[cur] is the next whose data goes out
+	stream  *dataStream // the data of files[cur] being written
+	final   int         // number of files in a final state
+	done    bool        // finish is queued
+	failed  []FailedFile
+}
+
+func newSender(s *session, pw string) (*sender, error) {
+	o := s.opts
+	args := o.Args
+	var sources []string
+	var remoteOf func(i int, local string) string
+	switch o.Mode {
+	case Mirror:
+		if len(args) < 1 {
+			return nil, fmt.Errorf("%w: nothing to send", ErrUsage)
+		}
+		if o.Home == "" {
+			return nil, fmt.Errorf("%w: mirror mode needs HOME", ErrUsage)
+		}
+		sources = args
+		remoteOf = func(_ int, local string) string { return mirrorName(local, o.Home) }
+	default:
+		if len(args) < 2 {
+			return nil, fmt.Errorf("%w: need a source and a destination", ErrUsage)
+		}
+		sources = args[:len(args)-1]
+		dest := args[len(args)-1]
+		if dest == "" {
+			return nil, fmt.Errorf("%w: empty destination", ErrUsage)
+		}
+		asDir := len(sources) > 1 || remoteIsDir(dest)
+		remoteOf = func(_ int, local string) string {
+			if asDir {
+				return joinRemote(dest, filepath.Base(local))
+			}
+			return dest
+		}
+	}
+	abs := make([]string, len(sources))
+	for i, src := range sources {
+		abs[i] = absLocal(src, o.Cwd, o.Home)
+		if _, err := os.Lstat(abs[i]); err != nil {
+			return nil, fmt.Errorf("client: %w", err)
+		}
+	}
+	local, err := scanSources(abs, remoteOf)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	sd := &sender{s: s, byFID: make(map[string]*sendFile, len(local))}
+	var total int64
+	count := 0
+	for i, lf := range local {
+		f := &sendFile{localFile: lf, fid: uploadFileID(i), idx: i}
+		if lf.ft == scanner.FileRegular {
+			f.zip = shouldCompress(o.Compress, lf.local, lf.size)
+			f.askRsync = o.TransmitDeltas && lf.size > rsyncThreshold
+			total += lf.size
+		}
+		if lf.ft != scanner.FileDirectory {
+			count++
+		}
+		sd.files = append(sd.files, f)
+		sd.byFID[f.fid] = f
+	}
+	s.disp.begin(count, total)
+	s.queue(scanner.Command{Action: scanner.ActionSend, Bypass: pw})
+	return sd, nil
+}
+
+func (sd *sender) started() bool  { return true } // ac=send is the first thing written
+func (sd *sender) finished() bool { return sd.done }
+
+func (sd *sender) result() error {
+	if len(sd.failed) == 0 {
+		return nil
+	}
+	return &FailedError{Failed: len(sd.failed), Total: len(sd.files), Files: sd.failed}
+}
+
+func (sd *sender) cleanup() {
+	if sd.stream != nil {
+		sd.stream.close()
+		sd.stream = nil
+	}
+}
+
+// handle implements the terminal's side of §4.1 as the real client expects it, and
+// refuses anything else as a protocol error.
+func (sd *sender) handle(cmd *scanner.Command) error {
+	if !sd.granted {
+		// terminal-side.md §3.2: the first status without fid decides.
+		if cmd.Action != scanner.ActionStatus || cmd.FileID != "" {
+			return protocolError("unexpected %s from the terminal while waiting for permission", cmd.Action)
+		}
+		if cmd.Status != scanner.StatusOK {
+			return fmt.Errorf("%w: %s", ErrPermissionDenied, sanitize(cmd.Status))
+		}
+		sd.granted = true
+		return nil
+	}
+	if cmd.FileID == "" {
+		if cmd.Action == scanner.ActionStatus && cmd.Status != scanner.StatusOK {
+			return fmt.Errorf("client: the terminal reports an error: %s", sanitize(cmd.Status))
+		}
+		return protocolError("unexpected %s without a file id", cmd.Action)
+	}
+	f := sd.byFID[cmd.FileID]
+	if f == nil || f.idx >= sd.meta {
+		return protocolError("%s for unknown file id %q", cmd.Action, sanitize(cmd.FileID))
+	}
+	switch cmd.Action {
+	case scanner.ActionStatus:
+		return sd.status(f, cmd)
+	case scanner.ActionData, scanner.ActionEndData:
+		return sd.signature(f, cmd)
+	}
+	return protocolError("unexpected %s for file id %s", cmd.Action, f.fid)
+}
+
+// status handles a status for one file.
+func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
+	if f.final() {
+		return protocolError("status %q for file id %s, which already has its final status",
+			sanitize(cmd.Status), f.fid)
+	}
+	switch cmd.Status {
+	case scanner.StatusStarted:
+		if f.state != sendPending || f.ft == scanner.FileDirectory {
+			return protocolError("unexpected STARTED for file id %s", f.fid)
+		}
+		f.state = sendStarted
+		f.remotePath = cmd.Name
+		if cmd.Transmit == scanner.TransmitRsync {
+			if !f.askRsync {
+				return protocolError("the terminal wants rsync for file id %s, which did not ask for it", f.fid)
+			}
+			f.useRsync = true
+			f.sigDec = new(rsync.SignatureDecoder)
+		}
+	case scanner.StatusProgress:
+		if f.state != sendStarted && f.state != sendSent {
+			return protocolError("unexpected PROGRESS for file id %s", f.fid)
+		}
+	case scanner.StatusOK:
+		switch {
+		case f.ft == scanner.FileDirectory && f.state == sendPending:
+		case f.state == sendSent:
+		default:
+			return protocolError("unexpected OK for file id %s before all its data was sent", f.fid)
+		}
+		f.state = sendOK
+		sd.final++
+		if cmd.Name != "" {
+			f.remotePath = cmd.Name
+		}
+		if f.ft != scanner.FileDirectory {
+			sd.s.disp.fileEnd(f.local, f.size, true, "")
+		}
+	default:
+		sd.fail(f, sanitize(cmd.Status))
+	}
+	return nil
+}
+
+// fail gives f its final failed state and stops its data.
+func (sd *sender) fail(f *sendFile, reason string) {
+	f.state = sendFailed
+	sd.final++
+	sd.failed = append(sd.failed, FailedFile{Name: sanitize(f.local), Reason: reason})
+	sd.s.disp.fileEnd(f.local, f.size, false, reason)
+	if sd.stream != nil && sd.stream.f == f {
+		sd.stream.close()
+		sd.stream = nil
+		sd.cur++
+	}
+}
+
+// signature takes the terminal's signature of its copy (rsync.md §8.1 step 3).
+func (sd *sender) signature(f *sendFile, cmd *scanner.Command) error {
+	if !f.useRsync || f.sig != nil || f.state != sendStarted {
+		return protocolError("unexpected %s for file id %s", cmd.Action, f.fid)
+	}
+	if _, err := f.sigDec.Write(cmd.Data); err != nil {
+		sd.fail(f, "bad signature from the terminal: "+err.Error())
+		return nil
+	}
+	if cmd.Action == scanner.ActionEndData {
+		sig, err := f.sigDec.Finish()
+		if err != nil {
+			sd.fail(f, "bad signature from the terminal: "+err.Error())
+			return nil
+		}
+		f.sig, f.sigDec = sig, nil
+	}
+	return nil
+}
+
+// fill queues the file commands once permission is granted, then the data of each
+// file in order, each after its STARTED; then finish once every file has its final
+// status.
+func (sd *sender) fill(dst []byte) ([]byte, error) {
+	if !sd.granted || sd.done {
+		return dst, nil
+	}
+	for ; sd.meta < len(sd.files) && len(dst) < writeChunk; sd.meta++ {
+		dst = appendCommand(dst, sd.s.id, sd.files[sd.meta].fileCommand())
+	}
+	if sd.meta < len(sd.files) {
+		return dst, nil
+	}
+	for len(dst) < writeChunk && sd.cur < len(sd.files) {
+		if sd.stream == nil {
+			f := sd.files[sd.cur]
+			if f.ft == scanner.FileDirectory || f.state == sendFailed {
+				sd.cur++
+				continue
+			}
+			if f.state != sendStarted || f.useRsync && f.sig == nil {
+				break // Wait for STARTED, or for the signature.
+			}
+			st, err := newDataStream(f, sd.s.disp)
+			if err != nil {
+				sd.fail(f, err.Error())
+				continue
+			}
+			sd.stream = st
+			sd.s.disp.fileStart(f.local, f.size)
+		}
+		var eof bool
+		var err error
+		dst, eof, err = sd.stream.next(dst, sd.s.id)
+		if err != nil {
+			sd.fail(sd.stream.f, err.Error()) // Its end_data is never sent: the terminal drops it.
+			continue
+		}
+		if eof {
+			sd.stream.f.state = sendSent
+			sd.stream.close()
+			sd.stream = nil
+			sd.cur++
+		}
+	}
+	if sd.cur == len(sd.files) && sd.final == len(sd.files) {
+		dst = appendCommand(dst, sd.s.id, scanner.Command{Action: scanner.ActionFinish})
+		sd.done = true
+	}
+	return dst, nil
+}
+
+// fileCommand is the ac=file command of f (reference-client.md §4.1).
+func (f *sendFile) fileCommand() scanner.Command {
+	c := scanner.Command{Action: scanner.ActionFile, FileID: f.fid, Name: f.remote, FileType: f.ft}
+	if f.mtime != 0 {
+		c.Mtime = scanner.Some(f.mtime)
+	}
+	if f.perm != 0 {
+		c.Permissions = scanner.Some(f.perm)
+	}
+	if f.zip {
+		c.Compression = scanner.CompressionZlib
+	}
+	if f.askRsync {
+		c.Transmit = scanner.TransmitRsync
+	}
+	return c
+}
+
+// dataStream produces the data packets of one file: its content, or its delta against
+// the terminal's signature, through one zlib stream when asked; or the single end_data
+// of a link.
+type dataStream struct {
+	f    *sendFile
+	file *os.File
+	src  io.Reader   // content or delta; nil for links
+	z    *zlib.Writer // nil without compression
+	pend bytes.Buffer // bytes ready to packetize
+	buf  []byte
+	eof  bool
+}
+
+func newDataStream(f *sendFile, disp *display) (*dataStream, error) {
+	d := &dataStream{f: f}
+	if f.ft != scanner.FileRegular {
+		d.pend.WriteString(f.linkData)
+		d.eof = true
+		return d, nil
+	}
+	file, err := os.Open(f.local)
+	if err != nil {
+		return nil, err
+	}
+	d.file = file
+	d.src = &countingReader{r: file, add: disp.add}
+	if f.useRsync {
+		d.src = rsync.NewDiffer(f.sig, d.src)
+	}
+	if f.zip {
+		d.z = zlib.NewWriter(&d.pend)
+	}
+	d.buf = make([]byte, 64<<10)
+	return d, nil
+}
+
+// next appends packets to dst, about writeChunk bytes, and reports whether the
+// end_data has been appended.
+func (d *dataStream) next(dst []byte, id string) ([]byte, bool, error) {
+	for len(dst) < writeChunk {
+		for d.pend.Len() <= maxPacket && !d.eof {
+			n, err := d.src.Read(d.buf)
+			if n > 0 {
+				if d.z != nil {
+					_, _ = d.z.Write(d.buf[:n]) // Writes into a bytes.Buffer cannot fail.
+				} else {
+					d.pend.Write(d.buf[:n])
+				}
+			}
+			if err == io.EOF {
+				d.eof = true
+				if d.z != nil {
+					_ = d.z.Close() // Flushes into a bytes.Buffer: cannot fail.
+				}
+			} else if err != nil {
+				return dst, false, err
+			}
+		}
+		if d.eof && d.pend.Len() <= maxPacket {
+			c := scanner.Command{Action: scanner.ActionEndData, FileID: d.f.fid, Data: d.pend.Next(maxPacket)}
+			return appendCommand(dst, id, c), true, nil
+		}
+		c := scanner.Command{Action: scanner.ActionData, FileID: d.f.fid, Data: d.pend.Next(maxPacket)}
+		dst = appendCommand(dst, id, c)
+	}
+	return dst, false, nil
+}
+
+func (d *dataStream) close() {
+	if d.file != nil {
+		_ = d.file.Close() // Read-only: nothing to lose.
+		d.file = nil
+	}
+}
+
+// countingReader reports the bytes read from r.
+type countingReader struct {
+	r   io.Reader
+	add func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.add(int64(n))
+	return n, err
+}

@@ -1,0 +1,255 @@
+package client
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/klauspost/compress/zlib"
+	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/rsync"
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// fileSink receives the data of one regular file: through zlib when asked, through the
+// rsync patcher when we sent a signature, into a temporary file beside the destination
+// that replaces it only when complete and verified. A partial download never replaces a
+// good file.
+type fileSink struct {
+	tmp     *os.File
+	old     *os.File // rsync: our copy, the patch's basis
+	patcher *rsync.Patcher
+	inf     *inflater
+	w       io.Writer // where packet data goes
+}
+
+func newFileSink(e *recvEntry, disp *display) (*fileSink, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(e.local), "."+filepath.Base(e.local)+".xferterm-*")
+	if err != nil {
+		return nil, err
+	}
+	s := &fileSink{tmp: tmp}
+	var out io.Writer = &countingWriter{w: tmp, add: disp.add}
+	if e.useRsync {
+		old, err := os.Open(e.local)
+		if err != nil {
+			s.abort()
+			return nil, err
+		}
+		fi, err := old.Stat()
+		if err != nil {
+			_ = old.Close() // Read-only.
+			s.abort()
+			return nil, err
+		}
+		s.old = old
+		s.patcher = rsync.NewPatcher(old, fi.Size(), rsync.BlockSize(e.size), out)
+		out = s.patcher
+	}
+	if e.zip {
+		s.inf = newInflater(out)
+		out = s.inf
+	}
+	s.w = out
+	return s, nil
+}
+
+func (s *fileSink) write(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	_, err := s.w.Write(p)
+	return err
+}
+
+// commit ends the data, verifies it, applies e's metadata and renames the temporary
+// file over the destination. On error the temporary file is removed.
+func (s *fileSink) commit(e *recvEntry) error {
+	err := s.end()
+	if err == nil {
+		err = applyMeta(s.tmp.Name(), e.perm, e.mtime, false)
+	}
+	if err == nil {
+		err = s.tmp.Close()
+	}
+	if err == nil {
+		err = os.Rename(s.tmp.Name(), e.local)
+	}
+	if err != nil {
+		s.abort()
+		return err
+	}
+	s.closeOld()
+	return nil
+}
+
+// end flushes the stages in order: zlib, then the patcher's verification.
+func (s *fileSink) end() error {
+	if s.inf != nil {
+		inf := s.inf
+		s.inf = nil
+		if err := inf.Close(); err != nil {
+			return err
+		}
+	}
+	if s.patcher != nil {
+		if err := s.patcher.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abort removes the temporary file. It may be called more than once.
+func (s *fileSink) abort() {
+	if s.inf != nil {
+		s.inf.abort()
+		s.inf = nil
+	}
+	if s.tmp != nil {
+		_ = s.tmp.Close()           // Being thrown away.
+		_ = os.Remove(s.tmp.Name()) // Best effort.
+		s.tmp = nil
+	}
+	s.closeOld()
+}
+
+func (s *fileSink) closeOld() {
+	if s.old != nil {
+		_ = s.old.Close() // Read-only.
+		s.old = nil
+	}
+}
+
+// inflater decompresses one zlib stream pushed in pieces. Go's zlib reader pulls, so a
+// goroutine runs it over a pipe; Write returns once the goroutine has taken the bytes.
+type inflater struct {
+	pw   *io.PipeWriter
+	done chan error
+}
+
+var errAborted = errors.New("client: aborted")
+
+func newInflater(dst io.Writer) *inflater {
+	pr, pw := io.Pipe()
+	inf := &inflater{pw: pw, done: make(chan error, 1)}
+	go func() {
+		// A bufio.Reader is a flate.Reader, so the decompressor reads no further than the
+		// end of its stream, and what follows can be detected.
+		err := inflate(dst, bufio.NewReader(pr))
+		if err != nil {
+			pr.CloseWithError(err) // Unblocks a Write in progress.
+		}
+		inf.done <- err
+	}()
+	return inf
+}
+
+// inflate copies the decompression of the zlib stream in br to dst and requires that
+// nothing follows the stream.
+func inflate(dst io.Writer, br *bufio.Reader) error {
+	zr, err := zlib.NewReader(br)
+	if err != nil {
+		return fmt.Errorf("bad zlib stream: %w", err)
+	}
+	if _, err := io.Copy(dst, zr); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return errors.New("truncated zlib stream")
+		}
+		return err
+	}
+	if n, _ := io.Copy(io.Discard, br); n > 0 {
+		return fmt.Errorf("%d bytes after the end of the zlib stream", n)
+	}
+	return nil
+}
+
+func (f *inflater) Write(p []byte) (int, error) { return f.pw.Write(p) }
+
+// Close ends the input and returns the result of the decompression.
+func (f *inflater) Close() error {
+	_ = f.pw.Close() // Never fails.
+	return <-f.done
+}
+
+// abort stops the goroutine and waits for it.
+func (f *inflater) abort() {
+	f.pw.CloseWithError(errAborted)
+	<-f.done
+}
+
+// countingWriter reports the bytes written to w.
+type countingWriter struct {
+	w   io.Writer
+	add func(int64)
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.add(int64(n))
+	return n, err
+}
+
+// applyMeta sets the permission bits and mtime of p when given. With symlink, p is a
+// symlink: only its own times are set (there are no link permissions on Linux).
+func applyMeta(p string, perm, mtime scanner.OptInt, symlink bool) error {
+	if perm.Set && !symlink {
+		if err := os.Chmod(p, os.FileMode(perm.Value)&os.ModePerm); err != nil {
+			return err
+		}
+	}
+	if mtime.Set {
+		ts := []unix.Timespec{unix.NsecToTimespec(time.Now().UnixNano()), unix.NsecToTimespec(mtime.Value)}
+		flags := 0
+		if symlink {
+			flags = unix.AT_SYMLINK_NOFOLLOW
+		}
+		if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, flags); err != nil {
+			return &os.PathError{Op: "utimes", Path: p, Err: err}
+		}
+	}
+	return nil
+}
+
+// tempName returns a fresh hidden name beside p.
+func tempName(p string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux.
+	return filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".xferterm-"+hex.EncodeToString(b[:]))
+}
+
+// replaceWithSymlink creates a symlink to target and renames it over p.
+func replaceWithSymlink(target, p string, mtime scanner.OptInt) error {
+	tmp := tempName(p)
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	err := applyMeta(tmp, scanner.OptInt{}, mtime, true)
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		_ = os.Remove(tmp) // Best effort.
+	}
+	return err
+}
+
+// replaceWithLink makes p a hard link to target, replacing what is there.
+func replaceWithLink(target, p string) error {
+	tmp := tempName(p)
+	if err := os.Link(target, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		_ = os.Remove(tmp) // Best effort.
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/client"
+)
+
+// runTransfer is `xferterm transfer`: the client side of the protocol, run on the remote
+// host inside a wrapped session. It talks to the terminal through /dev/tty in raw mode,
+// restored on every way out (errors, Ctrl+C, SIGINT, SIGTERM, SIGHUP). Exit status: 0
+// when every file made it, 1 otherwise, with the reason on stderr.
+func runTransfer(args []string) int {
+	cl, err := client.ParseCommandLine(args, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return transferFail(err)
+	}
+	opts := cl.Options
+	if cl.PasswordFile != "" {
+		secret, err := approval.ReadPasswordFile(cl.PasswordFile)
+		if err != nil {
+			return transferFail(err)
+		}
+		opts.Password = secret.Reveal()
+		opts.PublicKey = os.Getenv(approval.PublicKeyEnvName)
+		opts.EncodeBypass = approval.EncodeKitty1
+	}
+
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return transferFail(fmt.Errorf("no controlling terminal: %w", err))
+	}
+	defer func() { _ = tty.Close() }() // Best effort: we are exiting.
+	fd := int(tty.Fd())
+	state, err := term.MakeRaw(fd)
+	if err != nil {
+		return transferFail(fmt.Errorf("raw mode: %w", err))
+	}
+	restore := func() { _ = term.Restore(fd, state) } // Best effort: nothing else to try.
+	defer restore()
+
+	if term.IsTerminal(int(os.Stdout.Fd())) {
+		opts.Progress = client.ProgressTTY
+		opts.Width = func() int {
+			if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+				return w
+			}
+			return 80
+		}
+	} else {
+		opts.Progress = client.ProgressLines
+		opts.Stdout = os.Stdout
+	}
+
+	// Signals cancel the transfer cleanly (ac=cancel), then the deferred restore runs.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	err = client.Run(ctx, tty, opts)
+	restore()
+	if err != nil {
+		return transferFail(err)
+	}
+	return 0
+}
+
+// transferFail prints err as "xferterm transfer: …" and returns the exit status 1.
+func transferFail(err error) int {
+	msg := err.Error()
+	for _, p := range []string{"client: ", "approval: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	fmt.Fprintln(os.Stderr, "xferterm transfer: "+msg)
+	return 1
+}

@@ -1,0 +1,289 @@
+package fs_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zlib"
+
+	"github.com/xferterm/xferterm/fs"
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// dlClock is the engine's clock in the download tests; only the test moves it.
+type dlClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *dlClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *dlClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// dlHarness drives an Engine the way the proxy does, for receive sessions: commands
+// in, then Pull until nothing is left, replies parsed back.
+type dlHarness struct {
+	t      testing.TB
+	e      *fs.Engine
+	home   string
+	clock  *dlClock
+	mu     sync.Mutex // guards events
+	events []fs.Event
+	max    int               // Pull size
+	sent   []scanner.Command // every command handled, in order
+}
+
+func newDLHarness(t testing.TB, a fs.Approver, limits fs.Limits) *dlHarness {
+	t.Helper()
+	h := &dlHarness{t: t, home: t.TempDir(), clock: &dlClock{t: time.Unix(1_800_000_000, 0)}, max: 64 << 10}
+	e, err := fs.NewEngine(fs.Config{
+		Home:     h.home,
+		Approver: a,
+		Now:      h.clock.Now,
+		Limits:   limits,
+		Events: func(ev fs.Event) {
+			h.mu.Lock()
+			h.events = append(h.events, ev)
+			h.mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	h.e = e
+	return h
+}
+
+var dlAllow = fs.FixedApprover{Allow: true, How: "test"}
+
+// do handles the commands, then pulls every reply.
+func (h *dlHarness) do(cmds ...scanner.Command) []scanner.Command {
+	h.t.Helper()
+	for i := range cmds {
+		c := cmds[i]
+		c.Data = bytes.Clone(c.Data)
+		h.sent = append(h.sent, c)
+		if err := h.e.Handle(&cmds[i]); err != nil {
+			h.t.Fatalf("Handle(%s): %v", cmds[i].String(), err)
+		}
+	}
+	return h.pull()
+}
+
+// pull calls Pull until it returns nothing and parses what it returned. Every call
+// must return whole sequences.
+func (h *dlHarness) pull() []scanner.Command {
+	h.t.Helper()
+	var out []scanner.Command
+	for i := 0; ; i++ {
+		b := h.e.Pull(nil, h.max)
+		if len(b) == 0 {
+			select {
+			case <-h.e.Ready():
+				continue // more work (a listing walk) may follow
+			default:
+			}
+			break
+		}
+		cmds, err := dlParse(b)
+		if err != nil {
+			h.t.Fatalf("Pull returned %q: %v", b, err)
+		}
+		out = append(out, cmds...)
+		if i > 10_000_000 {
+			h.t.Fatal("Pull never stops")
+		}
+	}
+	return out
+}
+
+// lastRequest returns the last `ac=file` handled with fid, and the signature data sent
+// for that fid after it.
+func (h *dlHarness) lastRequest(fid string) (scanner.Command, []byte) {
+	var req scanner.Command
+	var sig []byte
+	for _, c := range h.sent {
+		switch {
+		case c.FileID != fid:
+		case c.Action == scanner.ActionFile:
+			req, sig = c, nil
+		case c.Action == scanner.ActionData || c.Action == scanner.ActionEndData:
+			sig = append(sig, c.Data...)
+		}
+	}
+	return req, sig
+}
+
+func (h *dlHarness) fileEvents() []fs.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []fs.Event
+	for _, ev := range h.events {
+		if ev.Kind == fs.EventFile {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// dlParse splits b into whole OSC 5113 sequences and parses them.
+func dlParse(b []byte) ([]scanner.Command, error) {
+	var out []scanner.Command
+	for len(b) > 0 {
+		if !bytes.HasPrefix(b, []byte("\x1b]5113;")) {
+			return nil, fmt.Errorf("not at a sequence: %q", b[:min(len(b), 20)])
+		}
+		end := bytes.Index(b, []byte("\x1b\\"))
+		if end < 0 {
+			return nil, fmt.Errorf("unterminated sequence")
+		}
+		c, err := scanner.Parse(b[len("\x1b]5113;"):end])
+		if err != nil {
+			return nil, err
+		}
+		c.Data = bytes.Clone(c.Data)
+		out = append(out, c)
+		b = b[end+2:]
+	}
+	return out, nil
+}
+
+func receiveCmd(id string, specs int) scanner.Command {
+	c := scanner.Command{Action: scanner.ActionReceive, ID: id}
+	if specs >= 0 {
+		c.Size = scanner.Some(int64(specs))
+	}
+	return c
+}
+
+func specCmd(id, fid, name string) scanner.Command {
+	return scanner.Command{Action: scanner.ActionFile, ID: id, FileID: fid, Name: name}
+}
+
+func requestCmd(id, fid, path string, zip bool) scanner.Command {
+	c := scanner.Command{Action: scanner.ActionFile, ID: id, FileID: fid, Name: path}
+	if zip {
+		c.Compression = scanner.CompressionZlib
+	}
+	return c
+}
+
+func actionCmd(id string, a scanner.Action) scanner.Command {
+	return scanner.Command{Action: a, ID: id}
+}
+
+// show renders replies one per line, with the home directory as ~, for error messages.
+func (h *dlHarness) show(cmds []scanner.Command) string {
+	var sb strings.Builder
+	for _, c := range cmds {
+		d := c.Data
+		c.Data = nil
+		c.Name = strings.ReplaceAll(c.Name, h.home, "~")
+		fmt.Fprintf(&sb, "  %s st=%q n=%q", c.String(), c.Status, c.Name)
+		if len(d) > 0 {
+			fmt.Fprintf(&sb, " d=%d bytes", len(d))
+		}
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+// statusLine renders a status reply as "fid:status" (fid empty when absent).
+func statusLine(c scanner.Command) string {
+	if c.Action != scanner.ActionStatus {
+		return "<" + c.Action.String() + ">"
+	}
+	return c.FileID + ":" + c.Status
+}
+
+// listing is a parsed listing: the replies between the permission OK and the final OK.
+type listing struct {
+	errors  []scanner.Command // statuses with fid
+	entries []scanner.Command // ac=file
+	home    string            // n of the final OK
+}
+
+// approveAndList starts session id with the specs and returns the listing; it fails the
+// test unless the replies are OK, the listing, and the final OK.
+func (h *dlHarness) approveAndList(id string, specs ...string) listing {
+	h.t.Helper()
+	cmds := []scanner.Command{receiveCmd(id, len(specs))}
+	for i, s := range specs {
+		cmds = append(cmds, specCmd(id, fmt.Sprint(i), s))
+	}
+	got := h.do(cmds...)
+	if len(got) < 2 || statusLine(got[0]) != ":OK" || statusLine(got[len(got)-1]) != ":OK" {
+		h.t.Fatalf("want OK, listing, OK; got\n%s", h.show(got))
+	}
+	var l listing
+	l.home = got[len(got)-1].Name
+	seenEntry := false
+	for _, c := range got[1 : len(got)-1] {
+		switch {
+		case c.Action == scanner.ActionFile:
+			seenEntry = true
+			l.entries = append(l.entries, c)
+		case c.Action == scanner.ActionStatus && c.FileID != "" && !seenEntry:
+			l.errors = append(l.errors, c)
+		default:
+			h.t.Fatalf("unexpected reply in the listing: %s\n%s", c.String(), h.show(got))
+		}
+	}
+	return l
+}
+
+// fileData collects the data packets of one file from replies: it checks that they
+// belong to fid, that only the last is end_data, that none exceeds MaxDataPacket, and
+// returns the payload (inflated when zip).
+func fileData(t testing.TB, cmds []scanner.Command, fid string, zip bool) []byte {
+	t.Helper()
+	var raw []byte
+	ended := false
+	for _, c := range cmds {
+		if c.FileID != fid || (c.Action != scanner.ActionData && c.Action != scanner.ActionEndData) {
+			continue
+		}
+		if ended {
+			t.Fatalf("fid %s: packet after end_data", fid)
+		}
+		if len(c.Data) > fs.MaxDataPacket {
+			t.Fatalf("fid %s: packet of %d bytes", fid, len(c.Data))
+		}
+		raw = append(raw, c.Data...)
+		ended = c.Action == scanner.ActionEndData
+	}
+	if !ended {
+		t.Fatalf("fid %s: no end_data", fid)
+	}
+	if !zip {
+		return raw
+	}
+	return inflate(t, raw)
+}
+
+func inflate(t testing.TB, b []byte) []byte {
+	t.Helper()
+	zr, err := zlib.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("zlib header: %v", err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("zlib stream: %v", err)
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package fs
+
+import (
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// linkBuffer collects the data of a link entry (a prefixed target, §6.5), at most
+// maxLinkData bytes.
+type linkBuffer struct{ b []byte }
+
+func (l *linkBuffer) Write(p []byte) (int, error) {
+	if len(l.b)+len(p) > maxLinkData {
+		return 0, errLinkTooLong
+	}
+	l.b = append(l.b, p...)
+	return len(p), nil
+}
+
+// Prefixes of link data (§6.5). The real client uses fid: for hard links too.
+const (
+	linkFID    = "fid:"
+	linkFIDAbs = "fid_abs:"
+	linkPath   = "path:"
+)
+
+// linkTarget turns the link data of f into what to create: for a symbolic link the text
+// to store, for a hard link the absolute path of the existing file.
+func (u *upload) linkTarget(f *upFile, data string) (string, error) {
+	var fid string
+	switch {
+	case strings.HasPrefix(data, linkFIDAbs):
+		fid = data[len(linkFIDAbs):]
+	case strings.HasPrefix(data, linkFID):
+		fid = data[len(linkFID):]
+	case strings.HasPrefix(data, linkPath):
+		p := data[len(linkPath):]
+		if f.ft == scanner.FileLink && !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(f.path), p)
+		}
+		if p == "" {
+			return "", errUnknownLinkType
+		}
+		if f.ft == scanner.FileLink && !u.walk.underHome(p) {
+			// A hard link shares the inode: its chmod and mtime would change a file
+			// outside home. The client only sends fid: for hard links.
+			return "", errLinkOutsideHome
+		}
+		return p, nil
+	default:
+		return "", errUnknownLinkType
+	}
+	t := u.files[fid]
+	if t == nil {
+		return "", &linkFileIDError{fid: fid}
+	}
+	if f.ft == scanner.FileSymlink && strings.HasPrefix(data, linkFID) {
+		// A relative link to another file of the session: "../dir/a.txt".
+		return filepath.Rel(filepath.Dir(f.path), t.path)
+	}
+	return t.path, nil
+}
+
+// makeLink creates the link f at a temporary name beside its destination, gives it its
+// metadata without following it, and renames it over the destination.
+func (u *upload) makeLink(f *upFile) error {
+	text, err := u.linkTarget(f, string(f.link.b))
+	if err != nil {
+		return err
+	}
+	dir, base, err := u.walk.openParent(f.path, true)
+	if err != nil {
+		return err
+	}
+	defer closeFD(dir)
+	var create func(name string) error
+	if f.ft == scanner.FileSymlink {
+		create = func(name string) error { return unix.Symlinkat(text, dir, name) }
+	} else {
+		// The target is reached the same safe way; linkat does not follow a final link.
+		tdir, tbase, err := u.walk.openParent(text, false)
+		if err != nil {
+			return err
+		}
+		defer closeFD(tdir)
+		create = func(name string) error { return unix.Linkat(tdir, tbase, dir, name, 0) }
+	}
+	name, err := withTempName(base, create)
+	if err != nil {
+		return &opError{Op: opLink, Path: f.path, Err: err}
+	}
+	if f.ft == scanner.FileLink && f.prm.Set {
+		err = chmodNoFollow(dir, name, permOf(f.prm, defaultFileMode, u.umask)) // the shared inode, as kitty
+	}
+	if err == nil && f.mtime.Set {
+		err = setMtime(dir, name, f.mtime.Value)
+	}
+	if err == nil {
+		err = unix.Renameat(dir, name, dir, base)
+	}
+	if err != nil {
+		_ = unix.Unlinkat(dir, name, 0) // Best effort: leave no debris.
+		return &opError{Op: opLink, Path: f.path, Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,361 @@
+package fs
+
+import (
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// Work done by one lister.step call, so that a huge tree never holds e.mu for long:
+// the pty writer calls again as soon as it has written what came before.
+const (
+	listWalkBudget = 256 // lstat calls (and directory reads) per step
+	listEmitBudget = 64  // listing messages per step
+)
+
+// maxListEntries caps the entries of one listing. The entries are kept in memory until
+// the walk ends (hard links and symlink targets need the whole tree), so a spec that
+// would exceed it fails with StatusTooManyEntries instead.
+const maxListEntries = 1 << 20
+
+// listPhase is where a lister is.
+type listPhase uint8
+
+const (
+	listWalking  listPhase = iota + 1 // lstat the specs and walk the directories
+	listTargets                       // resolve the symlinks' targets
+	listEmitting                      // queue the spec errors, then the entries
+	listDone
+)
+
+// fileKey identifies a file on this machine.
+type fileKey struct{ dev, ino uint64 }
+
+// listEntry is one file found by the walk. Its index in lister.entries is its `st` id.
+type listEntry struct {
+	path   string
+	spec   int32 // index of the spec it came from
+	parent int32 // index of its directory, -1 for a spec root
+	ft     scanner.FileType
+	first  bool  // the first entry of its (dev, inode) group: emitted as itself
+	next   int32 // the next regular entry of the same group (emitted as ft=link), or -1
+	target int32 // ft=link: its group's first entry; symlink: the entry it resolves to; or -1
+	size   int64
+	mtime  int64 // ns
+	perm   uint32
+	key    fileKey
+}
+
+// listGroup is the first and last entry of a (dev, inode) group.
+type listGroup struct{ first, last int32 }
+
+// listFrame is a directory being walked.
+type listFrame struct {
+	entry int32 // index of the directory's entry
+	names []string
+	next  int
+	read  bool
+}
+
+// specError is a spec that could not be listed.
+type specError struct{ fid, status string }
+
+// lister produces the listing of an approved receive session (terminal-side.md §7.2),
+// a slice of work per step: first the walk (lstat the specs in arrival order, walk
+// directories depth-first in name order, never following a symlink), then the symlink
+// targets, then the messages: every spec error, then the entries group by group (the
+// first entry of each (dev, inode) group, followed by the other regular entries of the
+// group as ft=link with d = the first's id; other duplicates are not emitted).
+//
+// Differences from kitty: directories are read in name order (kitty: readdir order), and
+// a directory reached a second time (overlapping specs) is not walked again, so a tree
+// is never listed twice and a bind-mount loop ends.
+type lister struct {
+	home  string
+	specs []spec
+	phase listPhase
+
+	// Walking.
+	nextSpec int
+	stack    []listFrame
+	entries  []listEntry
+	groups   map[fileKey]listGroup
+	errs     []specError
+
+	// Targets and emitting.
+	ti      int   // next entry whose symlink target to resolve
+	ei      int   // next spec error to emit
+	ni      int   // next entry to consider
+	follow  int32 // next hard link of the group being emitted, or -1
+	emitted int   // entries emitted
+	failed  int   // spec errors found
+
+	// listed maps each emitted path to its type: the paths a data request may name.
+	listed map[string]scanner.FileType
+}
+
+func newLister(home string, specs []spec) *lister {
+	return &lister{
+		home:   home,
+		specs:  specs,
+		phase:  listWalking,
+		groups: make(map[fileKey]listGroup),
+		follow: -1,
+		listed: make(map[string]scanner.FileType),
+	}
+}
+
+// empty reports whether the listing produced nothing at all: no entry and no error.
+func (l *lister) empty() bool { return l.emitted == 0 && l.failed == 0 }
+
+// lookup returns the type under which path was listed.
+func (l *lister) lookup(path string) (scanner.FileType, bool) {
+	ft, ok := l.listed[path]
+	return ft, ok
+}
+
+// step does a bounded slice of work, queueing any messages on d. It reports true once
+// every entry has been queued; the caller then adds the final status.
+func (l *lister) step(d *download) bool {
+	switch l.phase {
+	case listWalking:
+		l.walk()
+	case listTargets:
+		l.resolveTargets()
+	case listEmitting:
+		l.emit(d)
+	}
+	if l.phase == listDone {
+		// Keep only what data requests are checked against.
+		l.failed = len(l.errs)
+		l.stack, l.entries, l.groups, l.errs = nil, nil, nil, nil
+		return true
+	}
+	return false
+}
+
+// walk lstats up to listWalkBudget paths.
+func (l *lister) walk() {
+	for budget := listWalkBudget; budget > 0; budget-- {
+		if len(l.stack) == 0 {
+			if l.nextSpec == len(l.specs) {
+				l.phase = listTargets
+				return
+			}
+			l.walkSpec(int32(l.nextSpec))
+			l.nextSpec++
+			continue
+		}
+		top := &l.stack[len(l.stack)-1]
+		dir := &l.entries[top.entry]
+		if !top.read {
+			top.read = true
+			top.names = readNames(dir.path)
+			continue
+		}
+		if top.next == len(top.names) {
+			l.stack = l.stack[:len(l.stack)-1]
+			continue
+		}
+		name := top.names[top.next]
+		top.names[top.next] = ""
+		top.next++
+		path := joinPath(dir.path, name)
+		var st unix.Stat_t
+		if unix.Lstat(path, &st) != nil || !listable(st.Mode) {
+			continue // §7.2: children that cannot be lstat'ed or are of other types are skipped
+		}
+		spec := dir.spec
+		if !l.add(path, spec, top.entry, &st) {
+			l.errs = append(l.errs, specError{l.specs[spec].fid, scanner.StatusTooManyEntries})
+			l.stack = l.stack[:0]
+		}
+	}
+}
+
+// walkSpec lstats a spec root (§7.2 step 1).
+func (l *lister) walkSpec(i int32) {
+	s := l.specs[i]
+	path := resolvePath(l.home, s.name)
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		l.errs = append(l.errs, specError{s.fid, scanner.StatusErrno(errnoName(err), scanner.TextReadSpec)})
+		return
+	}
+	if unix.Faccessat(unix.AT_FDCWD, path, unix.R_OK, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		l.errs = append(l.errs, specError{s.fid, scanner.StatusNoReadPermission})
+		return
+	}
+	if !listable(st.Mode) {
+		l.errs = append(l.errs, specError{s.fid, scanner.StatusBadFileType})
+		return
+	}
+	if !l.add(path, i, -1, &st) {
+		l.errs = append(l.errs, specError{s.fid, scanner.StatusTooManyEntries})
+	}
+}
+
+// add records an entry and, for a directory seen for the first time, schedules its
+// walk. It reports false when the listing is full.
+func (l *lister) add(path string, spec, parent int32, st *unix.Stat_t) bool {
+	if len(l.entries) >= maxListEntries {
+		return false
+	}
+	idx := int32(len(l.entries))
+	e := listEntry{
+		path:   path,
+		spec:   spec,
+		parent: parent,
+		ft:     fileTypeOf(st.Mode),
+		next:   -1,
+		target: -1,
+		size:   st.Size,
+		mtime:  st.Mtim.Nano(),
+		perm:   st.Mode & 0o7777,
+		key:    fileKey{uint64(st.Dev), st.Ino},
+	}
+	g, seen := l.groups[e.key]
+	switch {
+	case !seen:
+		e.first = true
+		l.groups[e.key] = listGroup{idx, idx}
+	case e.ft == scanner.FileRegular && l.entries[g.first].ft == scanner.FileRegular:
+		// A hard link (or the same file reached twice): emitted after the group's first.
+		e.target = g.first
+		l.entries[g.last].next = idx
+		l.groups[e.key] = listGroup{g.first, idx}
+	default:
+		return true // the same directory or symlink again: not emitted, not walked
+	}
+	l.entries = append(l.entries, e)
+	if e.first && e.ft == scanner.FileDirectory {
+		l.stack = append(l.stack, listFrame{entry: idx})
+	}
+	return true
+}
+
+// resolveTargets finds, for up to listWalkBudget symlinks, the listed entry their
+// final target is (§7.2 step 4): a dangling link or one leading outside gets none.
+func (l *lister) resolveTargets() {
+	for budget := listWalkBudget; budget > 0 && l.ti < len(l.entries); l.ti++ {
+		e := &l.entries[l.ti]
+		if e.ft != scanner.FileSymlink || !e.first {
+			continue
+		}
+		budget--
+		var st unix.Stat_t
+		if unix.Stat(e.path, &st) != nil {
+			continue
+		}
+		if g, ok := l.groups[fileKey{uint64(st.Dev), st.Ino}]; ok {
+			e.target = g.first
+		}
+	}
+	if l.ti == len(l.entries) {
+		l.phase = listEmitting
+	}
+}
+
+// emit queues up to listEmitBudget messages: the spec errors, then the entries.
+func (l *lister) emit(d *download) {
+	for budget := listEmitBudget; budget > 0; budget-- {
+		switch {
+		case l.ei < len(l.errs):
+			e := l.errs[l.ei]
+			l.ei++
+			if c := d.errorReply(e.status, e.fid); c != nil {
+				d.queue(c)
+			}
+		case l.follow >= 0:
+			i := l.follow
+			l.follow = l.entries[i].next
+			l.queueEntry(d, i, scanner.FileLink)
+		case l.ni < len(l.entries):
+			i := int32(l.ni)
+			l.ni++
+			e := &l.entries[i]
+			if !e.first {
+				continue
+			}
+			l.queueEntry(d, i, e.ft)
+			if e.ft == scanner.FileRegular {
+				l.follow = e.next
+			}
+		default:
+			l.phase = listDone
+			return
+		}
+	}
+}
+
+// queueEntry queues the `ac=file` message of entry i (§7.2 step 2).
+func (l *lister) queueEntry(d *download, i int32, ft scanner.FileType) {
+	e := &l.entries[i]
+	c := scanner.Command{
+		Action:      scanner.ActionFile,
+		FileType:    ft,
+		ID:          d.id,
+		FileID:      l.specs[e.spec].fid,
+		Mtime:       scanner.Some(e.mtime),
+		Permissions: scanner.Some(int64(e.perm)),
+		Size:        scanner.Some(e.size),
+		Name:        e.path,
+		Status:      strconv.Itoa(int(i)),
+	}
+	if e.parent >= 0 {
+		c.Parent = strconv.Itoa(int(e.parent))
+	}
+	if e.target >= 0 {
+		c.Data = strconv.AppendInt(nil, int64(e.target), 10)
+	}
+	d.queue(&c)
+	l.listed[e.path] = ft
+	l.emitted++
+}
+
+// readNames returns the names in directory path, sorted; none if it cannot be read
+// (§7.2: an unreadable directory simply has no children listed).
+func readNames(path string) []string {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil
+	}
+	names, _ := f.Readdirnames(-1) // Best effort: what was read is listed.
+	_ = f.Close()                  // Read-only: nothing to lose.
+	slices.Sort(names)
+	return names
+}
+
+// joinPath appends name to the directory path dir, which is not normalised (§8).
+func joinPath(dir, name string) string {
+	if strings.HasSuffix(dir, "/") {
+		return dir + name
+	}
+	return dir + "/" + name
+}
+
+// listable reports whether a file of this mode can be listed: regular, directory or
+// symlink.
+func listable(mode uint32) bool {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFLNK:
+		return true
+	}
+	return false
+}
+
+func fileTypeOf(mode uint32) scanner.FileType {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return scanner.FileDirectory
+	case unix.S_IFLNK:
+		return scanner.FileSymlink
+	}
+	return scanner.FileRegular
+}

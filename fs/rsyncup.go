@@ -1,0 +1,98 @@
+package fs
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/rsync"
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// startSignature prepares the rsync exchange of f (rsync.md §8.1): it opens the existing
+// destination (never through a link) and queues its signature, which Pull then produces
+// at the pace the child reads. It reports false when rsync cannot be used; the file is
+// then sent plainly, which the client accepts.
+func (u *upload) startSignature(f *upFile) bool {
+	if u.open >= maxOpenFiles {
+		return false
+	}
+	dir, base, err := u.walk.openParent(f.path, false)
+	if err != nil {
+		return false
+	}
+	defer closeFD(dir)
+	fd, err := unix.Openat(dir, base, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return false
+	}
+	old := os.NewFile(uintptr(fd), f.path)
+	st, err := old.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		_ = old.Close() // Best effort: opened read-only.
+		return false
+	}
+	f.old, f.oldLen = old, st.Size()
+	f.bs = rsync.BlockSize(f.oldLen)
+	f.sig = rsync.NewSignatureReader(old, f.bs)
+	f.state = fileSigning
+	f.opened = true
+	u.open++
+	u.signing = append(u.signing, f)
+	return true
+}
+
+// hasData reports whether a signature is waiting to be produced.
+func (u *upload) hasData() bool { return !u.gone && len(u.signing) > 0 }
+
+// produce appends signature packets to dst (Engine.Pull): data packets of at most
+// MaxDataPacket raw bytes, then a separate end_data without d. It appends about max
+// bytes at most, and nothing while replies are still queued, so a file's signature
+// never overtakes its STARTED.
+func (u *upload) produce(dst []byte, max int) []byte {
+	if u.gone || u.e.outbox.len() > 0 {
+		return dst
+	}
+	if u.sigBuf == nil && len(u.signing) > 0 {
+		u.sigBuf = make([]byte, MaxDataPacket)
+	}
+	start := len(dst)
+	for len(u.signing) > 0 && len(dst)-start < max {
+		f := u.signing[0]
+		if f.state != fileSigning || f.sig == nil {
+			u.signing = u.signing[1:] // failed or released meanwhile
+			continue
+		}
+		n, err := io.ReadFull(f.sig, u.sigBuf)
+		if n > 0 {
+			c := scanner.Command{Action: scanner.ActionData, ID: u.id, FileID: f.fid, Data: u.sigBuf[:n]}
+			dst = c.AppendOSC(dst)
+		}
+		switch err {
+		case nil:
+			continue
+		case io.EOF, io.ErrUnexpectedEOF:
+			c := scanner.Command{Action: scanner.ActionEndData, ID: u.id, FileID: f.fid}
+			dst = c.AppendOSC(dst)
+			f.sig = nil
+			f.state = fileWaiting
+		default:
+			// The status goes straight after the packets already produced, in order.
+			f.release(u)
+			f.state = fileFailed
+			u.failed++
+			status := statusOf(&opError{Op: opSignature, Path: f.path, Err: err})
+			u.fileEvent(f, status)
+			if u.errs {
+				c := u.status(f.fid, status)
+				dst = c.AppendOSC(dst)
+			}
+		}
+		u.signing = u.signing[1:]
+	}
+	if len(u.signing) == 0 {
+		u.sigBuf = nil
+	}
+	return dst
+}

@@ -1,0 +1,458 @@
+package fs
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/klauspost/compress/zlib"
+	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/rsync"
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// Buffers of the sender.
+const (
+	sendBufSize    = 64 << 10 // file bytes (or compressed, or delta bytes) read ahead
+	deflateInSize  = 32 << 10 // file bytes fed to the compressor at once
+	checkEvery     = 8 << 20  // a sent file's size and mtime are re-checked this often
+	maxEmptyReads  = 100      // reads returning nothing before a source counts as stuck
+	maxSymlinkText = 64 << 10 // a link text longer than this is refused (Linux: 4095)
+)
+
+// errChanged reports a file that changed while it was being sent: shorter or longer than
+// when it was opened, or with another mtime. The client must not get a mix of old and
+// new content passed off as the file.
+var errChanged = errors.New("fs: file changed while it was being sent")
+
+// sendStatus turns a failure to send a requested file into the status the client sees
+// (terminal-side.md §7.3, §12); text is scanner.TextAddSendFile when the file could not
+// be opened, scanner.TextReadData when reading it failed. It is the only place the
+// receive direction does so for a file.
+func sendStatus(err error, text string) string {
+	if errors.Is(err, errChanged) {
+		return scanner.StatusFileChanged
+	}
+	return scanner.StatusErrno(errnoName(err), text)
+}
+
+// request is one data request (`ac=file` after the listing, §7.3).
+type request struct {
+	fid   string
+	path  string
+	zlib  bool
+	rsync bool
+
+	dec    *rsync.SignatureDecoder // collecting the client's signature (rsync, until end_data)
+	sig    *rsync.Signature        // the complete signature (rsync)
+	sigLen int64                   // signature bytes received
+}
+
+// ready reports whether the request can start: it does not wait for a signature.
+func (r *request) ready() bool { return !r.rsync || r.sig != nil }
+
+// addRequest queues a data request (§7.3). Requests are checked against the listing as
+// they arrive once it is complete, and again (and on disk) when they start.
+func (d *download) addRequest(cmd *scanner.Command) {
+	queued := len(d.reqs)
+	if d.cur != nil {
+		queued++
+	}
+	if queued >= maxQueued {
+		d.fail(scanner.StatusTooManyQueued, "")
+		return
+	}
+	if d.byFID[cmd.FileID] != nil || (d.cur != nil && d.cur.req.fid == cmd.FileID) {
+		d.fail(scanner.StatusDuplicateFileID(cmd.FileID), cmd.FileID)
+		return
+	}
+	r := &request{
+		fid:   cmd.FileID,
+		path:  cmd.Name,
+		zlib:  cmd.Compression == scanner.CompressionZlib,
+		rsync: cmd.Transmit == scanner.TransmitRsync,
+	}
+	if d.state == dlServing {
+		if st := d.check(r); st != "" {
+			d.requestFailed(r, st)
+			return
+		}
+	}
+	if r.rsync {
+		r.dec = new(rsync.SignatureDecoder)
+	}
+	d.reqs = append(d.reqs, r)
+	d.byFID[r.fid] = r
+	if r.ready() {
+		d.ready++
+		d.e.signal()
+	}
+}
+
+// check returns the status refusing r, or "" if the listing allows it: only listed
+// paths may be read, and never a directory (§7.3).
+func (d *download) check(r *request) string {
+	ft, ok := d.list.lookup(r.path)
+	switch {
+	case !ok:
+		return scanner.StatusNotListed
+	case ft == scanner.FileDirectory:
+		return scanner.StatusSendDirectory
+	}
+	return ""
+}
+
+// requestFailed ends the session for a request that cannot be served.
+func (d *download) requestFailed(r *request, status string) {
+	d.e.event(Event{Kind: EventFile, Direction: DirectionReceive, SessionID: d.id, Path: r.path, Result: status})
+	d.fail(status, r.fid)
+}
+
+// addSignature takes signature data (`data`/`end_data` from the client) for a queued
+// rsync request (§7.3, rsync.md §8.2). Any misuse ends the session.
+func (d *download) addSignature(cmd *scanner.Command) {
+	r := d.byFID[cmd.FileID]
+	switch {
+	case r == nil:
+		d.fail(scanner.StatusSignatureUnknownFile(cmd.FileID), "")
+		return
+	case !r.rsync:
+		d.fail(scanner.StatusSignatureNotRsync(cmd.FileID), "")
+		return
+	case r.sig != nil:
+		d.fail(scanner.StatusBadSignature, r.fid) // data after its end_data
+		return
+	}
+	r.sigLen += int64(len(cmd.Data))
+	d.sigBytes += int64(len(cmd.Data))
+	if d.sigBytes > maxSignatureBytes {
+		d.fail(scanner.StatusSignatureTooLarge, "")
+		return
+	}
+	if _, err := r.dec.Write(cmd.Data); err != nil {
+		d.fail(scanner.StatusBadSignature, r.fid)
+		return
+	}
+	if cmd.Action != scanner.ActionEndData {
+		return
+	}
+	sig, err := r.dec.Finish()
+	if err != nil {
+		d.fail(scanner.StatusBadSignature, r.fid)
+		return
+	}
+	r.sig, r.dec = sig, nil
+	d.ready++
+	d.e.signal()
+}
+
+// nextReady takes the first request that can start out of the queue: one still
+// waiting for its signature is passed over (§7.3).
+func (d *download) nextReady() *request {
+	if d.ready == 0 {
+		return nil
+	}
+	for i, r := range d.reqs {
+		if !r.ready() {
+			continue
+		}
+		if i == 0 {
+			d.reqs[0] = nil
+			d.reqs = d.reqs[1:]
+		} else {
+			d.reqs = append(d.reqs[:i], d.reqs[i+1:]...)
+		}
+		delete(d.byFID, r.fid)
+		d.ready--
+		return r
+	}
+	return nil
+}
+
+// sendStep appends the next data packet to dst, starting the next ready request if
+// none is being sent. It reports whether calling again may produce more now.
+func (d *download) sendStep(dst []byte, start, max int) ([]byte, bool) {
+	if d.cur == nil {
+		r := d.nextReady()
+		if r == nil {
+			return dst, false
+		}
+		s, status := d.open(r)
+		if status != "" {
+			d.requestFailed(r, status)
+			return dst, true
+		}
+		d.cur = s
+	}
+	s := d.cur
+	p, last, err := s.packet()
+	if err != nil {
+		status := sendStatus(err, scanner.TextReadData)
+		d.fileEvent(s, status)
+		s.close()
+		d.cur = nil
+		d.fail(status, s.req.fid)
+		return dst, true
+	}
+	d.pkt = scanner.Command{Action: scanner.ActionData, ID: d.id, FileID: s.req.fid, Data: p}
+	if last {
+		d.pkt.Action = scanner.ActionEndData
+	}
+	d.scratch = d.pkt.AppendOSC(d.scratch[:0])
+	d.pkt.Data = nil
+	if len(dst) > start && len(dst)-start+len(d.scratch) > max {
+		d.out = append(d.out, bytes.Clone(d.scratch))
+	} else {
+		dst = append(dst, d.scratch...)
+	}
+	if last {
+		d.fileEvent(s, scanner.StatusOK)
+		s.close()
+		d.cur = nil
+	}
+	return dst, len(d.out) == 0
+}
+
+// fileEvent records the fate of a file that was being sent.
+func (d *download) fileEvent(s *sender, result string) {
+	d.e.event(Event{Kind: EventFile, Direction: DirectionReceive, SessionID: d.id,
+		Path: s.req.path, Bytes: s.content(), Result: result})
+}
+
+// open prepares r for sending: it re-checks the listing, then looks at the disk. It
+// returns the status to fail with when the file cannot be sent. A regular file is opened
+// here, when its turn comes (not when it is requested), so queued requests hold no fd.
+func (d *download) open(r *request) (*sender, string) {
+	if st := d.check(r); st != "" {
+		return nil, st
+	}
+	listedAs, _ := d.list.lookup(r.path)
+	var st unix.Stat_t
+	if err := unix.Lstat(r.path, &st); err != nil {
+		return nil, sendStatus(err, scanner.TextAddSendFile)
+	}
+	s := &sender{req: r}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return nil, scanner.StatusSendDirectory
+	case unix.S_IFLNK:
+		// §7.3: the link text, as one end_data, never compressed, even with rsync.
+		if listedAs != scanner.FileSymlink || st.Size > maxSymlinkText {
+			return nil, scanner.StatusFileChanged
+		}
+		text, err := os.Readlink(r.path)
+		if err != nil {
+			return nil, sendStatus(err, scanner.TextAddSendFile)
+		}
+		s.text = len(text)
+		s.src = strings.NewReader(text)
+	case unix.S_IFREG:
+		if listedAs == scanner.FileSymlink {
+			return nil, scanner.StatusFileChanged
+		}
+		f, err := os.OpenFile(r.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			return nil, sendStatus(err, scanner.TextAddSendFile)
+		}
+		var fst unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &fst); err != nil {
+			_ = f.Close() // Read-only.
+			return nil, sendStatus(err, scanner.TextAddSendFile)
+		}
+		if fst.Mode&unix.S_IFMT != unix.S_IFREG || fst.Dev != st.Dev || fst.Ino != st.Ino {
+			_ = f.Close() // Read-only.
+			return nil, scanner.StatusFileChanged
+		}
+		s.file = &fileSource{f: f, left: fst.Size, size: fst.Size, mtime: fst.Mtim}
+		s.src = s.file
+		if r.rsync {
+			s.src = rsync.NewDiffer(r.sig, s.src)
+		}
+		if r.zlib {
+			s.src = newDeflater(s.src)
+		}
+	default:
+		return nil, scanner.StatusFileChanged // listed, but now a fifo, socket or device
+	}
+	s.buf = make([]byte, sendBufSize)
+	d.sigBytes -= r.sigLen
+	return s, ""
+}
+
+// sender produces the data packets of one file: the bytes of src (the file, through
+// the rsync differ and the compressor when asked), in packets of at most
+// MaxDataPacket bytes, the last one being end_data (§7.3). It reads ahead one buffer so
+// that the last packet is known to be last, and src only reports EOF once the file has
+// been checked unchanged, so an end_data always closes a faithful copy.
+type sender struct {
+	req  *request
+	src  io.Reader
+	file *fileSource // nil for a symlink
+	text int         // a symlink's text length
+
+	buf   []byte
+	r, w  int // buf[r:w] is read but not yet sent
+	eof   bool
+	empty int // reads in a row that returned nothing
+}
+
+// packet returns the payload of the next packet, and whether it is the file's last.
+// The slice is valid until the next call.
+func (s *sender) packet() ([]byte, bool, error) {
+	if s.w-s.r <= MaxDataPacket && !s.eof {
+		s.w = copy(s.buf, s.buf[s.r:s.w])
+		s.r = 0
+		for s.w <= MaxDataPacket && !s.eof {
+			n, err := s.src.Read(s.buf[s.w:])
+			s.w += n
+			switch {
+			case err == io.EOF:
+				s.eof = true
+			case err != nil:
+				return nil, false, err
+			case n == 0:
+				if s.empty++; s.empty >= maxEmptyReads {
+					return nil, false, io.ErrNoProgress
+				}
+			default:
+				s.empty = 0
+			}
+		}
+	}
+	if s.w-s.r > MaxDataPacket {
+		p := s.buf[s.r : s.r+MaxDataPacket]
+		s.r += MaxDataPacket
+		return p, false, nil
+	}
+	p := s.buf[s.r:s.w]
+	s.r = s.w
+	return p, true, nil
+}
+
+// content returns the bytes of the file read so far.
+func (s *sender) content() int64 {
+	if s.file != nil {
+		return s.file.size - s.file.left
+	}
+	return int64(s.text)
+}
+
+// close releases the file. It is safe to call more than once.
+func (s *sender) close() {
+	if s.file != nil && s.file.f != nil {
+		_ = s.file.f.Close() // Read-only: nothing to lose.
+		s.file.f = nil
+	}
+	s.buf = nil
+}
+
+// fileSource reads exactly the size a regular file had when it was opened, then checks
+// that it has not changed: no byte beyond that size, and the same size and mtime by
+// fstat (also every checkEvery bytes, to stop early). It returns io.EOF only when all
+// is well, errChanged when the file changed, or the read error.
+type fileSource struct {
+	f      *os.File
+	left   int64 // bytes still to read
+	size   int64
+	mtime  unix.Timespec
+	since  int64 // bytes since the last check
+	closed bool  // EOF verified
+}
+
+func (s *fileSource) Read(p []byte) (int, error) {
+	if s.left == 0 {
+		if !s.closed {
+			if err := s.verify(true); err != nil {
+				return 0, err
+			}
+			s.closed = true
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.f.Read(p)
+	s.left -= int64(n)
+	s.since += int64(n)
+	switch {
+	case err == io.EOF:
+		if s.left > 0 {
+			return n, errChanged // shorter than it was
+		}
+	case err != nil:
+		return n, err
+	}
+	if s.since >= checkEvery {
+		s.since = 0
+		if err := s.verify(false); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// verify checks the file against what it was when opened; at the end, also that it has
+// no byte beyond its size.
+func (s *fileSource) verify(atEnd bool) error {
+	if atEnd {
+		var one [1]byte
+		n, err := s.f.Read(one[:])
+		if n > 0 {
+			return errChanged // longer than it was
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(s.f.Fd()), &st); err != nil {
+		return err
+	}
+	if st.Size != s.size || st.Mtim != s.mtime {
+		return errChanged
+	}
+	return nil
+}
+
+// deflater compresses src as one zlib stream (RFC 1950, default level, §9), holding
+// no more than the compressor's output for one input buffer.
+type deflater struct {
+	src  io.Reader
+	zw   *zlib.Writer
+	out  bytes.Buffer
+	in   []byte
+	done bool
+}
+
+func newDeflater(src io.Reader) *deflater {
+	z := &deflater{src: src, in: make([]byte, deflateInSize)}
+	z.zw = zlib.NewWriter(&z.out)
+	return z
+}
+
+func (z *deflater) Read(p []byte) (int, error) {
+	for z.out.Len() == 0 {
+		if z.done {
+			return 0, io.EOF
+		}
+		n, err := z.src.Read(z.in)
+		if n > 0 {
+			_, _ = z.zw.Write(z.in[:n]) // Writes into a bytes.Buffer: never fails.
+		}
+		switch {
+		case err == io.EOF:
+			_ = z.zw.Close() // Flushes into a bytes.Buffer: never fails.
+			z.done = true
+		case err != nil:
+			return 0, err
+		case n == 0:
+			return 0, nil // the sender counts empty reads
+		}
+	}
+	return z.out.Read(p)
+}

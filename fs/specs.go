@@ -1,0 +1,88 @@
+package fs
+
+import (
+	"errors"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// maxDescribeEntries caps the entries the pre-walk of describeSpecs visits over all the
+// specs of one question, so that a huge tree cannot stall it; beyond it the counts are
+// lower bounds (SpecInfo.Partial).
+const maxDescribeEntries = 100_000
+
+// describeSpecs resolves the specs of a receive session for its question: their
+// absolute paths, types, sizes, and for directories how many entries and bytes lie
+// below (terminal-side.md §3.1 allows showing more than kitty). It runs without e.mu,
+// so it must only touch its arguments. Spec errors are the texts the listing would send.
+// budget is the most entries the directory counts visit in all (maxDescribeEntries).
+func describeSpecs(home string, specs []spec, budget int) []SpecInfo {
+	infos := make([]SpecInfo, len(specs))
+	for i, s := range specs {
+		info := &infos[i]
+		info.Name = s.name
+		info.Path = resolvePath(home, s.name)
+		var st unix.Stat_t
+		if err := unix.Lstat(info.Path, &st); err != nil {
+			info.Err = scanner.StatusErrno(errnoName(err), scanner.TextReadSpec)
+			continue
+		}
+		switch {
+		case unix.Faccessat(unix.AT_FDCWD, info.Path, unix.R_OK, unix.AT_SYMLINK_NOFOLLOW) != nil:
+			info.Err = scanner.StatusNoReadPermission
+			continue
+		case !listable(st.Mode):
+			info.Err = scanner.StatusBadFileType
+			continue
+		}
+		info.Type = fileTypeOf(st.Mode)
+		info.Size = st.Size
+		if info.Type == scanner.FileDirectory {
+			info.Size = 0
+			countTree(info, &budget)
+		}
+	}
+	return infos
+}
+
+// countTree counts the entries below the directory info.Path and the bytes of its
+// regular files, without following symlinks, spending at most *budget entries.
+func countTree(info *SpecInfo, budget *int) {
+	dirs := []string{info.Path}
+	for len(dirs) > 0 {
+		dir := dirs[len(dirs)-1]
+		dirs = dirs[:len(dirs)-1]
+		for _, name := range readNames(dir) {
+			if *budget <= 0 {
+				info.Partial = true
+				return
+			}
+			*budget--
+			path := joinPath(dir, name)
+			var st unix.Stat_t
+			if unix.Lstat(path, &st) != nil || !listable(st.Mode) {
+				continue
+			}
+			info.Files++
+			switch st.Mode & unix.S_IFMT {
+			case unix.S_IFREG:
+				info.Size += st.Size
+			case unix.S_IFDIR:
+				dirs = append(dirs, path)
+			}
+		}
+	}
+}
+
+// errnoName returns the symbolic name of the errno err wraps ("ENOENT"), or "" when it
+// wraps none (scanner.StatusErrno then says EFAIL).
+func errnoName(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return unix.ErrnoName(errno)
+	}
+	return ""
+}

@@ -1,0 +1,217 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+)
+
+// Errors returned by Console.Borrow.
+var (
+	// ErrNoTerminal means stdin or stdout is not a terminal, so nobody can be asked.
+	ErrNoTerminal = errors.New("proxy: console is not a terminal")
+	// ErrNotRunning means no Run is using the console (before it starts or after it ends).
+	ErrNotRunning = errors.New("proxy: console not in use by a running child")
+)
+
+// errStopped ends waits when Run is shutting down.
+var errStopped = errors.New("proxy: stopped")
+
+// Default window size when neither the terminal nor COLUMNS/LINES give one.
+const (
+	defaultCols = 80
+	defaultRows = 24
+)
+
+// Console is the user's terminal: the proxy's stdin and stdout. cmd creates it before
+// Run and passes it in Config, so that the approval prompt can Borrow it while the child
+// runs. A Console is used by one Run at a time; its methods are safe for concurrent use.
+type Console struct {
+	// Fixed at creation.
+	in, out         *os.File
+	inFd, outFd     int
+	inTerm, outTerm bool
+	getenv          func(string) string
+
+	// gate is held by whoever writes to out: the output pump for the length of one
+	// write, a borrower for the whole borrow. A token in the channel means held.
+	gate chan struct{}
+
+	mu       sync.Mutex     // guards the fields below
+	stop     chan struct{}  // closed when the current Run ends; nil when no Run
+	route    *io.PipeWriter // the borrower's keystrokes; nil: keystrokes go to the child
+	borrowed bool           // a borrower holds the gate
+
+	rawMu sync.Mutex  // guards raw; never held while anything else is locked
+	raw   *term.State // the state to restore; nil when the terminal is not raw
+}
+
+// NewConsole returns the Console for the terminal on in and out, normally os.Stdin and
+// os.Stdout. Either may be something other than a terminal (a pipe, /dev/null): then the
+// terminal is not put in raw mode and Borrow fails with ErrNoTerminal.
+func NewConsole(in, out *os.File) *Console {
+	c := &Console{
+		in: in, out: out,
+		inFd: int(in.Fd()), outFd: int(out.Fd()),
+		getenv: os.Getenv,
+		gate:   make(chan struct{}, 1),
+	}
+	c.inTerm = term.IsTerminal(c.inFd)
+	c.outTerm = term.IsTerminal(c.outFd)
+	return c
+}
+
+// IsTerminal reports whether both stdin and stdout are terminals, which is what a prompt
+// needs.
+func (c *Console) IsTerminal() bool { return c.inTerm && c.outTerm }
+
+// Borrow takes the terminal for a prompt. While it is borrowed, the child's output is
+// held back (the output pump stops before its next write to the terminal, so the child
+// blocks once the pty buffer is full), and every keystroke goes to in instead of the
+// child. out writes to the terminal directly. release gives the terminal back: keystrokes
+// go to the child again, then in reaches EOF, then the child's output resumes. release is
+// idempotent; the borrower must not use out after it.
+//
+// Borrow waits for the current write to the terminal to end, or for ctx. It fails with
+// ErrNoTerminal when stdin or stdout is not a terminal, and with ErrNotRunning when no
+// Run is relaying a child. It may be called from any goroutine, including the output
+// pump's (from Engine.HandlePayload): the pump holds the terminal only while it writes.
+func (c *Console) Borrow(ctx context.Context) (in io.Reader, out io.Writer, release func(), err error) {
+	if !c.IsTerminal() {
+		return nil, nil, nil, ErrNoTerminal
+	}
+	c.mu.Lock()
+	stop := c.stop
+	c.mu.Unlock()
+	if stop == nil {
+		return nil, nil, nil, ErrNotRunning
+	}
+	select {
+	case c.gate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, nil, ctx.Err()
+	case <-stop:
+		return nil, nil, nil, ErrNotRunning
+	}
+	pr, pw := io.Pipe()
+	c.mu.Lock()
+	if c.stop != stop {
+		// Run ended while we waited for the gate.
+		c.mu.Unlock()
+		<-c.gate
+		return nil, nil, nil, ErrNotRunning
+	}
+	c.route, c.borrowed = pw, true
+	c.mu.Unlock()
+
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			// Keystrokes go back to the child before the pipe closes, so that a read in
+			// flight is handed on rather than lost (see router.deliver).
+			c.mu.Lock()
+			if c.route == pw {
+				c.route = nil
+			}
+			c.borrowed = false
+			c.mu.Unlock()
+			_ = pw.Close() // Never fails.
+			<-c.gate
+		})
+	}
+	return pr, c.out, release, nil
+}
+
+// attach marks the console as used by a Run and returns the channel closed by detach.
+func (c *Console) attach() (<-chan struct{}, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stop != nil {
+		return nil, errors.New("proxy: console already in use")
+	}
+	c.stop = make(chan struct{})
+	return c.stop, nil
+}
+
+// detach ends the Run's use of the console: waits in Borrow end, and a borrower's pipe is
+// closed so that nothing waits on it. It is idempotent.
+func (c *Console) detach() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stop == nil {
+		return
+	}
+	close(c.stop)
+	c.stop = nil
+	if c.route != nil {
+		_ = c.route.CloseWithError(errStopped) // Never fails.
+		c.route = nil
+	}
+}
+
+// feed gives p to the borrower, if there is one. It reports whether there was, and
+// returns the part of p the borrower did not take because it released the console
+// meanwhile: that part belongs to the child.
+func (c *Console) feed(p []byte) (rest []byte, fed bool) {
+	c.mu.Lock()
+	pw := c.route
+	c.mu.Unlock()
+	if pw == nil {
+		return p, false
+	}
+	n, err := pw.Write(p)
+	if err != nil {
+		return p[n:], true
+	}
+	return nil, true
+}
+
+// gatedWriter writes to the terminal, holding the gate for the length of each write.
+type gatedWriter struct {
+	c    *Console
+	stop <-chan struct{} // closed when Run gives up on the terminal
+}
+
+func (w gatedWriter) Write(p []byte) (int, error) {
+	select {
+	case w.c.gate <- struct{}{}:
+	case <-w.stop:
+		return 0, errStopped
+	}
+	n, err := w.c.out.Write(p)
+	<-w.c.gate
+	return n, err
+}
+
+// size returns the size to give the child: the terminal's (stdin's, else stdout's), else
+// COLUMNS and LINES, else 80x24. Rows and columns are never 0: the kitten divides by them
+// (reference-client.md §2).
+func (c *Console) size() *unix.Winsize {
+	for _, t := range [...]struct {
+		fd int
+		ok bool
+	}{{c.inFd, c.inTerm}, {c.outFd, c.outTerm}} {
+		if !t.ok {
+			continue
+		}
+		ws, err := unix.IoctlGetWinsize(t.fd, unix.TIOCGWINSZ)
+		if err == nil && ws.Row > 0 && ws.Col > 0 {
+			return ws
+		}
+	}
+	return &unix.Winsize{Col: envDim(c.getenv("COLUMNS"), defaultCols), Row: envDim(c.getenv("LINES"), defaultRows)}
+}
+
+func envDim(s string, def uint16) uint16 {
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n == 0 {
+		return def
+	}
+	return uint16(n)
+}

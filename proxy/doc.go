@@ -1,0 +1,33 @@
+// Package proxy runs a command in a new pseudo-terminal and relays it to the user's
+// terminal, so that `xferterm -- ssh host` feels exactly like `ssh host`, while OSC 5113
+// sequences in the child's output are taken out of the stream and handed to an [Engine]
+// (DESIGN.md, "Data flow"; protocol/terminal-side.md §14).
+//
+// One goroutine owns each direction:
+//
+//   - the output pump reads the ptmx, passes the bytes through a [scanner.Scanner] to the
+//     user's terminal, and hands each OSC 5113 payload to Engine.HandlePayload,
+//     synchronously: a slow engine or disk stops the pump from reading the child, which
+//     is the backpressure the protocol relies on;
+//   - the input router reads the user's keystrokes and sends each read, whole, to the pty
+//     writer (or to a borrower of the [Console], such as the approval prompt); during a
+//     transfer it turns Ctrl+C into Engine.CancelAll;
+//   - the pty writer is the only goroutine that writes into the child: keystrokes, and
+//     whatever Engine.Pull returns when Engine.Ready fires, each unit whole and in order.
+//     The output pump never waits for it, so a child that writes a lot while not reading
+//     its input cannot deadlock the proxy.
+//
+// [Run] also owns the terminal state: the user's terminal is in raw mode while the child
+// runs and is restored on every way out (the child exits or dies, a signal to xferterm,
+// a failed write to the terminal, a panic in any of the proxy's goroutines).
+//
+// # Glossary
+//
+//   - ptmx: the master side of the child's pseudo-terminal, owned by the proxy.
+//   - console: the user's terminal, our stdin and stdout.
+//   - unit: one read from stdin, or one Pull from the engine; written to the child whole.
+//   - borrow: the approval prompt taking the console for a while (see [Console.Borrow]).
+//
+// The proxy must not parse protocol payloads: it moves them between the scanner and the
+// engine as opaque bytes.
+package proxy

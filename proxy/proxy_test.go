@@ -1,0 +1,355 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xferterm/xferterm/proxy"
+)
+
+func TestRunReportsTheChildsExitStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode string
+		env  []string
+		want int
+	}{
+		{"exit 0 is 0", "exit", []string{"EXIT_CODE=0"}, 0},
+		{"exit 3 is 3", "exit", []string{"EXIT_CODE=3"}, 3},
+		{"SIGKILL is 137", "killself", nil, 137},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startRun(t, t.Context(), tc.mode, proxy.Config{}, tc.env...)
+			code, err := h.wait()
+			if err != nil || code != tc.want {
+				t.Errorf("Run = %d, %v; want %d, nil", code, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunReportsACommandThatCannotStart(t *testing.T) {
+	master, slave := openConsolePTY(t)
+	_ = master
+	for _, tc := range []struct {
+		name string
+		path string
+		want int
+	}{
+		{"missing is 127", filepath.Join(t.TempDir(), "missing"), 127},
+		{"not executable is 126", t.TempDir(), 126},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := execCommand(tc.path)
+			code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: proxy.NewConsole(slave, slave)})
+			if code != tc.want || err == nil || !strings.HasPrefix(err.Error(), "proxy: ") {
+				t.Errorf("Run = %d, %v; want %d and a proxy error", code, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestOSC5113IsRemovedAndEverythingElsePassesThrough(t *testing.T) {
+	eng := newFakeEngine(t.TempDir())
+	before := "a\x1b]0;title\x07b\x1b[31mred\x1b[0m é\x1b]5113"
+	seq := "\x1b]5113;ac=send;id=abc\x1b\\"
+	after := "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\END"
+	h := startRun(t, t.Context(), "print", proxy.Config{Engine: eng}, "PRINT="+hex.EncodeToString([]byte(before+seq+after)))
+	if code, err := h.wait(); code != 0 || err != nil {
+		t.Fatalf("Run = %d, %v", code, err)
+	}
+	h.out.waitForString(t, "END")
+	if got, want := string(h.out.bytes()), before+after; got != want {
+		t.Errorf("output\n got %q\nwant %q", got, want)
+	}
+	if eng.payloads != 1 {
+		t.Errorf("engine got %d payloads, want 1", eng.payloads)
+	}
+	if _, closes := eng.stats(); closes == 0 {
+		t.Error("engine not closed")
+	}
+}
+
+func TestChildGetsTheConsoleSizeAndExtraEnv(t *testing.T) {
+	t.Setenv("KITTY_PUBLIC_KEY", "inherited")
+	t.Setenv("TERM", "xterm-test")
+	h := startRun(t, t.Context(), "env", proxy.Config{Env: []string{"KITTY_PUBLIC_KEY=1:abc"}})
+	if code, err := h.wait(); code != 0 || err != nil {
+		t.Fatalf("Run = %d, %v", code, err)
+	}
+	h.out.waitForString(t, `KEY="1:abc" TERM="xterm-test"`)
+
+	h = startRun(t, t.Context(), "size", proxy.Config{})
+	if code, err := h.wait(); code != 0 || err != nil {
+		t.Fatalf("Run = %d, %v", code, err)
+	}
+	h.out.waitForString(t, "SIZE 30 100")
+}
+
+func TestChildGetsCOLUMNSAndLINESWithoutATerminal(t *testing.T) {
+	for _, tc := range []struct {
+		name, cols, lines, want string
+	}{
+		{"from the environment", "132", "43", "SIZE 43 132"},
+		{"80x24 by default", "", "", "SIZE 24 80"},
+		{"80x24 for zeros", "0", "0", "SIZE 24 80"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("COLUMNS", tc.cols)
+			t.Setenv("LINES", tc.lines)
+			out := runNoTerminal(t, "size", nil)
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("output %q, want %q", out, tc.want)
+			}
+		})
+	}
+}
+
+func TestStdinPipeEOFReachesTheChild(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+	}{
+		{"after a full line", "hello\n"},
+		{"after a partial line", "hello\nwor"},
+		{"with nothing", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// "cat" exits only when it reads EOF.
+			out := runNoTerminal(t, "cat", strings.NewReader(tc.in))
+			for line := range strings.SplitSeq(strings.TrimSuffix(tc.in, "\n"), "\n") {
+				if line != "" && strings.Count(out, line) < 2 { // the pty's echo, then cat
+					t.Errorf("output %q lacks %q twice", out, line)
+				}
+			}
+		})
+	}
+}
+
+func TestSendSmallFile(t *testing.T) {
+	dir := t.TempDir()
+	src := make([]byte, 100_000)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range src {
+		src[i] = byte(rng.Uint32())
+	}
+	srcPath := filepath.Join(t.TempDir(), "src")
+	if err := os.WriteFile(srcPath, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eng := newFakeEngine(dir)
+	h := startRun(t, t.Context(), "strict-send", proxy.Config{Engine: eng}, "SEND_SRC="+srcPath, "SEND_DST=dst.bin")
+	code, err := h.wait()
+	if code != 0 || err != nil {
+		t.Fatalf("Run = %d, %v; output %q", code, err, h.out.tail(500))
+	}
+	h.out.waitForString(t, "DONE")
+	got, err := os.ReadFile(filepath.Join(dir, "dst.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, src) {
+		t.Errorf("received %d bytes, differ from the %d sent", len(got), len(src))
+	}
+	if out := h.out.bytes(); bytes.Contains(out, []byte("5113")) {
+		t.Errorf("protocol bytes reached the terminal: %q", tail(out, 300))
+	}
+}
+
+// A child that writes a lot while not reading its input, while the engine has replies
+// for it: the pump must keep relaying, and every byte must arrive both ways.
+func TestNoDeadlockWhenTheChildFloodsAndDoesNotRead(t *testing.T) {
+	const nOut = 16 << 20
+	eng := newFakeEngine(t.TempDir())
+	h := sha256.New()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var replies [][]byte
+	nIn := 0
+	for nIn < 2<<20 {
+		seq := []byte(fmt.Sprintf("\x1b]5113;ac=status;id=x;st=%d\x1b\\", rng.Uint64()))
+		replies = append(replies, seq)
+		h.Write(seq)
+		nIn += len(seq)
+	}
+	eng.onSend = func() {
+		for _, seq := range replies {
+			eng.queue(seq)
+		}
+	}
+	run := startRun(t, t.Context(), "flood", proxy.Config{Engine: eng},
+		"FLOOD_OUT="+strconv.Itoa(nOut), "FLOOD_IN="+strconv.Itoa(nIn))
+	code, err := run.wait()
+	if code != 0 || err != nil {
+		t.Fatalf("Run = %d, %v; output %q", code, err, run.out.tail(300))
+	}
+	want := fmt.Sprintf("\nIN %x\n", h.Sum(nil))
+	run.out.waitForString(t, want)
+	out := run.out.bytes()
+	body := out[:len(out)-len(want)]
+	if len(body) != nOut {
+		t.Fatalf("relayed %d bytes of output, want %d", len(body), nOut)
+	}
+	pattern := bytes.Repeat([]byte(floodPattern), 32<<10/len(floodPattern))
+	for off := 0; off < len(body); off += len(pattern) {
+		chunk := body[off:min(len(body), off+len(pattern))]
+		if !bytes.Equal(chunk, pattern[:len(chunk)]) {
+			t.Fatalf("output differs in the chunk at %d", off)
+		}
+	}
+}
+
+func TestCtrlCCancelsATransferAndIsNotForwarded(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		active  bool
+		keys    string
+		want    string // what the child receives, before "q"
+		cancels int
+	}{
+		{"legacy 0x03 during a session cancels", true, "a\x03b", "ab", 1},
+		{"kitty CSI 99;5u during a session cancels", true, "a\x1b[99;5ub", "ab", 1},
+		{"kitty press with event type and caps lock cancels", true, "\x1b[99;69:1u", "", 1},
+		{"kitty release is forwarded", true, "\x1b[99;5:3u", "\x1b[99;5:3u", 0},
+		{"ctrl+shift+c is forwarded", true, "\x1b[99;6u", "\x1b[99;6u", 0},
+		{"0x03 without a session is forwarded", false, "a\x03b", "a\x03b", 0},
+		{"kitty ctrl+c without a session is forwarded", false, "\x1b[99;5u", "\x1b[99;5u", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eng := newFakeEngine(t.TempDir())
+			eng.setActive(tc.active)
+			h := startRun(t, t.Context(), "keys", proxy.Config{Engine: eng})
+			h.out.waitForString(t, "READY")
+			h.send(tc.keys)
+			if tc.cancels > 0 {
+				// The child may see nothing from this unit; wait for the cancel.
+				h.out.waitFor(t, "cancel", func([]byte) bool { c, _ := eng.stats(); return c > 0 })
+			}
+			h.send("q")
+			if code, err := h.wait(); code != 0 || err != nil {
+				t.Fatalf("Run = %d, %v", code, err)
+			}
+			if got := keysReceived(h.out.bytes()); got != tc.want+"q" {
+				t.Errorf("child received %q, want %q", got, tc.want+"q")
+			}
+			if c, _ := eng.stats(); c != tc.cancels {
+				t.Errorf("CancelAll called %d times, want %d", c, tc.cancels)
+			}
+		})
+	}
+}
+
+func TestBorrowHoldsOutputAndTakesKeystrokes(t *testing.T) {
+	ticked, tickedW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ticked.Close()
+	master, slave := openConsolePTY(t)
+	console := proxy.NewConsole(slave, slave)
+	out := newOutBuf()
+	go out.readFrom(master)
+	cmd := execCommand(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=keys", "GORACE=atexit_sleep_ms=0")
+	cmd.ExtraFiles = []*os.File{tickedW}
+	done := make(chan error, 1)
+	go func() {
+		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: console})
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit status %d", code)
+		}
+		done <- err
+	}()
+	out.waitForString(t, "READY")
+	_ = tickedW.Close() // The child has its copy now.
+	var pid int
+	fmt.Sscanf(string(out.bytes()[bytes.Index(out.bytes(), []byte("READY")):]), "READY %d", &pid)
+	master.Write([]byte("a"))
+	out.waitFor(t, "a at the child", func(b []byte) bool { return keysReceived(b) == "a" })
+
+	in, w, release, err := console.Borrow(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "PROMPT")
+	// The child writes while the console is borrowed: it must not show yet.
+	if err := unixKill(pid, "USR1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ticked.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	// Keystrokes go to the borrower.
+	master.Write([]byte("y"))
+	got := make([]byte, 1)
+	if _, err := io.ReadFull(in, got); err != nil || string(got) != "y" {
+		t.Fatalf("borrower read %q, %v; want y", got, err)
+	}
+	io.WriteString(w, "-END")
+	release()
+	release() // idempotent
+	if n, err := in.Read(got); n != 0 || err != io.EOF {
+		t.Errorf("after release, borrower read %d, %v; want EOF", n, err)
+	}
+
+	out.waitForString(t, "TICK")
+	o := string(out.bytes())
+	if i, j := strings.Index(o, "PROMPT-END"), strings.Index(o, "TICK"); i < 0 || i > j {
+		t.Errorf("child output not held during the borrow: %q", o)
+	}
+	master.Write([]byte("bq"))
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("Run did not return")
+	}
+	if got := keysReceived(out.bytes()); got != "abq" {
+		t.Errorf("child received %q, want %q", got, "abq")
+	}
+	if _, _, _, err := console.Borrow(t.Context()); !errors.Is(err, proxy.ErrNotRunning) {
+		t.Errorf("Borrow after Run: %v, want ErrNotRunning", err)
+	}
+	_ = slave.Close()
+	_ = master.Close()
+}
+
+func TestBorrowNeedsATerminal(t *testing.T) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if _, _, _, err := proxy.NewConsole(null, null).Borrow(t.Context()); !errors.Is(err, proxy.ErrNoTerminal) {
+		t.Errorf("Borrow = %v, want ErrNoTerminal", err)
+	}
+}
+
+// Cancelling Run's context hangs the child up; the pump, blocked in a read of the ptmx,
+// is interrupted (creack/pty issues 88, 114, 162).
+func TestCancelHangsUpTheChildAndUnblocksThePump(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	eng := newFakeEngine(t.TempDir())
+	h := startRun(t, ctx, "block", proxy.Config{Engine: eng})
+	h.out.waitForString(t, "READY")
+	cancel()
+	code, err := h.wait()
+	if code != 129 || !errors.Is(err, context.Canceled) {
+		t.Errorf("Run = %d, %v; want 129, context.Canceled", code, err)
+	}
+	if _, closes := eng.stats(); closes == 0 {
+		t.Error("engine not closed")
+	}
+}

@@ -1,0 +1,95 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// pumpBufSize is the size of one read from the ptmx. The kernel hands out at most a few
+// KiB per read anyway; 32 KiB keeps the syscall count low when the child floods.
+const pumpBufSize = 32 << 10
+
+// drainIdle ends the drain after the child has exited: the pump reads until EIO, or
+// until no output has come for this long (a background process may keep the pty open).
+const drainIdle = 200 * time.Millisecond
+
+// pump is the output direction: ptmx → scanner → terminal, payloads → engine.
+// Everything but exited is owned by the pump goroutine until done is closed.
+type pump struct {
+	f   *os.File // ptmx
+	sc  *scanner.Scanner
+	eng Engine // may be nil
+
+	exited atomic.Bool // set by Run once the child has exited: drain, then stop
+
+	outErr error         // first error writing to the terminal; read after failed or done
+	failed chan struct{} // closed at the first error writing to the terminal
+	done   chan struct{} // closed when run returns
+	err    error         // run's error; read after done
+}
+
+func newPump(ptmx *os.File, out io.Writer, eng Engine, maxPayload int) *pump {
+	p := &pump{f: ptmx, eng: eng, failed: make(chan struct{}), done: make(chan struct{})}
+	p.sc = scanner.New(out, p.handle, maxPayload)
+	return p
+}
+
+// handle hands one payload to the engine, synchronously: while the engine works (or its
+// approver waits for the user), the pump does not read the child. Errors are dropped: a
+// payload that does not parse gets no reply (terminal-side.md §1.3), and a sequence the
+// scanner dropped (too long, cut off) never reaches the engine.
+func (p *pump) handle(payload []byte, err error) {
+	if err != nil || p.eng == nil {
+		return
+	}
+	_ = p.eng.HandlePayload(payload) // Dropped; see above.
+}
+
+// run reads the child's output until the pty hangs up (EIO once the child and every
+// process holding the pty have gone), the ptmx is closed, or the drain after the child's
+// exit runs dry. After a failed write to the terminal it keeps reading and discards, so
+// that the child never blocks on a terminal that is gone.
+func (p *pump) run() {
+	defer close(p.done)
+	buf := make([]byte, pumpBufSize)
+	for {
+		n, err := p.f.Read(buf)
+		if n > 0 {
+			if p.outErr == nil {
+				if _, werr := p.sc.Write(buf[:n]); werr != nil {
+					p.fail(werr)
+				}
+			}
+			if p.exited.Load() {
+				_ = p.f.SetReadDeadline(time.Now().Add(drainIdle)) // Cannot fail on a pollable file.
+			}
+		}
+		if err == nil {
+			continue
+		}
+		if p.outErr == nil {
+			if ferr := p.sc.Flush(); ferr != nil {
+				p.fail(ferr)
+			}
+		}
+		switch {
+		case errors.Is(err, syscall.EIO), errors.Is(err, io.EOF),
+			errors.Is(err, os.ErrClosed), errors.Is(err, os.ErrDeadlineExceeded):
+		default:
+			p.err = fmt.Errorf("proxy: read from child: %w", err)
+		}
+		return
+	}
+}
+
+func (p *pump) fail(err error) {
+	p.outErr = fmt.Errorf("proxy: write to terminal: %w", err)
+	close(p.failed)
+}

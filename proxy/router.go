@@ -1,0 +1,225 @@
+package proxy
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// router is the input direction: stdin → (borrower | Ctrl+C check) → pty writer.
+// Every field is owned by the router goroutine.
+type router struct {
+	c    *Console
+	eng  Engine // may be nil
+	w    *ptyWriter
+	ptmx *os.File // to read the child's VEOF and ICANON at EOF
+	wake int      // read end of a pipe that Run closes to stop run
+
+	last byte // the last byte sent to the child
+	sent bool // whether any byte was
+}
+
+// run reads stdin until EOF, an error, or Run's stop. Each read is one unit: it is
+// handed on whole, never split or merged. When stdin is not a terminal, its EOF is
+// passed on the way a terminal would pass on a ^D.
+//
+// stdin is read with poll(2) and read(2) on its descriptor, not through os.File: a
+// Read on a blocking os.File cannot be interrupted, and making stdin non-blocking would
+// change the file description the user's shell shares with us.
+func (r *router) run() {
+	for {
+		var buf []byte
+		select {
+		case buf = <-r.w.free:
+		case <-r.w.done:
+			return
+		}
+		n, err := r.read(buf[:cap(buf)])
+		if n > 0 {
+			r.deliver(buf[:n])
+		} else {
+			r.w.free <- buf // Never blocks: it came from there.
+		}
+		if err == nil {
+			continue
+		}
+		if err == io.EOF && !r.c.inTerm {
+			r.sendEOF()
+		}
+		// A terminal that hangs up (EIO) also sends SIGHUP, which Run handles.
+		return
+	}
+}
+
+// read waits for stdin to be readable, or for the wake pipe to be closed (errStopped).
+func (r *router) read(buf []byte) (int, error) {
+	fds := []unix.PollFd{
+		{Fd: int32(r.c.inFd), Events: unix.POLLIN},
+		{Fd: int32(r.wake), Events: unix.POLLIN},
+	}
+	for {
+		fds[0].Revents, fds[1].Revents = 0, 0
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return 0, fmt.Errorf("proxy: poll stdin: %w", err)
+		}
+		if fds[1].Revents != 0 {
+			return 0, errStopped
+		}
+		if fds[0].Revents == 0 {
+			continue
+		}
+		n, err := unix.Read(r.c.inFd, buf)
+		switch {
+		case err == unix.EINTR || err == unix.EAGAIN:
+			continue
+		case err != nil:
+			return 0, fmt.Errorf("proxy: read stdin: %w", err)
+		case n == 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// deliver routes one unit: to the borrower while the console is borrowed (what the
+// borrower leaves when it releases goes on to the child), else to the child, except that
+// Ctrl+C during a transfer cancels the transfer instead.
+// u is a buffer from r.w.free; it goes back there, here or through the writer.
+func (r *router) deliver(u []byte) {
+	buf := u[:0]
+	if rest, fed := r.c.feed(u); fed {
+		u = buf[:copy(buf[:len(rest)], rest)] // Keep the buffer's start, so its capacity.
+	}
+	if r.eng != nil && hasCtrlC(u) && r.eng.Active() {
+		var found bool
+		if u, found = stripCtrlC(u); found {
+			r.eng.CancelAll()
+		}
+	}
+	if len(u) == 0 {
+		r.w.free <- buf // Never blocks: it came from there.
+		return
+	}
+	r.last, r.sent = u[len(u)-1], true
+	select {
+	case r.w.keys <- u:
+	case <-r.w.done:
+	}
+}
+
+// sendEOF passes on the end of a non-terminal stdin as a terminal would: the child's EOF
+// character (VEOF, normally ^D). In canonical mode after a partial line, it takes two:
+// the first ends the line, the second reads as EOF.
+func (r *router) sendEOF() {
+	veof, canon := byte(0x04), true
+	if t, err := childTermios(r.ptmx); err == nil {
+		veof, canon = t.Cc[unix.VEOF], t.Lflag&unix.ICANON != 0
+	}
+	if veof == 0 { // _POSIX_VDISABLE: the child has no EOF character.
+		return
+	}
+	var buf []byte
+	select {
+	case buf = <-r.w.free:
+	case <-r.w.done:
+		return
+	}
+	buf = append(buf, veof)
+	if canon && r.sent && r.last != '\n' && r.last != '\r' {
+		buf = append(buf, veof)
+	}
+	r.deliver(buf)
+}
+
+// Ctrl+C as the user's terminal may send it: the legacy byte, or a kitty keyboard
+// protocol key event (reference-client.md §6).
+const (
+	ctrlC    = 0x03
+	kittyCSI = "\x1b["
+)
+
+// hasCtrlC is a cheap pre-check: could u contain a Ctrl+C?
+func hasCtrlC(u []byte) bool {
+	return bytes.IndexByte(u, ctrlC) >= 0 || bytes.Contains(u, []byte("\x1b[99"))
+}
+
+// stripCtrlC removes every Ctrl+C key press from u, in place, and returns what is left
+// and whether there was any.
+func stripCtrlC(u []byte) ([]byte, bool) {
+	out, found := u[:0], false
+	for i := 0; i < len(u); {
+		if u[i] == ctrlC {
+			i, found = i+1, true
+			continue
+		}
+		if n := kittyCtrlC(u[i:]); n > 0 {
+			i, found = i+n, true
+			continue
+		}
+		out = append(out, u[i])
+		i++
+	}
+	return out, found
+}
+
+// kittyCtrlC returns the length of the kitty keyboard protocol Ctrl+C press or repeat at
+// the start of p, or 0. The form is CSI key-code[:shifted[:base]] ; modifiers[:event]
+// [; text] u, where the key (or its base-layout key) is 99 ('c'), the modifiers are ctrl
+// (1+4) give or take Caps Lock and Num Lock, and the event is not a release (3).
+func kittyCtrlC(p []byte) int {
+	if !bytes.HasPrefix(p, []byte(kittyCSI)) {
+		return 0
+	}
+	end := -1
+	for j := len(kittyCSI); j < len(p); j++ {
+		b := p[j]
+		if b >= 0x40 && b <= 0x7e { // final byte
+			if b == 'u' {
+				end = j
+			}
+			break
+		}
+		if (b < '0' || b > '9') && b != ';' && b != ':' {
+			return 0
+		}
+	}
+	if end < 0 {
+		return 0
+	}
+	fields := bytes.Split(p[len(kittyCSI):end], []byte(";"))
+	if len(fields) < 2 {
+		return 0
+	}
+	keys := bytes.Split(fields[0], []byte(":"))
+	isC := string(keys[0]) == "99" || (len(keys) >= 3 && string(keys[2]) == "99")
+	mods := bytes.Split(fields[1], []byte(":"))
+	m, ok := atoi(mods[0])
+	const locks = 64 | 128 // caps lock, num lock
+	if !isC || !ok || m < 1 || (m-1)&^locks != 4 {
+		return 0
+	}
+	if len(mods) > 1 && string(mods[1]) == "3" {
+		return 0
+	}
+	return end + 1
+}
+
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 4 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
