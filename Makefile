@@ -3,7 +3,7 @@
 GO              ?= go
 GOBIN           := $(shell $(GO) env GOPATH)/bin
 STATICCHECK     := $(GOBIN)/staticcheck
-# staticcheck 2026.2.2 (module v0.8.2) is the first release that understands go1.26.
+# staticcheck 2026.2.2 (module v0.8.2) supports go1.26 (checked with `go version -m`).
 STATICCHECK_VER := v0.8.2
 ARGS            ?=
 # Fuzz time per target: short in `make test` (seed corpus plus a few seconds), longer in `make fuzz`.

@@ -195,9 +195,9 @@ type kitty1Msg struct {
 }
 
 // parseKitty1 decodes the JSON part of a kitty-1 value and checks the field
-// sizes. version and enc_proto are not checked, as in kitty.
+// sizes. version and enc_proto are not looked at, as in kitty.
 func parseKitty1(data string) (kitty1Msg, error) {
-	var j kitty1JSON
+	var j struct{ IV, Tag, Pubkey, Encrypted string }
 	if err := json.Unmarshal([]byte(data), &j); err != nil || j.Pubkey == "" {
 		return kitty1Msg{}, ErrBypassMalformed
 	}

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"golang.org/x/term"
 )
 
 // Window size assumed when out is not a terminal whose size can be read.
@@ -22,25 +24,30 @@ const (
 // Prompt asks the user q on the terminal and returns the answer. It runs a
 // Bubble Tea program that reads keys from in and draws on out; it installs no
 // signal handler and never touches the process's stdin. The caller keeps the
-// terminal in raw mode.
+// terminal in raw mode. If out has an Fd method and is a terminal, the
+// prompt uses its size and follows resizes; otherwise it assumes 80×24.
 //
-// Keys: y allows; a allows all (per-file questions only); n, Esc and Ctrl+C
-// deny. Enter alone does nothing (no default answer), so a stray Enter
+// Keys: y allows; a allows all (per-file questions only); n, Esc, Ctrl+C,
+// Ctrl+D and q deny. Enter alone does nothing (no default answer), so a stray Enter
 // cannot allow a transfer. If nobody answers within timeout, the answer is
 // Deny with TimedOut set. If ctx ends first, or the program fails, Prompt
 // returns Deny and an error.
 //
 // Screen: the prompt is drawn on the alternate screen, which is left when the
 // prompt ends, so the user's screen content and cursor position are exactly
-// as before. Modes Bubble Tea touches are put back (the kitty keyboard flags
-// are pushed and popped; bracketed paste is left alone), except that the
-// cursor is shown at the end and modifyOtherKeys is reset: a caller that knows
-// the child had hidden the cursor should write "\x1b[?25l" afterwards.
+// as before (xterm mode 1049 saves and restores the cursor). Modes Bubble
+// Tea touches are put back (kitty keyboard flags are pushed and popped;
+// bracketed paste is left alone), except that the cursor is shown at the end
+// and modifyOtherKeys is reset: a caller that knows the child had hidden the
+// cursor (the kitten does) should write "\x1b[?25l" afterwards.
 //
-// Input: while the prompt runs, the terminal's answers to the few queries
-// Bubble Tea sends also arrive on in, and are consumed. When Prompt returns,
-// a goroutine may still be blocked in in.Read, and the next bytes it reads are
-// dropped: route further input elsewhere first, then close in (for an
+// Input: keys already waiting in in when the prompt starts count as
+// answers, though the user has not seen the question yet, so feed in only
+// keys read after Prompt was called (the first frame follows within about
+// 16 ms). While the prompt runs, the terminal's replies to the few queries
+// Bubble Tea sends also arrive on in and are consumed. When Prompt returns,
+// a goroutine may still be blocked in in.Read, and the next bytes it reads
+// are dropped: route further input elsewhere first, then close in (for an
 // io.Pipe, close the writer), as DESIGN.md says.
 func Prompt(ctx context.Context, in io.Reader, out io.Writer, q Question, timeout time.Duration) (Answer, error) {
 	if err := q.validate(); err != nil {
@@ -52,11 +59,18 @@ func Prompt(ctx context.Context, in io.Reader, out io.Writer, q Question, timeou
 	p := tea.NewProgram(newModel(q, timeout, time.Now),
 		tea.WithContext(ctx),
 		tea.WithInput(in),
-		tea.WithOutput(onlcrWriter{out}),
+		tea.WithOutput(wrapOutput(out)),
 		tea.WithoutSignalHandler(),
-		tea.WithWindowSize(defaultWidth, defaultHeight), // Replaced by the real size when out is a terminal.
+		tea.WithWindowSize(defaultWidth, defaultHeight), // Replaced by the real size when out is a terminal (see wrapOutput).
 	)
+	// The clock runs here rather than in tea.Tick commands, whose timers
+	// would outlive the prompt.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { runClock(p, timeout, stop) })
 	final, err := p.Run()
+	close(stop)
+	wg.Wait() // p.Send returns once Run has returned.
 	if err != nil {
 		return Answer{}, fmt.Errorf("approval: prompt: %w", err)
 	}
@@ -96,6 +110,47 @@ func (o onlcrWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// onlcrTerminal is an onlcrWriter on a terminal. Its Fd lets Bubble Tea read
+// the window size and follow SIGWINCH; Read and Close (which Bubble Tea does
+// not call on its output) do nothing, so the caller's file stays open.
+type onlcrTerminal struct {
+	onlcrWriter
+	fd uintptr
+}
+
+func (t onlcrTerminal) Fd() uintptr              { return t.fd }
+func (t onlcrTerminal) Read([]byte) (int, error) { return 0, io.EOF }
+func (t onlcrTerminal) Close() error             { return nil }
+
+// wrapOutput returns the writer Bubble Tea draws on: out with ONLCR
+// emulation, keeping out's file descriptor visible if it is a terminal.
+func wrapOutput(out io.Writer) io.Writer {
+	if f, ok := out.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
+		return onlcrTerminal{onlcrWriter: onlcrWriter{out}, fd: f.Fd()}
+	}
+	return onlcrWriter{out}
+}
+
+// runClock sends p a tickMsg every second and a timeoutMsg after timeout,
+// until stop is closed.
+func runClock(p *tea.Program, timeout time.Duration, stop <-chan struct{}) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	ticker := time.NewTicker(time.Second)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-deadline.C:
+			p.Send(timeoutMsg{})
+			return
+		case t := <-ticker.C:
+			p.Send(tickMsg{t: t})
+		}
+	}
+}
+
 // Messages of the prompt model.
 type (
 	timeoutMsg struct{}              // the prompt timed out
@@ -106,10 +161,8 @@ type (
 // only place state changes, and the answer is read from the final model.
 type model struct {
 	q        Question
-	timeout  time.Duration
-	deadline time.Time        // when timeoutMsg is due, by clock
-	now      time.Time        // last clock reading, for the countdown
-	clock    func() time.Time // read-only
+	deadline time.Time // when timeoutMsg is due
+	now      time.Time // last clock reading, for the countdown
 	width    int
 	height   int
 	hint     bool // the user pressed a key that does nothing: say which keys work
@@ -121,26 +174,15 @@ func newModel(q Question, timeout time.Duration, clock func() time.Time) model {
 	now := clock()
 	return model{
 		q:        q,
-		timeout:  timeout,
 		deadline: now.Add(timeout),
 		now:      now,
-		clock:    clock,
 		width:    defaultWidth,
 		height:   defaultHeight,
 	}
 }
 
-// Init starts the timeout and the countdown.
-func (m model) Init() tea.Cmd {
-	return tea.Batch(
-		tea.Tick(m.timeout, func(time.Time) tea.Msg { return timeoutMsg{} }),
-		m.tick(),
-	)
-}
-
-func (m model) tick() tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{t: m.clock()} })
-}
+// Init does nothing: Prompt's clock sends the timeout and countdown messages.
+func (m model) Init() tea.Cmd { return nil }
 
 // Update handles keys, the timeout, the countdown and resizes.
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -158,7 +200,6 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.finish(Answer{Decision: Deny, TimedOut: true})
 	case tickMsg:
 		m.now = msg.t
-		return m, m.tick()
 	}
 	return m, nil
 }

@@ -110,12 +110,12 @@ func runEngine(t *testing.T, home string, approver fs.Approver, opts client.Opti
 		t.Fatalf("client.Run did not return within %s", watchdog)
 	}
 	close(stop)
+	_ = e.Close() // Also ends an Approve in progress.
 	_ = tw.Close()
 	_ = tr.Close()
 	_ = cr.Close()
 	_ = cw.Close()
 	wg.Wait()
-	_ = e.Close()
 	return err, l
 }
 

@@ -61,6 +61,12 @@ func (s textSink) Write(p []byte) (int, error) {
 // the terminal goroutine before it reads anything.
 func runWith(t *testing.T, opts client.Options, start func(tm *terminal), handle func(tm *terminal, payload []byte)) (error, *terminal) {
 	t.Helper()
+	return runWithContext(t, t.Context(), opts, start, handle)
+}
+
+// runWithContext is runWith with the context given to Run.
+func runWithContext(t *testing.T, ctx context.Context, opts client.Options, start func(tm *terminal), handle func(tm *terminal, payload []byte)) (error, *terminal) {
+	t.Helper()
 	cr, tw := io.Pipe() // terminal → client
 	tr, cw := io.Pipe() // client → terminal
 	tm := &terminal{t: t, fromClient: tr, toClient: tw}
@@ -84,8 +90,6 @@ func runWith(t *testing.T, opts client.Options, start func(tm *terminal), handle
 		}, 0)
 		_, _ = io.Copy(sc, tr) // Ends when the test closes the pipe.
 	}()
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 	res := make(chan error, 1)
 	go func() { res <- client.Run(ctx, pipeTTY{cr, cw}, opts) }()
 	var err error

@@ -124,6 +124,16 @@ func newReceiver(s *session, pw string) (*receiver, error) {
 func (r *receiver) started() bool  { return true }
 func (r *receiver) finished() bool { return r.done }
 
+func (r *receiver) waiting() string {
+	switch r.phase {
+	case recvPermission:
+		return "waiting for permission"
+	case recvListing:
+		return "waiting for the list of files"
+	}
+	return "waiting for file data"
+}
+
 func (r *receiver) result() error {
 	if len(r.failed) == 0 {
 		return nil

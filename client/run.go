@@ -28,6 +28,8 @@ type machine interface {
 	result() error
 	// started reports whether the terminal knows the session (so a cancel means something).
 	started() bool
+	// waiting says what the session waits for, for a timeout message.
+	waiting() string
 	// cleanup releases files and removes temporary files. It may be called more than once.
 	cleanup()
 }
@@ -186,13 +188,10 @@ func (s *session) loop(ctx context.Context) error {
 
 // waitingFor says what a timeout interrupted.
 func (s *session) waitingFor() string {
-	if !s.m.started() {
-		return "waiting for permission"
-	}
 	if s.w.busy {
 		return "the terminal is not reading"
 	}
-	return "waiting for the terminal"
+	return s.m.waiting()
 }
 
 // output builds the next buffer to write: queued commands, then what the machine has,

@@ -121,6 +121,13 @@ func newSender(s *session, pw string) (*sender, error) {
 func (sd *sender) started() bool  { return true } // ac=send is the first thing written
 func (sd *sender) finished() bool { return sd.done }
 
+func (sd *sender) waiting() string {
+	if !sd.granted {
+		return "waiting for permission"
+	}
+	return "waiting for the terminal to acknowledge the files"
+}
+
 func (sd *sender) result() error {
 	if len(sd.failed) == 0 {
 		return nil

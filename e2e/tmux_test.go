@@ -86,6 +86,9 @@ func (tm *tmuxServer) Line(text string) {
 // Keys sends tmux key names: "Enter", "Escape", "C-c", "y".
 func (tm *tmuxServer) Keys(keys ...string) {
 	tm.tb.Helper()
+	if len(keys) == 0 {
+		return
+	}
 	tm.tmux(append([]string{"send-keys", "-t", tm.target}, keys...)...)
 }
 
@@ -93,6 +96,17 @@ func (tm *tmuxServer) Keys(keys ...string) {
 func (tm *tmuxServer) Screen() string {
 	tm.tb.Helper()
 	return tm.tmux("capture-pane", "-p", "-t", tm.target)
+}
+
+// SavedScreen is the normal screen kept underneath while a program shows the alternate screen
+// (capture-pane -a); ok is false when the alternate screen is not on.
+func (tm *tmuxServer) SavedScreen() (screen string, ok bool) {
+	tm.tb.Helper()
+	out, err := tm.tmuxErr("capture-pane", "-p", "-a", "-t", tm.target)
+	if err != nil {
+		return "", false
+	}
+	return out, true
 }
 
 // History is the whole pane including its scroll-back, wrapped lines joined.

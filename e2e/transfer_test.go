@@ -57,23 +57,36 @@ func TestTransferReceiveApproved(t *testing.T) {
 	r.Logout(0)
 }
 
-// TestTransferDenied: n or Esc at the prompt refuses the transfer; the client fails, nothing is
-// written on either side, and the keys typed next reach the shell.
-func TestTransferDenied(t *testing.T) {
+// TestPrompt: the approval prompt as a person answers it. Only y allows: n, Esc and Ctrl+C deny,
+// Enter alone does nothing, and no answer denies after prompt_timeout. A denied client fails,
+// nothing is written on either side, the screen under the prompt is given back unchanged and the
+// shell works afterwards.
+func TestPrompt(t *testing.T) {
 	for _, tc := range []struct {
-		name, direction, key string
-		prompt               *regexp.Regexp
+		name, direction string
+		prompt          *regexp.Regexp
+		answer          func(r *rig) // after the prompt is up
 	}{
-		{"send denied with n", "send", "n", promptSend},
-		{"receive denied with Escape", "receive", "Escape", promptReceive},
+		{"n denies a send", "send", promptSend, func(r *rig) { r.TM.Keys("n") }},
+		{"Esc denies a receive", "receive", promptReceive, func(r *rig) { r.TM.Keys("Escape") }},
+		{"Ctrl+C denies a send", "send", promptSend, func(r *rig) { r.TM.Keys("C-c") }},
+		{"Enter alone does not allow", "receive", promptReceive, func(r *rig) {
+			r.TM.Keys("Enter")
+			r.TM.WaitFor("the hint after Enter", shortWait, regexp.MustCompile(`(?i)press y to allow`).MatchString)
+			r.TM.Keys("n")
+		}},
+		{"no answer denies after prompt_timeout", "send", promptSend, func(*rig) {}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t)
+			writeFile(t, filepath.Join(r.Local, ".config", "xferterm", "config.toml"), []byte("prompt_timeout = \"3s\"\n"), 0o600)
 			writeFile(t, filepath.Join(r.Remote, "secret.txt"), []byte("remote data\n"), 0o644)
 			writeFile(t, filepath.Join(r.Local, "secret.txt"), []byte("local data\n"), 0o644)
 			r.Login()
 			m := r.Transfer("--direction", tc.direction, "secret.txt", "copy.txt")
-			r.Answer(m, tc.prompt, tc.key)
+			r.AnswerWhen(m, "the approval prompt", tc.prompt.MatchString) // No keys yet.
+			under, alt := r.TM.SavedScreen()
+			tc.answer(r)
 			if st := r.Wait(m, transferWait); st == 0 {
 				t.Errorf("xferterm transfer exited 0 after a denial")
 			}
@@ -82,9 +95,32 @@ func TestTransferDenied(t *testing.T) {
 					t.Errorf("%s was written although the transfer was denied", p)
 				}
 			}
+			if alt {
+				checkScreenKept(t, under, r.TM.Screen(), "xferterm transfer")
+			}
 			r.CheckShellUsable()
 			r.Logout(0)
 		})
+	}
+}
+
+// checkScreenKept checks that the rows of before up to the one containing mark are unchanged in
+// after: what was on the screen when the prompt came up is still there when it has gone.
+func checkScreenKept(tb testing.TB, before, after, mark string) {
+	tb.Helper()
+	b, a := strings.Split(before, "\n"), strings.Split(after, "\n")
+	last := -1
+	for i, l := range b {
+		if strings.Contains(l, mark) {
+			last = i
+		}
+	}
+	if last < 0 {
+		tb.Errorf("e2e: %q is not on the screen under the prompt:\n%s", mark, indent(before))
+		return
+	}
+	if len(a) <= last || !slices.Equal(b[:last+1], a[:last+1]) {
+		tb.Errorf("e2e: the screen under the prompt changed:\nbefore:\n%s\nafter:\n%s", indent(before), indent(after))
 	}
 }
 

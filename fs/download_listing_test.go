@@ -153,15 +153,15 @@ func TestDownloadListingTree(t *testing.T) {
 	must(t, os.Symlink("nowhere", filepath.Join(h.home, "dangling")))
 	unreadable := unreadableSpec(t, h.home)
 	specs := []string{
-		"tree",             // 0: the tree
-		"other",            // 1: hard link across specs, link leading outside
-		"tree/sub/b.txt",   // 2: overlaps spec 0: a regular duplicate, emitted as a link
-		"tree/sub",         // 3: overlaps spec 0: a directory seen again, not emitted
-		"missing",          // 4: ENOENT
-		"~/lone.txt",       // 5: ~/ expansion
-		"tree/fifo",        // 6: not a valid file type
-		unreadable,         // 7: not readable
-		"~//dangling",      // 8: a dangling symlink spec is fine
+		"tree",           // 0: the tree
+		"other",          // 1: hard link across specs, link leading outside
+		"tree/sub/b.txt", // 2: overlaps spec 0: a regular duplicate, emitted as a link
+		"tree/sub",       // 3: overlaps spec 0: a directory seen again, not emitted
+		"missing",        // 4: ENOENT
+		"~/lone.txt",     // 5: ~/ expansion
+		"tree/fifo",      // 6: not a valid file type
+		unreadable,       // 7: not readable
+		"~//dangling",    // 8: a dangling symlink spec is fine
 	}
 	l := h.approveAndList("s1", specs...)
 	if l.home != h.home {

@@ -80,8 +80,7 @@ func (u *upload) produce(dst []byte, max int) []byte {
 		default:
 			// The status goes straight after the packets already produced, in order.
 			f.release(u)
-			f.state = fileFailed
-			u.failed++
+			u.markFailed(f)
 			status := statusOf(&opError{Op: opSignature, Path: f.path, Err: err})
 			u.fileEvent(f, status)
 			if u.errs {

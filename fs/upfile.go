@@ -63,7 +63,8 @@ type upFile struct {
 	bs     int       // rsync block size
 	sig    io.Reader // rsync: signature still to send
 
-	final int64 // bytes of the completed entry
+	final    int64 // bytes of the completed entry
+	reported int64 // size in the last PROGRESS
 }
 
 // size is the bytes written so far (or of the completed entry).
@@ -100,7 +101,14 @@ func (f *upFile) start(u *upload) error {
 			return err
 		}
 		f.tmp = tmp
-		f.lw = &limitedWriter{w: tmp.f, fd: int(tmp.f.Fd()), max: lim.MaxFileSize, reserve: lim.DiskReserve, hooks: u.hooks, path: f.path}
+		f.lw = &limitedWriter{
+			w:       tmp.f,
+			fd:      int(tmp.f.Fd()),
+			max:     lim.MaxFileSize,
+			reserve: lim.DiskReserve,
+			hooks:   u.hooks,
+			path:    f.path,
+		}
 		f.w = f.lw
 		if f.old != nil {
 			f.patch = rsync.NewPatcher(f.old, f.oldLen, f.bs, f.lw)

@@ -16,17 +16,21 @@ const (
 	// maxOpenFiles caps the entries of one session holding a temporary file, an old
 	// file or a decompressor at once. The client sends one file at a time.
 	maxOpenFiles = 16
-	// failGrace is how long a session whose every file has failed waits for another
-	// command before it answers CANCELED, so that the client does not hang
+	// progressStep is the growth between two PROGRESS replies of a file. kitty sends
+	// one per packet (~4 KiB); the client only draws a progress bar with them, and at
+	// full speed that would be ~50 000 replies a second.
+	progressStep = 64 << 10
+	// failGrace is how long a stuck session (every file failed, see stuck) waits for
+	// another command before it answers CANCELED, so that the client does not hang
 	// (reference-client.md §4.1: the kitten never sends finish then).
 	failGrace = time.Second
 )
 
 // upload is a send session: the remote writes files here (terminal-side.md §6).
 //
-// Every method is called with e.mu held, by the goroutine that holds it. e.approve
-// releases the lock: after it the session may have been aborted or destroyed, which
-// the caller checks with alive.
+// Every method is called with e.mu held. e.approveContext releases the lock: after it
+// the session may have been aborted, expired or destroyed, which the caller checks with
+// alive. Bytes flow through upFile (upfile.go); paths are reached by walker (walk.go).
 type upload struct {
 	e          *Engine
 	id         string
@@ -50,6 +54,8 @@ type upload struct {
 	signing []*upFile // rsync files whose signature is still being produced, in order
 	open    int       // entries holding descriptors or a decompressor
 	failed  int       // entries that have failed
+	nFiles  int       // entries that are not directories
+	nFailed int       // of those, the ones that have failed
 	sigBuf  []byte    // scratch for one signature packet
 }
 
@@ -155,7 +161,7 @@ func (u *upload) onFile(cmd *scanner.Command) {
 		err = errIsDirectory
 	}
 	if err != nil {
-		u.files[fid] = f
+		u.add(f)
 		u.fail(f, err)
 		return
 	}
@@ -174,14 +180,15 @@ func (u *upload) onFile(cmd *scanner.Command) {
 		if _, dup := u.files[fid]; dup {
 			return // cannot happen: commands arrive on one goroutine
 		}
+		u.lastActive = u.e.now() // a prompt is not idleness (see tick)
 		u.allowAll = d.AllowAll
 		if !d.Allow && !d.AllowAll {
-			u.files[fid] = f
+			u.add(f)
 			u.failStatus(f, scanner.StatusDestinationRefused)
 			return
 		}
 	}
-	u.files[fid] = f
+	u.add(f)
 	if f.ft == scanner.FileDirectory {
 		fd, err := u.walk.openDir(f.path, true)
 		if err != nil {
@@ -235,7 +242,7 @@ func (u *upload) onData(cmd *scanner.Command) {
 		return
 	}
 	if f.state == fileWaiting {
-		if u.open >= maxOpenFiles {
+		if !f.opened && u.open >= maxOpenFiles {
 			u.fail(f, errTooManyOpen)
 			return
 		}
@@ -250,7 +257,8 @@ func (u *upload) onData(cmd *scanner.Command) {
 		return
 	}
 	if cmd.Action == scanner.ActionData {
-		if sz := f.size(); sz > before && u.acks {
+		if sz := f.size(); sz > before && sz-f.reported >= progressStep && u.acks {
+			f.reported = sz
 			st := u.fileStatus(f, scanner.StatusProgress, false)
 			st.Size = scanner.Some(sz)
 			u.reply(st)
@@ -285,10 +293,28 @@ func (u *upload) onFinish() {
 	u.end("finished")
 }
 
-// tick ends a session whose every entry has failed once it has been quiet for
-// failGrace: the client would otherwise wait forever (reference-client.md §4.1).
+// add records a new entry.
+func (u *upload) add(f *upFile) {
+	u.files[f.fid] = f
+	if f.ft != scanner.FileDirectory {
+		u.nFiles++
+	}
+}
+
+// stuck reports whether the client can only hang: every entry has failed, or there are
+// files and every one of them has failed. The client sends finish only after it has
+// transmitted something (reference-client.md §4.1, T43); directories transmit nothing.
+func (u *upload) stuck() bool {
+	if len(u.files) > 0 && u.failed == len(u.files) {
+		return true
+	}
+	return u.nFiles > 0 && u.nFailed == u.nFiles
+}
+
+// tick ends a stuck session once it has been quiet for failGrace: the client would
+// otherwise wait forever.
 func (u *upload) tick(now time.Time) {
-	if u.gone || !u.approved || len(u.files) == 0 || u.failed < len(u.files) {
+	if u.gone || !u.approved || !u.stuck() {
 		return
 	}
 	if now.Sub(u.lastActive) < failGrace {
@@ -313,8 +339,8 @@ func (u *upload) abort() {
 }
 
 // destroy releases everything the session holds and removes every temporary file,
-// silently. It may be called more than once. The engine removes the session from its
-// table; inside this file, end does both.
+// silently; reason is only for a reader of the code. It may be called more than once.
+// The engine removes the session from its table; inside this file, end does both.
 func (u *upload) destroy(reason string) {
 	if u.gone {
 		return
@@ -324,7 +350,7 @@ func (u *upload) destroy(reason string) {
 	for _, f := range u.files {
 		if f.state == fileWaiting || f.state == fileWriting || f.state == fileSigning {
 			f.release(u)
-			u.fileEvent(f, reason)
+			u.fileEvent(f, scanner.StatusCanceled) // incomplete: discarded
 		}
 	}
 	u.signing = nil
@@ -343,12 +369,21 @@ func (u *upload) fail(f *upFile, err error) { u.failStatus(f, statusOf(err)) }
 
 func (u *upload) failStatus(f *upFile, status string) {
 	f.release(u)
-	if f.state != fileFailed {
-		f.state = fileFailed
-		u.failed++
-	}
+	u.markFailed(f)
 	u.fileEvent(f, status)
 	u.replyError(f.fid, status)
+}
+
+// markFailed moves f to fileFailed, counting it once.
+func (u *upload) markFailed(f *upFile) {
+	if f.state == fileFailed {
+		return
+	}
+	f.state = fileFailed
+	u.failed++
+	if f.ft != scanner.FileDirectory {
+		u.nFailed++
+	}
 }
 
 // replyError sends an error status for fid, if errors are on (§5).

@@ -3,7 +3,6 @@ package fs_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -89,15 +88,6 @@ func newUpHarness(t testing.TB, opts ...harnessOption) *upHarness {
 	h.e = e
 	t.Cleanup(func() { _ = e.Close() })
 	return h
-}
-
-// payload handles one OSC 5113 payload and returns the replies it caused.
-func (h *upHarness) payload(p string) []scanner.Command {
-	h.t.Helper()
-	if err := h.e.HandlePayload([]byte(p)); err != nil {
-		h.t.Fatalf("HandlePayload(%.80q): %v", p, err)
-	}
-	return h.pull()
 }
 
 // do handles a command built field by field.
@@ -204,8 +194,6 @@ func wantReplies(t testing.TB, h *upHarness, got []scanner.Command, want ...stri
 }
 
 // Command builders.
-
-func b64(s string) string { return base64.RawStdEncoding.EncodeToString([]byte(s)) }
 
 func sendCmd(id string) scanner.Command {
 	return scanner.Command{Action: scanner.ActionSend, ID: id}

@@ -224,8 +224,8 @@ func TestUploadRsyncSignatureIsLazy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 16 MiB at block size 4096: 4096 entries, 80 KiB of signature.
-	if err := f.Truncate(16 << 20); err != nil {
+	// 4 MiB at block size 2048: 2048 entries, 40 KiB of signature.
+	if err := f.Truncate(4 << 20); err != nil {
 		t.Fatal(err)
 	}
 	_ = f.Close()
@@ -238,12 +238,12 @@ func TestUploadRsyncSignatureIsLazy(t *testing.T) {
 	var sig []byte
 	pulls := 0
 	for done := false; !done; {
-		out := h.e.Pull(nil, 8000)
+		out := h.e.Pull(nil, 4000)
 		if len(out) == 0 {
 			t.Fatal("signature stalled")
 		}
-		if len(out) > 8000+6000 {
-			t.Fatalf("Pull returned %d bytes for a max of 8000", len(out))
+		if len(out) > 4000+6000 {
+			t.Fatalf("Pull returned %d bytes for a max of 4000", len(out))
 		}
 		pulls++
 		cmds, err := parseReplies(out)
@@ -263,7 +263,7 @@ func TestUploadRsyncSignatureIsLazy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Len() != (16<<20)/s.BlockSize() || pulls < 10 {
+	if s.Len() != (4<<20)/s.BlockSize() || pulls < 8 {
 		t.Errorf("%d entries of %d bytes in %d pulls", s.Len(), s.BlockSize(), pulls)
 	}
 }

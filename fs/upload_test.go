@@ -2,6 +2,7 @@ package fs_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zlib"
-	"golang.org/x/sys/unix"
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
@@ -42,7 +42,7 @@ func TestUploadSmallFile(t *testing.T) {
 	f := withMode(fileCmd("s1", "1", "dir/a.txt"), 0o640)
 	f.Mtime = scanner.Some(1_700_000_000_123_456_789)
 	wantReplies(t, h, h.do(f), "status fid=1 st=STARTED n=~/dir/a.txt")
-	wantReplies(t, h, h.do(dataCmd("s1", "1", []byte("hello "))), "status fid=1 st=PROGRESS sz=6")
+	wantReplies(t, h, h.do(dataCmd("s1", "1", []byte("hello ")))) // PROGRESS every 64 KiB
 	if got := tree(t, h.home); len(got) != 2 || got[0] != "dir/" || !strings.HasPrefix(got[1], "dir/.a.txt.xferterm-") {
 		t.Errorf("while writing, home holds %v; want only a hidden temporary file", got)
 	}
@@ -235,6 +235,34 @@ func TestUploadAllFilesFailedEndsSession(t *testing.T) {
 	}
 }
 
+func TestUploadDirectoriesButEveryFileFailedEndsSession(t *testing.T) {
+	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
+		return fs.Decision{Allow: r.Kind == fs.KindSession || r.File.Type == scanner.FileDirectory}
+	})))
+	h.start("s")
+	d := fileCmd("s", "1", "d")
+	d.FileType = scanner.FileDirectory
+	wantReplies(t, h, h.do(d), "status fid=1 st=OK n=~/d")
+	h.do(fileCmd("s", "2", "d/a"))
+	h.clock.Advance(fs.FailGrace)
+	h.e.Tick()
+	wantReplies(t, h, h.pull(), "status st=CANCELED")
+}
+
+func TestUploadOnlyDirectoriesKeepsSession(t *testing.T) {
+	h := newUpHarness(t)
+	h.start("s")
+	d := fileCmd("s", "1", "d")
+	d.FileType = scanner.FileDirectory
+	h.do(d)
+	h.clock.Advance(time.Minute)
+	h.e.Tick()
+	wantReplies(t, h, h.pull())
+	if !h.e.Active() {
+		t.Error("session of directories ended")
+	}
+}
+
 func TestUploadFailedAndSucceededKeepsSession(t *testing.T) {
 	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
 		return fs.Decision{Allow: r.Kind == fs.KindSession || filepath.Base(r.File.Path) == "ok"}
@@ -364,364 +392,76 @@ func TestUploadDirectories(t *testing.T) {
 	}
 }
 
-func TestUploadHostile(t *testing.T) {
-	fidStatus := func(fid, st string) string { return "status fid=" + fid + " st=" + st }
-	t.Run("data before STARTED", func(t *testing.T) {
-		h := newUpHarness(t)
-		h.start("s")
-		wantReplies(t, h, h.do(dataCmd("s", "1", []byte("x"))), fidStatus("1", scanner.StatusNotStarted))
-		wantReplies(t, h, h.do(fileCmd("s", "1", "a")), "status fid=1 st=STARTED n=~/a")
-	})
-	t.Run("duplicate file id", func(t *testing.T) {
-		h := newUpHarness(t)
-		h.start("s")
-		h.do(fileCmd("s", "1", "a"))
-		wantReplies(t, h, h.do(fileCmd("s", "1", "b")), fidStatus("1", scanner.StatusDuplicateFileID("1")))
-		wantReplies(t, h, h.do(endCmd("s", "1", []byte("x"))), "status fid=1 st=OK n=~/a sz=1")
-	})
-	t.Run("data after end_data", func(t *testing.T) {
-		h := newUpHarness(t)
-		h.start("s")
-		h.do(fileCmd("s", "1", "a"))
-		h.do(endCmd("s", "1", []byte("x")))
-		wantReplies(t, h, h.do(dataCmd("s", "1", []byte("y"))), fidStatus("1", scanner.StatusClosedFile))
-		wantReplies(t, h, h.do(endCmd("s", "1", []byte("y"))), fidStatus("1", scanner.StatusClosedFile))
-		if readFile(t, filepath.Join(h.home, "a")) != "x" {
-			t.Error("completed file changed")
-		}
-	})
-	zlibCases := []struct {
-		name    string
-		packets func(t *testing.T) [][]byte
-		status  string
-	}{
-		{"garbage zlib", func(t *testing.T) [][]byte { return [][]byte{[]byte("this is not zlib at all")} }, scanner.StatusZlibCorrupt},
-		{"corrupt deflate", func(t *testing.T) [][]byte {
-			z := zlibOf(t, bytes.Repeat([]byte("abc"), 1000))
-			z[5] ^= 0xff
-			z[6] ^= 0xff
-			return [][]byte{z}
-		}, scanner.StatusZlibCorrupt},
-		{"bad adler32", func(t *testing.T) [][]byte {
-			z := zlibOf(t, []byte("hello"))
-			z[len(z)-1] ^= 1
-			return [][]byte{z}
-		}, scanner.StatusZlibCorrupt},
-		{"truncated zlib", func(t *testing.T) [][]byte {
-			z := zlibOf(t, bytes.Repeat([]byte("abc"), 1000))
-			return [][]byte{z[:len(z)-3]}
-		}, scanner.StatusZlibTruncated},
-		{"bytes after the stream in the same packet", func(t *testing.T) [][]byte {
-			return [][]byte{append(zlibOf(t, []byte("hello")), 'x')}
-		}, scanner.StatusZlibTrailing},
-		{"bytes after the stream in a later packet", func(t *testing.T) [][]byte {
-			return [][]byte{zlibOf(t, []byte("hello")), []byte("x")}
-		}, scanner.StatusZlibTrailing},
-		{"a second stream", func(t *testing.T) [][]byte {
-			return [][]byte{zlibOf(t, []byte("hello")), zlibOf(t, []byte("again"))}
-		}, scanner.StatusZlibTrailing},
-	}
-	for _, c := range zlibCases {
-		t.Run(c.name, func(t *testing.T) {
-			h := newUpHarness(t)
-			p := filepath.Join(h.home, "a")
-			if err := os.WriteFile(p, []byte("original"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			h.start("s")
-			f := fileCmd("s", "1", "a")
-			f.Compression = scanner.CompressionZlib
-			h.do(f)
-			var got []scanner.Command
-			for _, pk := range c.packets(t) {
-				got = append(got, h.do(dataCmd("s", "1", pk))...)
-			}
-			got = append(got, h.do(endCmd("s", "1", nil))...)
-			if n := len(got); n == 0 || got[n-1].Status != c.status {
-				t.Errorf("replies:\n%s\nwant last %s", h.show(got), c.status)
-			}
-			if readFile(t, p) != "original" {
-				t.Error("original changed")
-			}
-			noDebris(t, h.root)
-		})
-	}
-	t.Run("zlib bomb stops at MaxFileSize", func(t *testing.T) {
-		h := newUpHarness(t, withLimits(fs.Limits{MaxFileSize: 1 << 20}))
-		h.start("s")
-		f := fileCmd("s", "1", "bomb")
-		f.Compression = scanner.CompressionZlib
-		h.do(f)
-		z := zlibOf(t, make([]byte, 8<<20)) // 8 MiB of zeros in ~8 KiB
-		var got []scanner.Command
-		for i := 0; i < len(z); i += 4096 {
-			got = append(got, h.do(dataCmd("s", "1", z[i:min(i+4096, len(z))]))...)
-		}
-		got = append(got, h.do(endCmd("s", "1", nil))...)
-		if n := len(got); got[n-1].Status != scanner.StatusFileTooLarge {
-			t.Errorf("last reply %s", showCmd(got[n-1], h.home))
-		}
-		for _, c := range got {
-			if c.Size.Value > 1<<20 {
-				t.Errorf("wrote past the limit: %s", showCmd(c, h.home))
-			}
-		}
-		if len(tree(t, h.home)) != 0 {
-			t.Errorf("debris: %v", tree(t, h.home))
-		}
-	})
-	t.Run("packet above MaxPacket", func(t *testing.T) {
-		h := newUpHarness(t, withLimits(fs.Limits{MaxPacket: 100}))
-		h.start("s")
-		h.do(fileCmd("s", "1", "a"))
-		wantReplies(t, h, h.do(dataCmd("s", "1", make([]byte, 101))), fidStatus("1", scanner.StatusPacketTooLarge))
-		wantReplies(t, h, h.do(endCmd("s", "1", nil)))
-		noDebris(t, h.root)
-	})
-	t.Run("symlink then write through it", func(t *testing.T) {
-		h := newUpHarness(t)
-		outside := filepath.Join(h.root, "outside")
-		h.start("s")
-		l := fileCmd("s", "1", "x")
-		l.FileType = scanner.FileSymlink
-		h.do(l)
-		wantReplies(t, h, h.do(endCmd("s", "1", []byte("path:"+outside))), "status fid=1 st=OK n=~/x sz="+fmt.Sprint(len("path:"+outside)))
-		wantReplies(t, h, h.do(fileCmd("s", "2", "x/passwd")), fidStatus("2", scanner.StatusSymlinkInPath))
-		wantReplies(t, h, h.do(endCmd("s", "2", []byte("owned"))))
-		d := fileCmd("s", "3", "x/sub")
-		d.FileType = scanner.FileDirectory
-		wantReplies(t, h, h.do(d), fidStatus("3", scanner.StatusSymlinkInPath))
-		l2 := fileCmd("s", "4", "x/l")
-		l2.FileType = scanner.FileSymlink
-		wantReplies(t, h, h.do(l2), fidStatus("4", scanner.StatusSymlinkInPath))
-		if e := tree(t, outside); len(e) != 0 {
-			t.Errorf("wrote outside home: %v", e)
-		}
-	})
-	t.Run("symlink planted in the path after STARTED", func(t *testing.T) {
-		h := newUpHarness(t)
-		outside := filepath.Join(h.root, "outside")
-		h.start("s")
-		wantReplies(t, h, h.do(fileCmd("s", "1", "d/f")), "status fid=1 st=STARTED n=~/d/f")
-		if err := os.Symlink(outside, filepath.Join(h.home, "d")); err != nil {
-			t.Fatal(err)
-		}
-		wantReplies(t, h, h.do(endCmd("s", "1", []byte("x"))), fidStatus("1", scanner.StatusSymlinkInPath))
-		if e := tree(t, outside); len(e) != 0 {
-			t.Errorf("wrote outside home: %v", e)
-		}
-	})
-	t.Run("destination is a directory", func(t *testing.T) {
-		h := newUpHarness(t)
-		if err := os.Mkdir(filepath.Join(h.home, "d"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		h.start("s")
-		wantReplies(t, h, h.do(fileCmd("s", "1", "d")), fidStatus("1", scanner.StatusDestinationIsDirectory))
-		l := fileCmd("s", "2", "d")
-		l.FileType = scanner.FileSymlink
-		wantReplies(t, h, h.do(l), fidStatus("2", scanner.StatusDestinationIsDirectory))
-		wantReplies(t, h, h.do(fileCmd("s", "3", "~/")), fidStatus("3", scanner.StatusDestinationIsDirectory))
-	})
-	t.Run("parent is a file", func(t *testing.T) {
-		h := newUpHarness(t)
-		if err := os.WriteFile(filepath.Join(h.home, "f"), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		h.start("s")
-		wantReplies(t, h, h.do(fileCmd("s", "1", "f/x")), fidStatus("1", "ENOTDIR:Failed to create directory"))
-		wantReplies(t, h, h.do(endCmd("s", "1", []byte("x"))))
-	})
-	t.Run("unwritable parent", func(t *testing.T) {
-		if os.Geteuid() == 0 {
-			t.Skip("root ignores directory permissions; see TestUploadWriteFaults")
-		}
-		h := newUpHarness(t)
-		ro := filepath.Join(h.home, "ro")
-		if err := os.Mkdir(ro, 0o555); err != nil {
-			t.Fatal(err)
-		}
-		h.start("s")
-		h.do(fileCmd("s", "1", "ro/x"))
-		wantReplies(t, h, h.do(endCmd("s", "1", []byte("x"))), fidStatus("1", "EACCES:Failed to write file"))
-	})
-	t.Run("commands for another session", func(t *testing.T) {
-		h := newUpHarness(t)
-		h.start("s")
-		h.do(fileCmd("s", "1", "a"))
-		wantReplies(t, h, h.do(fileCmd("other", "1", "b")))
-		wantReplies(t, h, h.do(endCmd("other", "1", []byte("x"))))
-		wantReplies(t, h, h.do(scanner.Command{Action: scanner.ActionCancel, ID: "other"}))
-		wantReplies(t, h, h.do(scanner.Command{Action: scanner.ActionFinish, ID: "other"}))
-		wantReplies(t, h, h.do(endCmd("s", "1", []byte("x"))), "status fid=1 st=OK n=~/a sz=1")
-		if !slices.Equal(tree(t, h.home), []string{"a"}) {
-			t.Errorf("home: %v", tree(t, h.home))
-		}
-	})
-	t.Run("hundreds of sessions", func(t *testing.T) {
-		h := newUpHarness(t)
-		var oks int
-		for i := range 300 {
-			for _, c := range h.do(sendCmd(fmt.Sprintf("s%d", i))) {
-				if c.Status == scanner.StatusOK {
-					oks++
-				}
-			}
-		}
-		if oks != fs.DefaultMaxSessions {
-			t.Errorf("%d sessions approved, want %d", oks, fs.DefaultMaxSessions)
-		}
-		wantReplies(t, h, h.do(fileCmd("s299", "1", "a")))
-		wantReplies(t, h, h.do(fileCmd("s9", "1", "a")), "status fid=1 st=STARTED n=~/a")
-	})
-	t.Run("idle expiry", func(t *testing.T) {
-		h := newUpHarness(t)
-		h.start("s")
-		h.do(fileCmd("s", "1", "a"))
-		h.do(dataCmd("s", "1", []byte("partial")))
-		h.clock.Advance(fs.DefaultIdleTimeout + time.Second)
-		h.e.Tick()
-		wantReplies(t, h, h.pull())
-		wantReplies(t, h, h.do(endCmd("s", "1", []byte("x"))))
-		if h.e.Active() || len(tree(t, h.home)) != 0 {
-			t.Errorf("expired session left %v", tree(t, h.home))
-		}
-	})
-	t.Run("second send for a live id", func(t *testing.T) {
-		h := newUpHarness(t)
-		h.start("s")
-		h.do(fileCmd("s", "1", "a"))
-		h.do(dataCmd("s", "1", []byte("partial")))
-		wantReplies(t, h, h.do(sendCmd("s")))
-		if h.e.Active() || len(tree(t, h.home)) != 0 {
-			t.Errorf("session not destroyed: %v", tree(t, h.home))
-		}
-	})
-	t.Run("too many open files", func(t *testing.T) {
-		h := newUpHarness(t)
-		h.start("s")
-		for i := range fs.MaxOpenUploadFiles + 1 {
-			fid := fmt.Sprint(i + 1)
-			h.do(fileCmd("s", fid, "f"+fid))
-			got := h.do(dataCmd("s", fid, []byte("x")))
-			want := "PROGRESS"
-			if i == fs.MaxOpenUploadFiles {
-				want = scanner.StatusTooManyOpen
-			}
-			if len(got) != 1 || got[0].Status != want {
-				t.Fatalf("file %d: %s", i, h.show(got))
-			}
-		}
-		h.do(scanner.Command{Action: scanner.ActionFinish, ID: "s"})
-		if len(tree(t, h.home)) != 0 {
-			t.Errorf("incomplete files kept after finish: %v", tree(t, h.home))
-		}
-	})
-}
-
-func TestUploadCancelMidFile(t *testing.T) {
-	for _, how := range []string{"cancel", "CancelAll", "Close"} {
-		t.Run(how, func(t *testing.T) {
-			h := newUpHarness(t)
-			p := filepath.Join(h.home, "big")
-			if err := os.WriteFile(p, []byte("previous"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			h.start("s")
-			h.do(fileCmd("s", "1", "big"))
-			chunk := bytes.Repeat([]byte{0xa5}, 1<<20)
-			for range 25 { // half of a 50 MiB file
-				h.do(dataCmd("s", "1", chunk))
-			}
-			switch how {
-			case "cancel":
-				wantReplies(t, h, h.do(scanner.Command{Action: scanner.ActionCancel, ID: "s"}), "status st=CANCELED")
-			case "CancelAll":
-				if !h.e.CancelAll() {
-					t.Error("CancelAll found no session")
-				}
-				wantReplies(t, h, h.pull(), "status st=CANCELED")
-			case "Close":
-				if err := h.e.Close(); err != nil {
-					t.Fatal(err)
-				}
-				if err := h.e.Handle(&scanner.Command{Action: scanner.ActionData, ID: "s", FileID: "1"}); !errors.Is(err, fs.ErrClosed) {
-					t.Errorf("Handle after Close: %v", err)
-				}
-			}
-			if readFile(t, p) != "previous" || !slices.Equal(tree(t, h.home), []string{"big"}) {
-				t.Errorf("home after %s: %v", how, tree(t, h.home))
-			}
-			evs := h.fileEvents()
-			if len(evs) != 1 || evs[0].Bytes != 25<<20 || evs[0].Result == "OK" {
-				t.Errorf("events: %+v", evs)
-			}
-		})
-	}
-}
-
-func TestUploadCancelWithZlibInFlight(t *testing.T) {
-	h := newUpHarness(t)
-	h.start("s")
-	f := fileCmd("s", "1", "z")
-	f.Compression = scanner.CompressionZlib
-	h.do(f)
-	z := zlibOf(t, bytes.Repeat([]byte("data "), 100000))
-	h.do(dataCmd("s", "1", z[:len(z)/2]))
-	wantReplies(t, h, h.do(scanner.Command{Action: scanner.ActionCancel, ID: "s"}), "status st=CANCELED")
-	if len(tree(t, h.home)) != 0 {
-		t.Errorf("debris: %v", tree(t, h.home))
-	}
-}
-
-func TestUploadWriteFaults(t *testing.T) {
-	eacces := func(path string, written int64) error {
-		if written >= 4096 {
-			return unix.EACCES
-		}
-		return nil
-	}
+func TestUploadSessionDiesDuringPrompt(t *testing.T) {
 	for _, c := range []struct {
-		name   string
-		opts   []harnessOption
-		statfs func(int) (int64, error)
-		write  func(string, int64) error
-		status string
+		name    string
+		kind    fs.RequestKind
+		act     func(e *fs.Engine)
+		replies []string
 	}{
-		{name: "EACCES while writing", write: eacces, status: "EACCES:Failed to write file"},
-		{name: "reserve above free space", opts: []harnessOption{withLimits(fs.Limits{DiskReserve: 1 << 62})}, status: scanner.StatusDiskReserve},
-		{name: "disk fills up", statfs: fillingDisk(fs.DefaultDiskReserve + 5000), status: scanner.StatusDiskReserve},
+		{"CancelAll during the session prompt", fs.KindSession, func(e *fs.Engine) { e.CancelAll() }, []string{"status st=CANCELED"}},
+		{"Close during the session prompt", fs.KindSession, func(e *fs.Engine) { _ = e.Close() }, nil},
+		{"CancelAll during a file prompt", fs.KindFile, func(e *fs.Engine) { e.CancelAll() }, []string{"status st=OK", "status st=CANCELED"}},
+		{"Close during a file prompt", fs.KindFile, func(e *fs.Engine) { _ = e.Close() }, []string{"status st=OK"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			h := newUpHarness(t, c.opts...)
-			fs.SetUploadFaults(h.e, c.statfs, c.write)
-			p := filepath.Join(h.home, "f")
-			if err := os.WriteFile(p, []byte("previous"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			h.start("s")
-			h.do(fileCmd("s", "1", "f"))
+			var h *upHarness
+			var ctxErr error
+			h = newUpHarness(t, withApprover(fs.ApproverFunc(func(ctx context.Context, r fs.Request) fs.Decision {
+				if r.Kind == c.kind {
+					c.act(h.e)
+					ctxErr = ctx.Err()
+				}
+				return fs.Decision{Allow: true}
+			})))
 			var got []scanner.Command
-			for range 3 {
-				got = append(got, h.do(dataCmd("s", "1", make([]byte, 4096)))...)
+			collect := func(cmd scanner.Command) {
+				if err := h.e.Handle(&cmd); err != nil && !errors.Is(err, fs.ErrClosed) {
+					t.Fatal(err)
+				}
+				got = append(got, h.pull()...)
 			}
-			got = append(got, h.do(endCmd("s", "1", []byte("x")))...)
-			if n := len(got); n == 0 || got[n-1].Status != c.status {
-				t.Errorf("replies:\n%s\nwant last %s", h.show(got), c.status)
+			collect(sendCmd("s"))
+			collect(fileCmd("s", "1", "a"))
+			collect(endCmd("s", "1", []byte("x")))
+			wantReplies(t, h, got, c.replies...)
+			if ctxErr == nil {
+				t.Error("the prompt's context was not cancelled when its session died")
 			}
-			if readFile(t, p) != "previous" || !slices.Equal(tree(t, h.home), []string{"f"}) {
-				t.Errorf("home: %v", tree(t, h.home))
+			if h.e.Active() || len(tree(t, h.home)) != 0 {
+				t.Errorf("left behind: %v", tree(t, h.home))
 			}
 		})
 	}
 }
 
-// fillingDisk is a statfs whose free space is free at first and then shrinks as if
-// someone else were filling the disk.
-func fillingDisk(free int64) func(int) (int64, error) {
-	return func(int) (int64, error) {
-		f := free
-		free -= 4096
-		return f, nil
+func TestUploadSessionEvents(t *testing.T) {
+	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
+		return fs.Decision{Allow: r.SessionID == "yes", How: "policy"}
+	})))
+	h.start("yes")
+	wantReplies(t, h, h.do(sendCmd("no")), "status st="+scanner.StatusRefused)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var got []string
+	for _, ev := range h.events {
+		if ev.Kind == fs.EventSession {
+			got = append(got, fmt.Sprintf("%s %s %s %v", ev.Direction, ev.SessionID, ev.How, ev.Allowed))
+		}
 	}
+	if want := []string{"send yes policy true", "send no policy false"}; !slices.Equal(got, want) {
+		t.Errorf("session events %q, want %q", got, want)
+	}
+}
+
+func TestUploadProgress(t *testing.T) {
+	h := newUpHarness(t)
+	h.start("s")
+	h.do(fileCmd("s", "1", "f"))
+	var got []scanner.Command
+	for range 40 {
+		got = append(got, h.do(dataCmd("s", "1", make([]byte, 4096)))...)
+	}
+	wantReplies(t, h, got, "status fid=1 st=PROGRESS sz=65536", "status fid=1 st=PROGRESS sz=131072")
+	wantReplies(t, h, h.do(endCmd("s", "1", nil)), "status fid=1 st=OK n=~/f sz=163840")
 }

@@ -39,7 +39,9 @@ func oscPayloads(b []byte) [][]byte {
 	}
 }
 
-func loadPayloads(t *testing.T, name string) (k2t, t2k []scanner.Command) {
+// loadPayloads returns the client's payloads (raw and decoded) and the recorded
+// terminal's replies (decoded) of a transcript.
+func loadPayloads(t *testing.T, name string) (raw [][]byte, k2t, t2k []scanner.Command) {
 	t.Helper()
 	chunks, err := testdata.LoadTranscript(filepath.Join(testdata.TranscriptsDir(), name))
 	if err != nil {
@@ -52,13 +54,14 @@ func loadPayloads(t *testing.T, name string) (k2t, t2k []scanner.Command) {
 				t.Fatalf("%s: %q: %v", name, p, err)
 			}
 			if dir == testdata.KittenToTerminal {
+				raw = append(raw, p)
 				k2t = append(k2t, c)
 			} else {
 				t2k = append(t2k, c)
 			}
 		}
 	}
-	return k2t, t2k
+	return raw, k2t, t2k
 }
 
 // expectedEntry is what a transcript's client commands say should land on disk.
@@ -90,7 +93,7 @@ func TestUploadTranscripts(t *testing.T) {
 			if m, _ := filepath.Glob(filepath.Join(testdata.TranscriptsDir(), name[:3]+"*.raw")); len(m) == 1 {
 				name = filepath.Base(m[0])
 			}
-			k2t, t2k := loadPayloads(t, name)
+			raw, k2t, t2k := loadPayloads(t, name)
 			var h *upHarness
 			h = newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
 				if r.Kind == fs.KindSession {
@@ -101,8 +104,12 @@ func TestUploadTranscripts(t *testing.T) {
 			var got []scanner.Command
 			entries := map[string]*expectedEntry{}
 			var order []string
-			for _, c := range k2t {
-				got = append(got, h.do(c)...)
+			for i, c := range k2t {
+				// The real path: the payload bytes as the scanner hands them over.
+				if err := h.e.HandlePayload(raw[i]); err != nil {
+					t.Fatalf("HandlePayload(%.60q): %v", raw[i], err)
+				}
+				got = append(got, h.pull()...)
 				switch c.Action {
 				case scanner.ActionFile:
 					entries[c.FileID] = &expectedEntry{cmd: c}

@@ -68,6 +68,34 @@ func helper(mode string) int {
 		}
 		_, _ = os.Stdout.Write(b)
 		return 0
+	case "ask":
+		// An OSC 5113 sequence between two words, then keystrokes as "keys" reports them.
+		if _, err := term.MakeRaw(0); err != nil {
+			return 101
+		}
+		_, _ = os.Stdout.WriteString("before\x1b]5113;ac=send;id=ask\x1b\\after\n")
+		return helperKeys()
+	case "run-panicking":
+		// This process plays xferterm: Run with an engine that panics on the first
+		// payload, on the terminal it was given.
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), helperEnv+"=ask")
+		_, _ = proxy.Run(context.Background(), cmd, proxy.Config{Engine: panicEngine{}})
+		return 0
+	case "catfile":
+		// CATFILE to stdout from raw mode: what a full-screen program or a client does.
+		if _, err := term.MakeRaw(0); err != nil {
+			return 101
+		}
+		f, err := os.Open(os.Getenv("CATFILE"))
+		if err != nil {
+			return 102
+		}
+		buf := make([]byte, 64<<10)
+		if _, err := io.CopyBuffer(struct{ io.Writer }{os.Stdout}, f, buf); err != nil {
+			return 103
+		}
+		return 0
 	case "env":
 		fmt.Printf("KEY=%q TERM=%q\n", os.Getenv("KITTY_PUBLIC_KEY"), os.Getenv("TERM"))
 		return 0
@@ -401,10 +429,27 @@ type fakeEngine struct {
 	file     []byte
 	name     string
 	finished chan struct{} // closed at `finish`
+	canceled chan struct{} // closed at the first CancelAll
+	ticked   chan struct{} // a token per Tick, when there is room
+
+	// onPayload, if set, is called by HandlePayload before anything else; returning
+	// true ends the handling.
+	onPayload func(c scanner.Command) bool
 }
 
+// panicEngine panics on the first payload.
+type panicEngine struct{}
+
+func (panicEngine) HandlePayload([]byte) error    { panic("engine bug") }
+func (panicEngine) Pull(dst []byte, _ int) []byte { return dst }
+func (panicEngine) Ready() <-chan struct{}        { return nil }
+func (panicEngine) Active() bool                  { return false }
+func (panicEngine) CancelAll() bool               { return false }
+func (panicEngine) Tick()                         {}
+func (panicEngine) Close() error                  { return nil }
+
 func newFakeEngine(dir string) *fakeEngine {
-	return &fakeEngine{dir: dir, ready: make(chan struct{}, 1), finished: make(chan struct{})}
+	return &fakeEngine{dir: dir, ready: make(chan struct{}, 1), finished: make(chan struct{}), canceled: make(chan struct{}), ticked: make(chan struct{}, 1)}
 }
 
 func (e *fakeEngine) queue(seq []byte) {
@@ -434,6 +479,9 @@ func (e *fakeEngine) HandlePayload(p []byte) error {
 	e.mu.Lock()
 	e.payloads++
 	e.mu.Unlock()
+	if e.onPayload != nil && e.onPayload(c) {
+		return nil
+	}
 	switch c.Action {
 	case scanner.ActionSend:
 		e.setActive(true)
@@ -501,12 +549,20 @@ func (e *fakeEngine) CancelAll() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.cancels++
+	if e.cancels == 1 {
+		close(e.canceled)
+	}
 	was := e.active
 	e.active = false
 	return was
 }
 
-func (e *fakeEngine) Tick() {}
+func (e *fakeEngine) Tick() {
+	select {
+	case e.ticked <- struct{}{}:
+	default:
+	}
+}
 
 func (e *fakeEngine) Close() error {
 	e.mu.Lock()

@@ -13,10 +13,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/xferterm/xferterm/proxy"
+	"github.com/xferterm/xferterm/scanner"
 )
 
 func TestRunReportsTheChildsExitStatus(t *testing.T) {
@@ -170,7 +174,7 @@ func TestSendSmallFile(t *testing.T) {
 // A child that writes a lot while not reading its input, while the engine has replies
 // for it: the pump must keep relaying, and every byte must arrive both ways.
 func TestNoDeadlockWhenTheChildFloodsAndDoesNotRead(t *testing.T) {
-	const nOut = 16 << 20
+	const nOut = 8 << 20
 	eng := newFakeEngine(t.TempDir())
 	h := sha256.New()
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -233,12 +237,17 @@ func TestCtrlCCancelsATransferAndIsNotForwarded(t *testing.T) {
 			h.send(tc.keys)
 			if tc.cancels > 0 {
 				// The child may see nothing from this unit; wait for the cancel.
-				h.out.waitFor(t, "cancel", func([]byte) bool { c, _ := eng.stats(); return c > 0 })
+				select {
+				case <-eng.canceled:
+				case <-time.After(waitTimeout):
+					t.Fatal("no CancelAll")
+				}
 			}
 			h.send("q")
 			if code, err := h.wait(); code != 0 || err != nil {
 				t.Fatalf("Run = %d, %v", code, err)
 			}
+			h.out.waitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
 			if got := keysReceived(h.out.bytes()); got != tc.want+"q" {
 				t.Errorf("child received %q, want %q", got, tc.want+"q")
 			}
@@ -316,6 +325,7 @@ func TestBorrowHoldsOutputAndTakesKeystrokes(t *testing.T) {
 	case <-time.After(waitTimeout):
 		t.Fatal("Run did not return")
 	}
+	out.waitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
 	if got := keysReceived(out.bytes()); got != "abq" {
 		t.Errorf("child received %q, want %q", got, "abq")
 	}
@@ -351,5 +361,127 @@ func TestCancelHangsUpTheChildAndUnblocksThePump(t *testing.T) {
 	}
 	if _, closes := eng.stats(); closes == 0 {
 		t.Error("engine not closed")
+	}
+}
+
+// The approver may borrow the console from inside HandlePayload, on the pump's own
+// goroutine: the pump must not hold the console while it hands a payload over.
+func TestBorrowFromInsideHandlePayload(t *testing.T) {
+	eng := newFakeEngine(t.TempDir())
+	var console *proxy.Console
+	answered := make(chan error, 1)
+	eng.onPayload = func(scanner.Command) bool {
+		answered <- func() error {
+			in, out, release, err := console.Borrow(t.Context())
+			if err != nil {
+				return err
+			}
+			defer release()
+			io.WriteString(out, "ASK?")
+			b := make([]byte, 1)
+			if _, err := io.ReadFull(in, b); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(out, "ANSWER %s|", b)
+			return err
+		}()
+		return true
+	}
+	master, slave := openConsolePTY(t)
+	console = proxy.NewConsole(slave, slave)
+	out := newOutBuf()
+	go out.readFrom(master)
+	cmd := execCommand(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=ask", "GORACE=atexit_sleep_ms=0")
+	done := make(chan error, 1)
+	go func() {
+		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: console, Engine: eng})
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit status %d", code)
+		}
+		done <- err
+	}()
+	out.waitForString(t, "ASK?")
+	master.Write([]byte("y"))
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("no answer")
+	}
+	out.waitForString(t, "READY")
+	master.Write([]byte("q"))
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("Run did not return")
+	}
+	out.waitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
+	o := string(out.bytes())
+	if !strings.HasPrefix(o, "beforeASK?ANSWER y|after\n") {
+		t.Errorf("output %q, want the prompt between before and after", o)
+	}
+	if got := keysReceived(out.bytes()); got != "q" {
+		t.Errorf("child received %q, want q", got)
+	}
+}
+
+func TestTickIsCalledWhileRunning(t *testing.T) {
+	eng := newFakeEngine(t.TempDir())
+	h := startRun(t, t.Context(), "block", proxy.Config{Engine: eng, TickInterval: time.Millisecond})
+	select {
+	case <-eng.ticked:
+	case <-time.After(waitTimeout):
+		t.Fatal("no Tick")
+	}
+	h.out.waitForString(t, "READY")
+	h.send("\x04") // cooked mode: ^D is EOF, and "block" exits
+	if code, err := h.wait(); code != 0 || err != nil {
+		t.Errorf("Run = %d, %v", code, err)
+	}
+}
+
+// A panic in one of the proxy's goroutines restores the terminal before the process
+// dies. The process under test is this binary running proxy.Run (helper
+// "run-panicking") on a pty owned by the test.
+func TestPanicRestoresTheTerminal(t *testing.T) {
+	master, slave := openConsolePTY(t)
+	out := newOutBuf()
+	go out.readFrom(master)
+	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := execCommand(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=run-panicking", "GORACE=atexit_sleep_ms=0")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(waitTimeout):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatal("no panic")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(stderr.String(), "panic: engine bug") {
+		t.Errorf("exit %d, stderr %q; want a panic", code, stderr.String())
+	}
+	after, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *after != *before {
+		t.Errorf("terminal not restored after a panic:\nbefore %+v\nafter  %+v", *before, *after)
 	}
 }

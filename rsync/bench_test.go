@@ -109,13 +109,20 @@ func BenchmarkDelta256MiBEdit(b *testing.B) {
 	sigTime := time.Since(start)
 	sig := parseSig(b, sigBytes)
 	delta := makeDelta(b, sigBytes, newb)
+	out := bytes.NewBuffer(make([]byte, 0, size))
 	start = time.Now()
-	got, err := patch(old, bs, delta, nil, 0)
-	patchTime := time.Since(start)
-	if err != nil || !bytes.Equal(got, newb) {
-		b.Fatalf("patch: %v", err)
+	p := rsync.NewPatcher(bytes.NewReader(old), size, bs, out)
+	if _, err := p.Write(delta); err != nil {
+		b.Fatal(err)
 	}
-	got = nil
+	if err := p.Close(); err != nil {
+		b.Fatal(err)
+	}
+	patchTime := time.Since(start)
+	if !bytes.Equal(out.Bytes(), newb) {
+		b.Fatal("patched file differs")
+	}
+	out = nil
 
 	buf := make([]byte, 64<<10)
 	var n int64

@@ -31,6 +31,7 @@
 // buffer of 8 blocks, and the patcher never buffers a whole operation.
 //
 // The package speaks bytes, io.Reader and io.Writer only: it knows nothing of
-// sessions, escape codes, compression or files on disk. None of its types
-// may be used by several goroutines at once.
+// sessions, escape codes, compression or files on disk. A Signature is
+// read-only once built and may be shared; every other value (readers,
+// decoders, Differs, Patchers) belongs to one goroutine at a time.
 package rsync

@@ -282,3 +282,17 @@ func TestDifferGivesUpOnAReaderThatNeverProgresses(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestPatcherStreamsDataOpsWithoutBufferingThem(t *testing.T) {
+	var out bytes.Buffer
+	p := rsync.NewPatcher(strings.NewReader(""), 0, 4, &out)
+	op := dataOp("hello world")
+	for i := range op {
+		if _, err := p.Write(op[i : i+1]); err != nil {
+			t.Fatal(err)
+		}
+		if want := max(0, i+1-5); out.Len() != want {
+			t.Fatalf("after %d delta bytes the output has %d bytes, want %d", i+1, out.Len(), want)
+		}
+	}
+}

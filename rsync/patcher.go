@@ -71,7 +71,7 @@ func NewPatcher(old io.ReaderAt, oldSize int64, blockSize int, out io.Writer) *P
 // Written returns the number of bytes of the new file written so far.
 func (p *Patcher) Written() int64 { return p.written }
 
-// headerSize returns the size of the header of an op of type t (type byte
+// opHeaderSize returns the size of the header of an op of type t (type byte
 // included), or 0 for an unknown type.
 func opHeaderSize(t byte) int {
 	switch t {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -178,5 +179,31 @@ func TestSmallEditsGiveSmallDeltas(t *testing.T) {
 				t.Errorf("patch failed: %v", err)
 			}
 		})
+	}
+}
+
+// TestDifferMemoryIsBounded checks that the Differ allocates the same small
+// amount whatever the size of the new file.
+func TestDifferMemoryIsBounded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	old := randBytes(rng, 64<<10, 0)
+	sig := parseSig(t, makeSignature(t, old, 1024))
+	buf := make([]byte, 4096)
+	allocated := func(size int) uint64 {
+		newb := bytes.NewReader(randBytes(rng, size, 0))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		d := rsync.NewDiffer(sig, newb)
+		for {
+			if _, err := d.Read(buf); err != nil {
+				break
+			}
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	small, large := allocated(64<<10), allocated(16<<20)
+	if large > small+64<<10 || large > 128<<10 {
+		t.Errorf("differ allocated %d bytes for 64 KiB and %d for 16 MiB", small, large)
 	}
 }

@@ -13,7 +13,8 @@ const MaxBlockSize = 1 << 20
 // MaxSignatureEntries caps the number of block entries a [SignatureDecoder]
 // accepts, so that a hostile peer cannot make the signature table grow
 // without bound. 1<<22 entries (80 MiB of signature) cover a 4 TiB old file
-// at the largest block size, or an old file 4 million blocks long.
+// at the largest block size. Building the table takes at most about 100
+// bytes per entry.
 const MaxSignatureEntries = 1 << 22
 
 // defaultBlockSize is the block size for an empty or unknown expected size.
@@ -72,7 +73,9 @@ func (e *CorruptError) Error() string {
 // BlockSize returns the block size the kitty client rule (rsync.md §2.1)
 // picks for a file of expectedSize bytes: 6144 for expectedSize <= 0,
 // otherwise the square root rounded half away from zero, capped at
-// MaxBlockSize, and rounded down to a multiple of 64 when above 64.
+// MaxBlockSize, and rounded down to a multiple of 64 when above 64. A
+// terminal signing its existing file (uploads, rsync.md §8.1) passes that
+// file's size; kitty's client passes the size of the remote file as listed.
 func BlockSize(expectedSize int64) int {
 	if expectedSize <= 0 {
 		return defaultBlockSize

@@ -74,7 +74,8 @@ func newSignature(bs int, weaks []uint32, strongs, indices []uint64) *Signature 
 		s.weaks[i], s.strongs[i], s.indices[i] = weaks[j], strongs[j], indices[j]
 	}
 
-	// About 64 filter bits per entry keeps false hits near 1.5%.
+	// 64 to 128 filter bits per entry keep false hits under 1.6%; measured
+	// faster than 32 to 64 despite the larger bitset.
 	fb := max(10, min(28, bits.Len(uint(n)*64)))
 	s.filter = make([]uint64, 1<<fb/64)
 	s.filterShift = uint32(32 - fb)

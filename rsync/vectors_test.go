@@ -3,6 +3,7 @@ package rsync_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"io"
 	"math/rand/v2"
@@ -216,5 +217,43 @@ func TestRepeatedBlocksMatchTheFirstEntry(t *testing.T) {
 		if o.typ != 0 || o.start != 0 {
 			t.Errorf("op %d = %+v, want Block 0", i, o)
 		}
+	}
+}
+
+func TestFirstMatchingEntryInSignatureOrderWins(t *testing.T) {
+	entry := func(index uint64, window, strongOf string) []byte {
+		b := binary.LittleEndian.AppendUint64(nil, index)
+		b = binary.LittleEndian.AppendUint32(b, rsync.WeakSum([]byte(window)))
+		return binary.LittleEndian.AppendUint64(b, xxh3.HashString(strongOf))
+	}
+	header := unhex(t, "00 00 00 00 00 00 00 00 04 00 00 00")
+	// Same weak checksum everywhere; the strong one matches "abcd" for
+	// indices 9, 5 and 3, in that signature order.
+	sig := cat(header, entry(7, "abcd", "zzzz"), entry(9, "abcd", "abcd"), entry(2, "abcd", "yyyy"),
+		entry(5, "abcd", "abcd"), entry(3, "abcd", "abcd"))
+	got := makeDelta(t, sig, []byte("abcd"))
+	if want := refDelta(sig, []byte("abcd")); !bytes.Equal(got, want) {
+		t.Fatalf("delta %x, model %x", got, want)
+	}
+	if ops := parseOps(t, got); ops[0].typ != 0 || ops[0].start != 9 {
+		t.Errorf("ops %+v, want Block 9 first", ops)
+	}
+}
+
+func TestManyEntriesSharingAWeakChecksumStayFast(t *testing.T) {
+	// A hostile signature: 200 000 entries with the weak checksum of every
+	// window of the new file but the wrong strong checksum. Each window
+	// costs a binary search, not a scan of all the entries.
+	header := unhex(t, "00 00 00 00 00 00 00 00 04 00 00 00")
+	sig := bytes.Clone(header)
+	for i := range 200_000 {
+		sig = binary.LittleEndian.AppendUint64(sig, uint64(i))
+		sig = binary.LittleEndian.AppendUint32(sig, rsync.WeakSum([]byte("aaaa")))
+		sig = binary.LittleEndian.AppendUint64(sig, uint64(i))
+	}
+	newb := bytes.Repeat([]byte("a"), 1<<20)
+	delta := makeDelta(t, sig, newb)
+	if lit := literalBytes(t, delta); lit != len(newb) {
+		t.Errorf("%d literal bytes, want %d", lit, len(newb))
 	}
 }

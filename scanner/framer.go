@@ -40,9 +40,10 @@ const introducer = "\x1b]5113;"
 // writer; it is persistent: once out fails, every later Write and Flush returns it.
 type Scanner struct {
 	// Fixed at creation.
-	out io.Writer
-	h   Handler
-	max int
+	out   io.Writer
+	h     Handler
+	max   int
+	intro [len(introducer)]byte // held bytes are written from here, without allocating
 
 	m   machine // where the stream stands between writes
 	buf []byte  // the part of a payload that arrived in earlier writes; cap(buf) <= max
@@ -61,7 +62,9 @@ func New(out io.Writer, h Handler, maxPayload int) *Scanner {
 	if h == nil {
 		h = func([]byte, error) {}
 	}
-	return &Scanner{out: out, h: h, max: maxPayload}
+	s := &Scanner{out: out, h: h, max: maxPayload}
+	copy(s.intro[:], introducer)
+	return s
 }
 
 // Write forwards every byte of p that is not part of an OSC 5113 sequence to out, in
@@ -108,7 +111,7 @@ func (s *Scanner) Write(p []byte) (int, error) {
 		}
 		switch k {
 		case release:
-			if _, err := s.write([]byte(introducer[:prev.held])); err != nil {
+			if _, err := s.write(s.intro[:prev.held]); err != nil {
 				return i, err
 			}
 			run = i // p[i:i+n] joins the next pass-through run
@@ -169,14 +172,14 @@ func (s *Scanner) Flush() error {
 	s.m, s.buf = machine{}, s.buf[:0]
 	switch m.mode {
 	case held:
-		_, _ = s.write([]byte(introducer[:m.held])) // The error is kept in s.err.
+		_, _ = s.write(s.intro[:m.held]) // The error is kept in s.err.
 	case payload, payloadEsc:
 		if !m.drop {
 			s.h(nil, ErrUnterminated)
 		}
 		if m.mode == payloadEsc {
 			// The ESC did not turn out to be ST: it is the start of something else.
-			_, _ = s.write([]byte{esc}) // The error is kept in s.err.
+			_, _ = s.write(s.intro[:1]) // ESC; the error is kept in s.err.
 		}
 	}
 	return s.err
@@ -245,22 +248,25 @@ const (
 func step(m machine, p []byte, limit int) (machine, kind, int) {
 	switch m.mode {
 	case ground:
-		i := bytes.IndexByte(p, esc)
-		if i < 0 {
-			return m, pass, len(p)
-		}
-		if i > 0 {
-			return m, pass, i
-		}
-		j := matched(p, introducer)
-		switch {
-		case j == len(introducer):
-			return machine{mode: payload}, start, j
-		case j == len(p):
-			return machine{mode: held, held: uint8(j)}, wait, j
-		default:
-			// Not an introducer: the ESC and what matched pass; p[j] is looked at afresh.
-			return m, pass, j
+		// Skip every ESC that does not start an introducer (CSI, other OSCs, …) here, so
+		// that ordinary escape sequences cost one comparison, not a trip through the driver.
+		for off := 0; ; {
+			i := bytes.IndexByte(p[off:], esc)
+			if i < 0 {
+				return m, pass, len(p)
+			}
+			i += off
+			j := matched(p[i:], introducer)
+			switch {
+			case i > 0 && (j == len(introducer) || i+j == len(p)):
+				return m, pass, i // the bytes before it first
+			case j == len(introducer):
+				return machine{mode: payload}, start, j
+			case i+j == len(p):
+				return machine{mode: held, held: uint8(j)}, wait, j
+			}
+			// Not an introducer: the ESC and what matched pass; p[i+j] is looked at afresh.
+			off = i + j
 		}
 
 	case held:

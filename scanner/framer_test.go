@@ -207,11 +207,11 @@ func TestRandomStreams(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	iterations := 60
+	iterations := 100
 	if testing.Short() {
 		iterations = 15
 	}
-	for _, limit := range []int{scanner.DefaultMaxPayload, 64} {
+	for _, limit := range []int{2000, 64} { // small, so payloads around the limit stay cheap
 		for it := range iterations {
 			in, wantOut, wantEvs := genStream(rng, limit)
 			nout, nevs := naive(in, limit)
@@ -307,23 +307,39 @@ func TestBufferReuse(t *testing.T) {
 	}
 }
 
+// TestPassThroughDoesNotAllocate makes "zero allocations on the pass-through path" a test
+// (STYLE.md §2), for the fast path and for every way of holding and releasing bytes.
 func TestPassThroughDoesNotAllocate(t *testing.T) {
 	text := bytes.Repeat([]byte("drwxr-xr-x  2 demo demo 4096 Nov 21 05:53 scanner\r\n"), 80)
 	colored := bytes.Repeat([]byte("\x1b[01;34mscanner\x1b[0m  \x1b[01;32mxferterm\x1b[0m\r\n"), 80)
 	packet := []byte(introducer + "id=1;ac=data;fid=1;d=" + strings.Repeat("A", 5462) + "\x1b\\")
 	for _, tc := range []struct {
-		name string
-		in   []byte
+		name   string
+		writes []string
 	}{
-		{"text without ESC", text},
-		{"text with CSI", colored},
-		{"a whole sequence in one write", packet},
+		{"text without ESC", []string{string(text)}},
+		{"text with CSI", []string{string(colored)}},
+		{"a whole sequence in one write", []string{string(packet)}},
+		{"held bytes released by the next write", []string{"ab\x1b]51", "1x"}},
+		{"held bytes released by Flush", []string{"ab\x1b]511", ""}},
+		{"a payload cut short by an ESC in the next write", []string{"\x1b]5113;a\x1b", "[0m"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := scanner.New(io.Discard, func([]byte, error) {}, 0)
+			writes := make([][]byte, len(tc.writes))
+			for i, w := range tc.writes {
+				writes[i] = []byte(w)
+			}
 			allocs := testing.AllocsPerRun(100, func() {
-				if _, err := s.Write(tc.in); err != nil {
-					t.Fatal(err)
+				for _, w := range writes {
+					if _, err := s.Write(w); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if len(writes[len(writes)-1]) == 0 {
+					if err := s.Flush(); err != nil {
+						t.Fatal(err)
+					}
 				}
 			})
 			if allocs != 0 {

@@ -1,0 +1,193 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xferterm/xferterm/client"
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// kittyLike answers a send session like kitty's terminal side, without a disk: OK to
+// send, STARTED or OK to each file, OK after each end_data, and CANCELED to cancel.
+// misbehave, if set, may replace the answer to a command (returning true).
+func kittyLike(misbehave func(tm *terminal, c scanner.Command) bool) func(tm *terminal, p []byte) {
+	return func(tm *terminal, p []byte) {
+		c, err := scanner.Parse(p)
+		if err != nil {
+			tm.t.Errorf("bad payload %q: %v", p, err)
+			return
+		}
+		if misbehave != nil && misbehave(tm, c) {
+			return
+		}
+		st := scanner.Command{Action: scanner.ActionStatus, ID: c.ID, FileID: c.FileID}
+		switch c.Action {
+		case scanner.ActionSend:
+			st.Status = "OK"
+		case scanner.ActionCancel:
+			st.Status = "CANCELED"
+		case scanner.ActionFile:
+			st.Status, st.Name = "STARTED", "/home/x/"+c.Name
+			if c.FileType == scanner.FileDirectory {
+				st.Status = "OK"
+			}
+		case scanner.ActionEndData:
+			st.Status, st.Size = "OK", scanner.Some(1)
+		default:
+			return
+		}
+		tm.reply(st)
+	}
+}
+
+func sendOpts(t *testing.T, content string) client.Options {
+	dir := t.TempDir()
+	writeFile(t, dir, "f", content, 0o644)
+	return client.Options{Args: []string{"f", "g"}, Cwd: dir, Timeout: 300 * time.Millisecond, CancelWait: 200 * time.Millisecond}
+}
+
+func TestFakeTerminal(t *testing.T) {
+	tests := []struct {
+		name      string
+		misbehave func(tm *terminal, c scanner.Command) bool
+		want      error
+		wantText  string
+	}{
+		{name: "a well-behaved terminal", want: nil},
+		{name: "no acknowledgement after the data times out",
+			misbehave: func(tm *terminal, c scanner.Command) bool { return c.Action == scanner.ActionEndData },
+			want:      client.ErrTimeout, wantText: "acknowledge"},
+		{name: "no STARTED times out",
+			misbehave: func(tm *terminal, c scanner.Command) bool { return c.Action == scanner.ActionFile },
+			want:      client.ErrTimeout},
+		{name: "OK before the data is a protocol error",
+			misbehave: func(tm *terminal, c scanner.Command) bool {
+				if c.Action == scanner.ActionFile {
+					tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, FileID: c.FileID, Status: "OK"})
+					return true
+				}
+				return false
+			},
+			want: client.ErrProtocol, wantText: "unexpected OK"},
+		{name: "data the client did not ask for is a protocol error",
+			misbehave: func(tm *terminal, c scanner.Command) bool {
+				if c.Action == scanner.ActionFile {
+					tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, FileID: c.FileID, Status: "STARTED"})
+					tm.reply(scanner.Command{Action: scanner.ActionData, ID: c.ID, FileID: c.FileID, Data: []byte("sig")})
+					return true
+				}
+				return false
+			},
+			want: client.ErrProtocol},
+		{name: "a status for an unknown file is a protocol error",
+			misbehave: func(tm *terminal, c scanner.Command) bool {
+				if c.Action == scanner.ActionFile {
+					tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, FileID: "99", Status: "STARTED"})
+					return true
+				}
+				return false
+			},
+			want: client.ErrProtocol, wantText: "unknown file id"},
+		{name: "replies for another session are ignored",
+			misbehave: func(tm *terminal, c scanner.Command) bool {
+				tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: "other", Status: "EPERM:no"})
+				return false
+			},
+			want: nil},
+		{name: "an error status from the terminal is shown sanitized",
+			misbehave: func(tm *terminal, c scanner.Command) bool {
+				if c.Action == scanner.ActionSend {
+					tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "EPERM:no\x1b[2J"})
+					return true
+				}
+				return false
+			},
+			want: client.ErrPermissionDenied, wantText: `EPERM:no\x1b[2J`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err, tm := runWith(t, sendOpts(t, "data"), nil, kittyLike(tt.misbehave))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.wantText) {
+				t.Fatalf("Run: %v, want %v containing %q", err, tt.want, tt.wantText)
+			}
+			if strings.Contains(err.Error(), "\x1b") {
+				t.Errorf("error %q carries an escape", err)
+			}
+			// After the session started, a failure cancels it.
+			p := tm.Payloads()
+			if !errors.Is(tt.want, client.ErrPermissionDenied) && !strings.Contains(p[len(p)-1], "ac=cancel") {
+				t.Errorf("last payload %q, want a cancel", p[len(p)-1])
+			}
+		})
+	}
+}
+
+// Without KITTY_PUBLIC_KEY the password is never sent: Run refuses before writing.
+func TestPasswordNeverInTheClear(t *testing.T) {
+	for _, dir := range []client.Direction{client.Send, client.Receive} {
+		opts := sendOpts(t, "x")
+		opts.Direction = dir
+		opts.Password = "hunter2"
+		err, tm := runWith(t, opts, nil, kittyLike(nil))
+		if !errors.Is(err, client.ErrNoPublicKey) {
+			t.Fatalf("Run: %v, want ErrNoPublicKey", err)
+		}
+		if p := tm.Payloads(); len(p) != 0 {
+			t.Errorf("payloads written: %q", p)
+		}
+	}
+	opts := sendOpts(t, "x")
+	opts.Password, opts.PublicKey = "hunter2", "1:garbage"
+	opts.EncodeBypass = func(string, string, string, time.Time) (string, error) { return "", errors.New("bad key") }
+	if err, tm := runWith(t, opts, nil, kittyLike(nil)); err == nil || len(tm.Payloads()) != 0 {
+		t.Errorf("Run with a bad key: %v, %d payloads; want an error before anything is written", err, len(tm.Payloads()))
+	}
+}
+
+// Cancelling the context (SIGINT, SIGTERM) cancels the transfer cleanly.
+func TestContextCancel(t *testing.T) {
+	opts := sendOpts(t, "data")
+	opts.Timeout = time.Minute
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	err, tm := runWithContext(t, ctx, opts, nil, kittyLike(func(tm *terminal, c scanner.Command) bool {
+		if c.Action == scanner.ActionSend {
+			cancel() // and never answer the send
+			return true
+		}
+		return false
+	}))
+	if !errors.Is(err, client.ErrCanceled) {
+		t.Fatalf("Run: %v, want ErrCanceled", err)
+	}
+	if p := tm.Payloads(); len(p) != 2 || !strings.Contains(p[1], "ac=cancel") {
+		t.Errorf("payloads %q, want send then cancel", p)
+	}
+}
+
+// The tty display redraws in place and leaves a summary line.
+func TestTTYDisplay(t *testing.T) {
+	opts := sendOpts(t, textData(20000))
+	opts.Progress = client.ProgressTTY
+	err, tm := runWith(t, opts, nil, kittyLike(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(tm.text)
+	if !strings.HasSuffix(text, "\r\n") || !strings.Contains(text, "sent 1 file(s), 19.5 KiB") {
+		t.Errorf("tty text %q lacks the summary", text)
+	}
+	if strings.Contains(text, "\x1b[?1049h") {
+		t.Error("alternate screen used")
+	}
+}
