@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -235,9 +236,14 @@ func TestVerifyBypass(t *testing.T) {
 			return `kitty-1:{"iv":12,"tag":"00000","pubkey":"00000","encrypted":""}`
 		}, approval.ErrBypassMalformed},
 		{"a short nonce is refused", id, func(t *testing.T) string {
-			pw := kitty1(t, key.PublicKeyEnv(), id, password, now)
-			i := strings.Index(pw, `"iv":"`) + len(`"iv":"`)
-			return pw[:i] + pw[i+5:]
+			return editKitty1(t, kitty1(t, key.PublicKeyEnv(), id, password, now), func(m map[string]any) {
+				m["iv"] = m["iv"].(string)[:10] // 8 bytes
+			})
+		}, approval.ErrBypassMalformed},
+		{"a long tag is refused", id, func(t *testing.T) string {
+			return editKitty1(t, kitty1(t, key.PublicKeyEnv(), id, password, now), func(m map[string]any) {
+				m["tag"] = m["tag"].(string) + "00000"
+			})
 		}, approval.ErrBypassMalformed},
 		{"bad base85 is refused", id, func(*testing.T) string {
 			return `kitty-1:{"iv":"  ","tag":"00000","pubkey":"00000","encrypted":""}`
@@ -294,6 +300,21 @@ func TestVerifyBypass(t *testing.T) {
 			}
 		})
 	}
+}
+
+// editKitty1 changes the JSON of a kitty-1 value.
+func editKitty1(t *testing.T, pw string, edit func(map[string]any)) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(pw, "kitty-1:")), &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m)
+	j, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "kitty-1:" + string(j)
 }
 
 func TestVerifyRefusesReplay(t *testing.T) {

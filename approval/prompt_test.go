@@ -279,25 +279,20 @@ func TestPromptProgram(t *testing.T) {
 	})
 }
 
-// screenTyper is the prompt's output in the tests below: it plays the
-// output on a terminal model and, once want is visible there, types answer
-// into the prompt's input, as a user who has read the question would.
-type screenTyper struct {
-	term   vt10x.Terminal
-	want   string
-	answer string
-	in     *io.PipeWriter
+// screenWatcher is the prompt's output in the tests below: it plays the
+// output on a terminal model and calls onDrawn (in a new goroutine) once want
+// is visible there, for example to type an answer as a user who has read the
+// question would.
+type screenWatcher struct {
+	term    vt10x.Terminal
+	want    string
+	onDrawn func()
 
-	mu    sync.Mutex // guards drawn and typed
+	mu    sync.Mutex // guards drawn
 	drawn string     // the screen when want first appeared
-	typed chan error // receives the result of typing the answer
 }
 
-func newScreenTyper(term vt10x.Terminal, want, answer string, in *io.PipeWriter) *screenTyper {
-	return &screenTyper{term: term, want: want, answer: answer, in: in, typed: make(chan error, 1)}
-}
-
-func (s *screenTyper) Write(p []byte) (int, error) {
+func (s *screenWatcher) Write(p []byte) (int, error) {
 	if _, err := s.term.Write(p); err != nil {
 		return 0, err
 	}
@@ -305,12 +300,32 @@ func (s *screenTyper) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	if screen := s.term.String(); s.drawn == "" && strings.Contains(screen, s.want) {
 		s.drawn = screen
-		go func() {
-			_, err := s.in.Write([]byte(s.answer))
-			s.typed <- err
-		}()
+		go s.onDrawn()
 	}
 	return len(p), nil
+}
+
+// termWithText returns an 80×24 terminal model showing some text, and its
+// screen and cursor.
+func termWithText(t *testing.T) (vt10x.Terminal, string, vt10x.Cursor) {
+	t.Helper()
+	term := vt10x.New(vt10x.WithSize(80, 24))
+	before := "user@host:~$ kitten transfer -d receive notes.txt .\r\n" +
+		"Scanning files…\r\n\x1b[32mcolour\x1b[m and a half-typed line"
+	if _, err := term.Write([]byte(before)); err != nil {
+		t.Fatal(err)
+	}
+	return term, term.String(), term.Cursor()
+}
+
+func checkScreen(t *testing.T, term vt10x.Terminal, screen string, cursor vt10x.Cursor) {
+	t.Helper()
+	if got := term.String(); got != screen {
+		t.Errorf("screen after the prompt:\n%s\nwant:\n%s", got, screen)
+	}
+	if got := term.Cursor(); got.X != cursor.X || got.Y != cursor.Y {
+		t.Errorf("cursor at %d,%d after the prompt, want %d,%d", got.X, got.Y, cursor.X, cursor.Y)
+	}
 }
 
 // TestPromptRestoresScreen shows the prompt on a terminal model, answers
@@ -319,23 +334,20 @@ func (s *screenTyper) Write(p []byte) (int, error) {
 func TestPromptRestoresScreen(t *testing.T) {
 	for _, key := range []string{"y", "n", "\x1b[27u"} {
 		t.Run(strconv.Quote(key), func(t *testing.T) {
-			term := vt10x.New(vt10x.WithSize(80, 24))
-			before := "user@host:~$ kitten transfer -d receive notes.txt .\r\n" +
-				"Scanning files…\r\n\x1b[32mcolour\x1b[m and a half-typed line"
-			if _, err := term.Write([]byte(before)); err != nil {
-				t.Fatal(err)
-			}
-			screen, cursor := term.String(), term.Cursor()
-
+			term, screen, cursor := termWithText(t)
 			pr, pw := io.Pipe()
-			out := newScreenTyper(term, "READ files from this computer", key, pw)
+			typed := make(chan error, 1)
+			out := &screenWatcher{term: term, want: "READ files from this computer", onDrawn: func() {
+				_, err := pw.Write([]byte(key))
+				typed <- err
+			}}
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			a, err := approval.Prompt(ctx, pr, out, downloadQuestion(3), time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := <-out.typed; err != nil {
+			if err := <-typed; err != nil {
 				t.Fatalf("typing the answer: %v", err)
 			}
 			_ = pw.Close() // Ends the program's input reader.
@@ -347,12 +359,21 @@ func TestPromptRestoresScreen(t *testing.T) {
 					t.Errorf("the prompt screen lacks %q:\n%s", want, out.drawn)
 				}
 			}
-			if got := term.String(); got != screen {
-				t.Errorf("screen after the prompt:\n%s\nwant:\n%s", got, screen)
-			}
-			if got := term.Cursor(); got.X != cursor.X || got.Y != cursor.Y {
-				t.Errorf("cursor at %d,%d after the prompt, want %d,%d", got.X, got.Y, cursor.X, cursor.Y)
-			}
+			checkScreen(t, term, screen, cursor)
 		})
 	}
+	t.Run("cancelled while shown", func(t *testing.T) {
+		term, screen, cursor := termWithText(t)
+		pr, pw := io.Pipe()
+		defer func() { _ = pw.Close() }()
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		cctx, ccancel := context.WithCancel(ctx)
+		out := &screenWatcher{term: term, want: "READ files from this computer", onDrawn: ccancel}
+		a, err := approval.Prompt(cctx, pr, out, downloadQuestion(3), time.Minute)
+		if !errors.Is(err, context.Canceled) || a.Allowed() {
+			t.Fatalf("Prompt = %+v, %v; want deny and context.Canceled", a, err)
+		}
+		checkScreen(t, term, screen, cursor)
+	})
 }

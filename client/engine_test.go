@@ -51,7 +51,7 @@ func (c counter) Write(p []byte) (int, error) {
 }
 
 // runEngine runs the client against an engine serving home.
-func runEngine(t *testing.T, home string, approver fs.Approver, opts client.Options, setup func(l *link)) (error, *link) {
+func runEngine(t *testing.T, home string, approver fs.Approver, opts client.Options, setup func(l *link)) (*link, error) {
 	t.Helper()
 	e, err := fs.NewEngine(fs.Config{Home: home, Approver: approver})
 	if err != nil {
@@ -116,7 +116,7 @@ func runEngine(t *testing.T, home string, approver fs.Approver, opts client.Opti
 	_ = cr.Close()
 	_ = cw.Close()
 	wg.Wait()
-	return err, l
+	return l, err
 }
 
 var allow = fs.FixedApprover{Allow: true}
@@ -177,11 +177,10 @@ func textData(n int) string {
 }
 
 func randomData(seed uint64, n int) string {
-	r := rand.New(rand.NewPCG(seed, 1))
+	var key [32]byte
+	key[0] = byte(seed)
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
+	_, _ = rand.NewChaCha8(key).Read(b) // Never fails.
 	return string(b)
 }
 
@@ -204,7 +203,7 @@ func TestEngineSend(t *testing.T) {
 			if err := os.Chtimes(src, mt, mt); err != nil {
 				t.Fatal(err)
 			}
-			err, l := runEngine(t, home, allow, client.Options{Args: []string{"f.bin", "sub/got.bin"}, Cwd: local}, nil)
+			l, err := runEngine(t, home, allow, client.Options{Args: []string{"f.bin", "sub/got.bin"}, Cwd: local}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,7 +239,7 @@ func TestEngineReceive(t *testing.T) {
 			if err := os.Chtimes(src, mt, mt); err != nil {
 				t.Fatal(err)
 			}
-			err, l := runEngine(t, home, allow, client.Options{Direction: client.Receive,
+			l, err := runEngine(t, home, allow, client.Options{Direction: client.Receive,
 				Args: []string{"dir/f.bin", "got.bin"}, Cwd: local}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -314,7 +313,7 @@ func checkRichTree(t *testing.T, src, dst string) {
 func TestEngineSendTree(t *testing.T) {
 	local, home := sides(t)
 	makeRichTree(t, local)
-	if err, _ := runEngine(t, home, allow, client.Options{Args: []string{"tree", "out/"}, Cwd: local}, nil); err != nil {
+	if _, err := runEngine(t, home, allow, client.Options{Args: []string{"tree", "out/"}, Cwd: local}, nil); err != nil {
 		t.Fatal(err)
 	}
 	checkRichTree(t, filepath.Join(local, "tree"), filepath.Join(home, "out/tree"))
@@ -324,7 +323,7 @@ func TestEngineSendTree(t *testing.T) {
 func TestEngineReceiveTree(t *testing.T) {
 	local, home := sides(t)
 	makeRichTree(t, home)
-	if err, _ := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"tree", "out"}, Cwd: local}, nil); err != nil {
+	if _, err := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"tree", "out"}, Cwd: local}, nil); err != nil {
 		t.Fatal(err)
 	}
 	checkRichTree(t, filepath.Join(home, "tree"), filepath.Join(local, "out"))
@@ -335,7 +334,7 @@ func TestEngineSeveralSourcesIntoADirectory(t *testing.T) {
 	local, home := sides(t)
 	writeFile(t, local, "one", "1", 0o644)
 	writeFile(t, local, "two", "2", 0o644)
-	if err, _ := runEngine(t, home, allow, client.Options{Args: []string{"one", "two", "dest"}, Cwd: local}, nil); err != nil {
+	if _, err := runEngine(t, home, allow, client.Options{Args: []string{"one", "two", "dest"}, Cwd: local}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if mustRead(t, filepath.Join(home, "dest/one")) != "1" || mustRead(t, filepath.Join(home, "dest/two")) != "2" {
@@ -346,7 +345,7 @@ func TestEngineSeveralSourcesIntoADirectory(t *testing.T) {
 	if err := os.Mkdir(back, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err, _ := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"dest/one", "back"}, Cwd: local}, nil); err != nil {
+	if _, err := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"dest/one", "back"}, Cwd: local}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if mustRead(t, filepath.Join(back, "one")) != "1" {
@@ -360,7 +359,7 @@ func TestEngineDenied(t *testing.T) {
 			local, home := sides(t)
 			writeFile(t, local, "f", "x", 0o644)
 			writeFile(t, home, "f", "x", 0o644)
-			err, _ := runEngine(t, home, fs.FixedApprover{Allow: false}, client.Options{Direction: dir, Args: []string{"f", "g"}, Cwd: local}, nil)
+			_, err := runEngine(t, home, fs.FixedApprover{Allow: false}, client.Options{Direction: dir, Args: []string{"f", "g"}, Cwd: local}, nil)
 			if !errors.Is(err, client.ErrPermissionDenied) || !strings.Contains(err.Error(), "permission denied") {
 				t.Fatalf("Run: %v, want permission denied", err)
 			}
@@ -395,7 +394,7 @@ func TestEngineCancelMidTransfer(t *testing.T) {
 			writeFile(t, local, "good", "good", 0o644)
 			writeFile(t, home, "good", "good", 0o644)
 			var once sync.Once
-			err, _ := runEngine(t, home, allow, client.Options{Direction: tc.dir, Args: []string{"big", "good"}, Cwd: local},
+			_, err := runEngine(t, home, allow, client.Options{Direction: tc.dir, Args: []string{"big", "good"}, Cwd: local},
 				func(l *link) {
 					l.onPayload = func(l *link, c scanner.Command) {
 						// Send: after a few data packets. Receive: once the file is requested.
@@ -433,7 +432,7 @@ func TestEngineNeverAnswers(t *testing.T) {
 	for _, dir := range []client.Direction{client.Send, client.Receive} {
 		t.Run(dir.String(), func(t *testing.T) {
 			start := time.Now()
-			err, _ := runEngine(t, home, never, client.Options{Direction: dir, Args: []string{"f", "g"}, Cwd: local,
+			_, err := runEngine(t, home, never, client.Options{Direction: dir, Args: []string{"f", "g"}, Cwd: local,
 				Timeout: 200 * time.Millisecond, CancelWait: 100 * time.Millisecond}, nil)
 			if !errors.Is(err, client.ErrTimeout) || !strings.Contains(err.Error(), "waiting for permission") {
 				t.Fatalf("Run: %v, want a timeout waiting for permission", err)
@@ -450,7 +449,7 @@ func TestEngineCanceledByTerminal(t *testing.T) {
 	local, home := sides(t)
 	writeFile(t, local, "big", randomData(4, 4<<20), 0o644)
 	var once sync.Once
-	err, _ := runEngine(t, home, allow, client.Options{Args: []string{"big", "big"}, Cwd: local}, func(l *link) {
+	_, err := runEngine(t, home, allow, client.Options{Args: []string{"big", "big"}, Cwd: local}, func(l *link) {
 		l.onPayload = func(l *link, c scanner.Command) {
 			if c.Action == scanner.ActionData {
 				once.Do(func() { go l.engine.CancelAll() })
@@ -470,7 +469,7 @@ func TestEngineOneFileFails(t *testing.T) {
 	writeFile(t, local, "a", "aaa", 0o644)
 	writeFile(t, local, "b", "bbb", 0o644)
 	writeFile(t, home, "dest/b/blocker", "", 0o644) // dest/b is a non-empty directory
-	err, _ := runEngine(t, home, allow, client.Options{Args: []string{"a", "b", "dest/"}, Cwd: local}, nil)
+	_, err := runEngine(t, home, allow, client.Options{Args: []string{"a", "b", "dest/"}, Cwd: local}, nil)
 	var fe *client.FailedError
 	if !errors.As(err, &fe) || fe.Failed != 1 || fe.Total != 2 {
 		t.Fatalf("Run: %v, want 1 of 2 failed", err)
@@ -485,7 +484,7 @@ func TestEngineOnlyFileFails(t *testing.T) {
 	local, home := sides(t)
 	writeFile(t, local, "b", "bbb", 0o644)
 	writeFile(t, home, "b/blocker", "", 0o644)
-	err, _ := runEngine(t, home, allow, client.Options{Args: []string{"b", "b"}, Cwd: local}, nil)
+	_, err := runEngine(t, home, allow, client.Options{Args: []string{"b", "b"}, Cwd: local}, nil)
 	var fe *client.FailedError
 	if !errors.As(err, &fe) || fe.Failed != 1 {
 		t.Fatalf("Run: %v, want the file to fail", err)
@@ -494,7 +493,7 @@ func TestEngineOnlyFileFails(t *testing.T) {
 
 func TestEngineReceiveMissingSpec(t *testing.T) {
 	local, home := sides(t)
-	err, _ := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"nope", "x"}, Cwd: local}, nil)
+	_, err := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"nope", "x"}, Cwd: local}, nil)
 	if err == nil || !strings.Contains(err.Error(), "file not found: nope") {
 		t.Fatalf("Run: %v, want file not found", err)
 	}
@@ -522,7 +521,7 @@ func TestEngineRsync(t *testing.T) {
 			}
 			writeFile(t, srcDir, "f.bin", newer, 0o644)
 			writeFile(t, dstDir, "f.bin", old, 0o644)
-			err, l := runEngine(t, home, allow, client.Options{Direction: dir, TransmitDeltas: true,
+			l, err := runEngine(t, home, allow, client.Options{Direction: dir, TransmitDeltas: true,
 				Args: []string{"f.bin", "f.bin"}, Cwd: local}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -544,7 +543,7 @@ func TestEngineProgress(t *testing.T) {
 	local, home := sides(t)
 	writeFile(t, local, "f", textData(50000), 0o644)
 	var lines bytes.Buffer
-	err, _ := runEngine(t, home, allow, client.Options{Args: []string{"f", "g"}, Cwd: local,
+	_, err := runEngine(t, home, allow, client.Options{Args: []string{"f", "g"}, Cwd: local,
 		Progress: client.ProgressLines, Stdout: &lines}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func TestFakeTerminal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err, tm := runWith(t, sendOpts(t, "data"), nil, kittyLike(tt.misbehave))
+			tm, err := runWith(t, sendOpts(t, "data"), nil, kittyLike(tt.misbehave))
 			if tt.want == nil {
 				if err != nil {
 					t.Fatal(err)
@@ -138,7 +138,7 @@ func TestPasswordNeverInTheClear(t *testing.T) {
 		opts := sendOpts(t, "x")
 		opts.Direction = dir
 		opts.Password = "hunter2"
-		err, tm := runWith(t, opts, nil, kittyLike(nil))
+		tm, err := runWith(t, opts, nil, kittyLike(nil))
 		if !errors.Is(err, client.ErrNoPublicKey) {
 			t.Fatalf("Run: %v, want ErrNoPublicKey", err)
 		}
@@ -149,7 +149,7 @@ func TestPasswordNeverInTheClear(t *testing.T) {
 	opts := sendOpts(t, "x")
 	opts.Password, opts.PublicKey = "hunter2", "1:garbage"
 	opts.EncodeBypass = func(string, string, string, time.Time) (string, error) { return "", errors.New("bad key") }
-	if err, tm := runWith(t, opts, nil, kittyLike(nil)); err == nil || len(tm.Payloads()) != 0 {
+	if tm, err := runWith(t, opts, nil, kittyLike(nil)); err == nil || len(tm.Payloads()) != 0 {
 		t.Errorf("Run with a bad key: %v, %d payloads; want an error before anything is written", err, len(tm.Payloads()))
 	}
 }
@@ -160,7 +160,7 @@ func TestContextCancel(t *testing.T) {
 	opts.Timeout = time.Minute
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	err, tm := runWithContext(t, ctx, opts, nil, kittyLike(func(tm *terminal, c scanner.Command) bool {
+	tm, err := runWithContext(t, ctx, opts, nil, kittyLike(func(tm *terminal, c scanner.Command) bool {
 		if c.Action == scanner.ActionSend {
 			cancel() // and never answer the send
 			return true
@@ -179,7 +179,7 @@ func TestContextCancel(t *testing.T) {
 func TestTTYDisplay(t *testing.T) {
 	opts := sendOpts(t, textData(20000))
 	opts.Progress = client.ProgressTTY
-	err, tm := runWith(t, opts, nil, kittyLike(nil))
+	tm, err := runWith(t, opts, nil, kittyLike(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,13 +59,13 @@ func (s textSink) Write(p []byte) (int, error) {
 // runWith runs the client against a terminal whose handler is called for each payload
 // (in the terminal's goroutine), and returns Run's error. start, if not nil, runs in
 // the terminal goroutine before it reads anything.
-func runWith(t *testing.T, opts client.Options, start func(tm *terminal), handle func(tm *terminal, payload []byte)) (error, *terminal) {
+func runWith(t *testing.T, opts client.Options, start func(tm *terminal), handle func(tm *terminal, payload []byte)) (*terminal, error) {
 	t.Helper()
 	return runWithContext(t, t.Context(), opts, start, handle)
 }
 
 // runWithContext is runWith with the context given to Run.
-func runWithContext(t *testing.T, ctx context.Context, opts client.Options, start func(tm *terminal), handle func(tm *terminal, payload []byte)) (error, *terminal) {
+func runWithContext(t *testing.T, ctx context.Context, opts client.Options, start func(tm *terminal), handle func(tm *terminal, payload []byte)) (*terminal, error) {
 	t.Helper()
 	cr, tw := io.Pipe() // terminal → client
 	tr, cw := io.Pipe() // client → terminal
@@ -103,5 +103,5 @@ func runWithContext(t *testing.T, ctx context.Context, opts client.Options, star
 	_ = cr.Close()
 	_ = cw.Close()
 	<-termDone
-	return err, tm
+	return tm, err
 }

@@ -571,7 +571,6 @@ type sigStream struct {
 	file *os.File
 	r    interface{ Read([]byte) (int, error) }
 	buf  []byte
-	err  error
 }
 
 func newSigStream(e *recvEntry) (*sigStream, error) {

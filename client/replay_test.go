@@ -98,7 +98,7 @@ func shapes(t *testing.T, payloads []string) []string {
 // once the client has written as many payloads as the real client had. Data replies
 // are re-addressed from the real client's request fids to ours (matched by name).
 // inject[n] is written to the client after its n-th payload (e.g. a key press).
-func replay(t *testing.T, rec *recording, opts client.Options, inject map[int]string) (error, *terminal) {
+func replay(t *testing.T, rec *recording, opts client.Options, inject map[int]string) (*terminal, error) {
 	t.Helper()
 	opts.SessionID = rec.id
 	ourFID := make(map[string]string) // n → our request fid
@@ -282,7 +282,7 @@ func TestReplayTranscripts(t *testing.T) {
 			if tt.file == "29" {
 				opts.Mode = client.Mirror
 			}
-			err, tm := replay(t, rec, opts, tt.inject)
+			tm, err := replay(t, rec, opts, tt.inject)
 			tt.check(t, dir, err)
 			want, got := shapes(t, rec.kitten), shapes(t, tm.Payloads())
 			if tt.prefix && len(got) > len(want) {
@@ -327,7 +327,7 @@ func TestReplayBypassReceive(t *testing.T) {
 	}
 	opts := client.Options{Direction: client.Receive, Args: []string{"t.txt", "b4.txt"}, Cwd: dir, Home: dir,
 		Password: "secret", PublicKey: key.PublicKeyEnv(), EncodeBypass: approval.EncodeKitty1}
-	err, tm := replay(t, rec, opts, nil)
+	tm, err := replay(t, rec, opts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

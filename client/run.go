@@ -44,8 +44,8 @@ type session struct {
 	m    machine
 	disp *display
 
-	buf     [2][]byte // output buffers: one may be with the writer, the other is built
-	next    int
+	buf        [2][]byte // output buffers: one may be with the writer, the other is built
+	next       int
 	pending    []byte // queued by queue() and not yet written
 	protoWrite bool   // the write in progress carries protocol bytes
 }

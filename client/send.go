@@ -32,7 +32,7 @@ type sendFile struct {
 	useRsync   bool // the terminal answered STARTED with tt=rsync
 	sigDec     *rsync.SignatureDecoder
 	sig        *rsync.Signature // complete signature, when useRsync
-	idx        int // index in sender.files
+	idx        int              // index in sender.files
 	state      sendState
 	remotePath string // n from the terminal (unsanitized)
 }
@@ -329,7 +329,7 @@ func (f *sendFile) fileCommand() scanner.Command {
 type dataStream struct {
 	f    *sendFile
 	file *os.File
-	src  io.Reader   // content or delta; nil for links
+	src  io.Reader    // content or delta; nil for links
 	z    *zlib.Writer // nil without compression
 	pend bytes.Buffer // bytes ready to packetize
 	buf  []byte

@@ -50,8 +50,6 @@ func startTmux(tb testing.TB, env []string, dir string, cols, rows int, argv ...
 		// Best effort: the server is gone already when its last pane exited.
 		_ = exec.Command(suite.tools["tmux"], "-L", tm.socket, "kill-server").Run()
 	})
-	// Keep more history than a test produces, so capture with -S - sees all of it.
-	tm.tmux("set-option", "-g", "history-limit", "100000")
 	return tm
 }
 

@@ -66,20 +66,23 @@ func TestPrompt(t *testing.T) {
 		name, direction string
 		prompt          *regexp.Regexp
 		answer          func(r *rig) // after the prompt is up
+		config          string       // config.toml
 	}{
-		{"n denies a send", "send", promptSend, func(r *rig) { r.TM.Keys("n") }},
-		{"Esc denies a receive", "receive", promptReceive, func(r *rig) { r.TM.Keys("Escape") }},
-		{"Ctrl+C denies a send", "send", promptSend, func(r *rig) { r.TM.Keys("C-c") }},
+		{"n denies a send", "send", promptSend, func(r *rig) { r.TM.Keys("n") }, ""},
+		{"Esc denies a receive", "receive", promptReceive, func(r *rig) { r.TM.Keys("Escape") }, ""},
+		{"Ctrl+C denies a send", "send", promptSend, func(r *rig) { r.TM.Keys("C-c") }, ""},
 		{"Enter alone does not allow", "receive", promptReceive, func(r *rig) {
 			r.TM.Keys("Enter")
 			r.TM.WaitFor("the hint after Enter", shortWait, regexp.MustCompile(`(?i)press y to allow`).MatchString)
 			r.TM.Keys("n")
-		}},
-		{"no answer denies after prompt_timeout", "send", promptSend, func(*rig) {}},
+		}, ""},
+		{"no answer denies after prompt_timeout", "send", promptSend, func(*rig) {}, `prompt_timeout = "3s"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t)
-			writeFile(t, filepath.Join(r.Local, ".config", "xferterm", "config.toml"), []byte("prompt_timeout = \"3s\"\n"), 0o600)
+			if tc.config != "" {
+				writeFile(t, filepath.Join(r.Local, ".config", "xferterm", "config.toml"), []byte(tc.config+"\n"), 0o600)
+			}
 			writeFile(t, filepath.Join(r.Remote, "secret.txt"), []byte("remote data\n"), 0o644)
 			writeFile(t, filepath.Join(r.Local, "secret.txt"), []byte("local data\n"), 0o644)
 			r.Login()

@@ -257,16 +257,17 @@ func (d *download) tick(now time.Time) {
 	}
 }
 
-// destroy releases everything the session holds, without a reply. The engine removes
-// it from its table. It is safe to call more than once.
-func (d *download) destroy(reason string) {
+// destroy releases everything the session holds, without a reply; a file being sent
+// is recorded as CANCELED. The engine removes it from its table. It is safe to call
+// more than once.
+func (d *download) destroy(string) {
 	if d.stopAsk != nil {
 		d.stopAsk()
 		d.stopAsk = nil
 	}
 	if d.cur != nil {
 		d.cur.close()
-		d.fileEvent(d.cur, reason)
+		d.fileEvent(d.cur, scanner.StatusCanceled)
 		d.cur = nil
 	}
 	d.reqs, d.byFID, d.ready, d.sigBytes = nil, nil, 0, 0
@@ -377,8 +378,13 @@ func (d *download) produce(dst []byte, max int) []byte {
 		var more bool
 		switch d.state {
 		case dlListing:
-			more = d.listStep()
+			d.lastActive = d.e.now() // sending is activity: a long listing or file
+			more = d.listStep()      // must not make the session look idle (§2)
 		case dlServing:
+			if d.cur == nil && d.ready == 0 {
+				return dst
+			}
+			d.lastActive = d.e.now()
 			dst, more = d.sendStep(dst, start, max)
 		case dlClosing:
 			d.remove()

@@ -578,3 +578,53 @@ func TestDownloadAbort(t *testing.T) {
 		t.Error("end_data after abort")
 	}
 }
+
+// TestDownloadExpiry: a session being served is active even though the client says
+// nothing; a session left collecting expires.
+func TestDownloadExpiry(t *testing.T) {
+	h := newDLHarness(t, dlAllow, fs.Limits{})
+	writeBigFile(t, filepath.Join(h.home, "f"), 1<<20, 5)
+	h.approveAndList("s", "f")
+	h.do(receiveCmd("t", 2)) // never sends its specs
+	req := requestCmd("s", "1", h.home+"/f", false)
+	must(t, h.e.Handle(&req))
+	var got []scanner.Command
+	for range 4 {
+		got = append(got, h.pullSome(20)...)
+		h.clock.Advance(fs.DefaultIdleTimeout / 2)
+		h.e.Tick()
+	}
+	got = append(got, h.pull()...)
+	if d := fileData(t, got, "1", false); len(d) != 1<<20 {
+		t.Fatalf("got %d bytes", len(d))
+	}
+	if !h.e.Active() {
+		t.Fatal("the session being served expired")
+	}
+	// Session t expired long ago; s goes once idle for longer than the limit.
+	h.clock.Advance(fs.DefaultIdleTimeout + time.Second)
+	h.e.Tick()
+	if h.e.Active() {
+		t.Error("idle sessions did not expire")
+	}
+	if got := h.pull(); len(got) != 0 {
+		t.Errorf("expiry replied %s", h.show(got))
+	}
+}
+
+// TestDownloadQuietErrors: with q=2 a failing request ends the session without a word.
+func TestDownloadQuietErrors(t *testing.T) {
+	h := newDLHarness(t, dlAllow, fs.Limits{})
+	hostileHome(t, h.home)
+	rc := receiveCmd("s", 2)
+	rc.Quiet = 2
+	got := h.do(rc, specCmd("s", "0", "dir"), specCmd("s", "1", "missing"))
+	// No permission OK, no spec error; the listing and its final OK are not gated.
+	if st := statusLines(t, got, ""); fmt.Sprint(st) != "[:OK]" || got[0].Action != scanner.ActionFile {
+		t.Fatalf("listing with q=2:\n%s", h.show(got))
+	}
+	got = h.do(requestCmd("s", "1", h.home+"/secret.txt", false))
+	if len(got) != 0 || h.e.Active() {
+		t.Errorf("replies %s, active %v", h.show(got), h.e.Active())
+	}
+}

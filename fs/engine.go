@@ -184,12 +184,9 @@ func (e *Engine) Handle(cmd *scanner.Command) error {
 	return nil
 }
 
-// approve asks the Approver with e.mu released, so that Pull, Tick and CancelAll go on
-// meanwhile. The caller must re-check its session after it returns: it may have been
-// cancelled or the engine closed.
-func (e *Engine) approve(r Request) Decision { return e.approveContext(e.ctx, r) }
-
-// approveContext is approve with ctx, which must derive from e.ctx: a session cancels it
+// approveContext asks the Approver with e.mu released, so that Pull, Tick and CancelAll
+// go on meanwhile. The caller must re-check its session after it returns: it may have
+// been cancelled or the engine closed. ctx must derive from e.ctx; a session cancels it
 // to take a prompt down when it dies while the question is up.
 func (e *Engine) approveContext(ctx context.Context, r Request) Decision {
 	e.mu.Unlock()

@@ -102,7 +102,7 @@ func (f *upFile) start(u *upload) error {
 		}
 		f.tmp = tmp
 		f.lw = &limitedWriter{
-			w:       tmp.f,
+			w:       tmp.w,
 			fd:      int(tmp.f.Fd()),
 			max:     lim.MaxFileSize,
 			reserve: lim.DiskReserve,

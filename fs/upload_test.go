@@ -215,6 +215,77 @@ func TestUploadPerFileApproval(t *testing.T) {
 	if !slices.Equal(asked, []string{"yes", "no", "all"}) {
 		t.Errorf("asked about %v", asked)
 	}
+	evs := h.fileEvents()
+	if len(evs) != 1 || evs[0].Path != filepath.Join(h.home, "no") || evs[0].Result != scanner.StatusDestinationRefused {
+		t.Errorf("events %+v", evs)
+	}
+}
+
+func TestUploadFileRequestDescribesDestination(t *testing.T) {
+	var got []fs.FileInfo
+	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
+		if r.Kind == fs.KindFile {
+			got = append(got, r.File)
+		}
+		return fs.Decision{Allow: true}
+	})))
+	if err := os.WriteFile(filepath.Join(h.home, "old"), []byte("12345"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.start("s")
+	h.do(fileCmd("s", "1", "old"))
+	l := fileCmd("s", "2", "/abs/new")
+	l.FileType = scanner.FileSymlink
+	h.do(l)
+	want := []fs.FileInfo{
+		{Path: filepath.Join(h.home, "old"), Type: scanner.FileRegular, Exists: true, Size: 5},
+		{Path: "/abs/new", Type: scanner.FileSymlink},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("requests %+v, want %+v", got, want)
+	}
+}
+
+// TestUploadHomeBehindSymlink: only the home prefix may be a link (temporary
+// directories live under one on some systems); replies keep the configured path.
+func TestUploadHomeBehindSymlink(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(root, "homelink")
+	if err := os.Symlink(real, home); err != nil {
+		t.Fatal(err)
+	}
+	e, err := fs.NewEngine(fs.Config{Home: home, Approver: allowAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var got []string
+	for _, c := range []scanner.Command{sendCmd("s"), fileCmd("s", "1", "a"), endCmd("s", "1", []byte("x")),
+		fileCmd("s", "2", filepath.Join(real, "b")), endCmd("s", "2", []byte("y"))} {
+		if err := e.Handle(&c); err != nil {
+			t.Fatal(err)
+		}
+		cmds, err := parseReplies(e.Pull(nil, 1<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cmds {
+			got = append(got, showCmd(c, root))
+		}
+	}
+	want := []string{"status st=OK",
+		"status fid=1 st=STARTED n=~/homelink/a", "status fid=1 st=OK n=~/homelink/a sz=1",
+		"status fid=2 st=STARTED n=~/real/b", "status fid=2 st=OK n=~/real/b sz=1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("replies:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if readFile(t, filepath.Join(real, "a")) != "x" || readFile(t, filepath.Join(real, "b")) != "y" {
+		t.Error("files not written")
+	}
 }
 
 func TestUploadAllFilesFailedEndsSession(t *testing.T) {

@@ -128,15 +128,15 @@ func (c *Console) Borrow(ctx context.Context) (in io.Reader, out io.Writer, rele
 	return pr, c.out, release, nil
 }
 
-// attach marks the console as used by a Run and returns the channel closed by detach.
-func (c *Console) attach() (<-chan struct{}, error) {
+// attach marks the console as used by a Run, until detach.
+func (c *Console) attach() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stop != nil {
-		return nil, errors.New("proxy: console already in use")
+		return errors.New("proxy: console already in use")
 	}
 	c.stop = make(chan struct{})
-	return c.stop, nil
+	return nil
 }
 
 // detach ends the Run's use of the console: waits in Borrow end, and a borrower's pipe is

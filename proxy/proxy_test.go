@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -20,7 +19,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xferterm/xferterm/proxy"
-	"github.com/xferterm/xferterm/scanner"
 )
 
 func TestRunReportsTheChildsExitStatus(t *testing.T) {
@@ -258,95 +256,6 @@ func TestCtrlCCancelsATransferAndIsNotForwarded(t *testing.T) {
 	}
 }
 
-func TestBorrowHoldsOutputAndTakesKeystrokes(t *testing.T) {
-	ticked, tickedW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ticked.Close()
-	master, slave := openConsolePTY(t)
-	console := proxy.NewConsole(slave, slave)
-	out := newOutBuf()
-	go out.readFrom(master)
-	cmd := execCommand(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=keys", "GORACE=atexit_sleep_ms=0")
-	cmd.ExtraFiles = []*os.File{tickedW}
-	done := make(chan error, 1)
-	go func() {
-		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: console})
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exit status %d", code)
-		}
-		done <- err
-	}()
-	out.waitForString(t, "READY")
-	_ = tickedW.Close() // The child has its copy now.
-	var pid int
-	fmt.Sscanf(string(out.bytes()[bytes.Index(out.bytes(), []byte("READY")):]), "READY %d", &pid)
-	master.Write([]byte("a"))
-	out.waitFor(t, "a at the child", func(b []byte) bool { return keysReceived(b) == "a" })
-
-	in, w, release, err := console.Borrow(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, "PROMPT")
-	// The child writes while the console is borrowed: it must not show yet.
-	if err := unixKill(pid, "USR1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ticked.Read(make([]byte, 1)); err != nil {
-		t.Fatal(err)
-	}
-	// Keystrokes go to the borrower.
-	master.Write([]byte("y"))
-	got := make([]byte, 1)
-	if _, err := io.ReadFull(in, got); err != nil || string(got) != "y" {
-		t.Fatalf("borrower read %q, %v; want y", got, err)
-	}
-	io.WriteString(w, "-END")
-	release()
-	release() // idempotent
-	if n, err := in.Read(got); n != 0 || err != io.EOF {
-		t.Errorf("after release, borrower read %d, %v; want EOF", n, err)
-	}
-
-	out.waitForString(t, "TICK")
-	o := string(out.bytes())
-	if i, j := strings.Index(o, "PROMPT-END"), strings.Index(o, "TICK"); i < 0 || i > j {
-		t.Errorf("child output not held during the borrow: %q", o)
-	}
-	master.Write([]byte("bq"))
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("Run did not return")
-	}
-	out.waitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
-	if got := keysReceived(out.bytes()); got != "abq" {
-		t.Errorf("child received %q, want %q", got, "abq")
-	}
-	if _, _, _, err := console.Borrow(t.Context()); !errors.Is(err, proxy.ErrNotRunning) {
-		t.Errorf("Borrow after Run: %v, want ErrNotRunning", err)
-	}
-	_ = slave.Close()
-	_ = master.Close()
-}
-
-func TestBorrowNeedsATerminal(t *testing.T) {
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer null.Close()
-	if _, _, _, err := proxy.NewConsole(null, null).Borrow(t.Context()); !errors.Is(err, proxy.ErrNoTerminal) {
-		t.Errorf("Borrow = %v, want ErrNoTerminal", err)
-	}
-}
-
 // Cancelling Run's context hangs the child up; the pump, blocked in a read of the ptmx,
 // is interrupted (creack/pty issues 88, 114, 162).
 func TestCancelHangsUpTheChildAndUnblocksThePump(t *testing.T) {
@@ -361,73 +270,6 @@ func TestCancelHangsUpTheChildAndUnblocksThePump(t *testing.T) {
 	}
 	if _, closes := eng.stats(); closes == 0 {
 		t.Error("engine not closed")
-	}
-}
-
-// The approver may borrow the console from inside HandlePayload, on the pump's own
-// goroutine: the pump must not hold the console while it hands a payload over.
-func TestBorrowFromInsideHandlePayload(t *testing.T) {
-	eng := newFakeEngine(t.TempDir())
-	var console *proxy.Console
-	answered := make(chan error, 1)
-	eng.onPayload = func(scanner.Command) bool {
-		answered <- func() error {
-			in, out, release, err := console.Borrow(t.Context())
-			if err != nil {
-				return err
-			}
-			defer release()
-			io.WriteString(out, "ASK?")
-			b := make([]byte, 1)
-			if _, err := io.ReadFull(in, b); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(out, "ANSWER %s|", b)
-			return err
-		}()
-		return true
-	}
-	master, slave := openConsolePTY(t)
-	console = proxy.NewConsole(slave, slave)
-	out := newOutBuf()
-	go out.readFrom(master)
-	cmd := execCommand(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=ask", "GORACE=atexit_sleep_ms=0")
-	done := make(chan error, 1)
-	go func() {
-		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: console, Engine: eng})
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exit status %d", code)
-		}
-		done <- err
-	}()
-	out.waitForString(t, "ASK?")
-	master.Write([]byte("y"))
-	select {
-	case err := <-answered:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("no answer")
-	}
-	out.waitForString(t, "READY")
-	master.Write([]byte("q"))
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("Run did not return")
-	}
-	out.waitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
-	o := string(out.bytes())
-	if !strings.HasPrefix(o, "beforeASK?ANSWER y|after\n") {
-		t.Errorf("output %q, want the prompt between before and after", o)
-	}
-	if got := keysReceived(out.bytes()); got != "q" {
-		t.Errorf("child received %q, want q", got)
 	}
 }
 
@@ -484,4 +326,15 @@ func TestPanicRestoresTheTerminal(t *testing.T) {
 	if *after != *before {
 		t.Errorf("terminal not restored after a panic:\nbefore %+v\nafter  %+v", *before, *after)
 	}
+}
+
+// A background process that keeps the pty open does not keep Run waiting: once the
+// child has exited and the output has gone quiet, Run returns (and closing the ptmx
+// hangs the background process up).
+func TestRunReturnsWhenABackgroundProcessHoldsThePTY(t *testing.T) {
+	h := startRun(t, t.Context(), "orphan", proxy.Config{})
+	if code, err := h.wait(); code != 0 || err != nil {
+		t.Fatalf("Run = %d, %v", code, err)
+	}
+	h.out.waitForString(t, "ORPHAN ")
 }

@@ -60,15 +60,14 @@ func (p *pump) run() {
 	defer close(p.done)
 	buf := make([]byte, pumpBufSize)
 	for {
+		if p.exited.Load() {
+			// Measured from here, so that time spent in the engine does not count.
+			_ = p.f.SetReadDeadline(time.Now().Add(drainIdle)) // Cannot fail on a pollable file.
+		}
 		n, err := p.f.Read(buf)
-		if n > 0 {
-			if p.outErr == nil {
-				if _, werr := p.sc.Write(buf[:n]); werr != nil {
-					p.fail(werr)
-				}
-			}
-			if p.exited.Load() {
-				_ = p.f.SetReadDeadline(time.Now().Add(drainIdle)) // Cannot fail on a pollable file.
+		if n > 0 && p.outErr == nil {
+			if _, werr := p.sc.Write(buf[:n]); werr != nil {
+				p.fail(werr)
 			}
 		}
 		if err == nil {

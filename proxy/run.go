@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,8 +49,8 @@ const (
 	// hangupGrace is how long Run waits for the child to exit once it has been hung up.
 	hangupGrace = 2 * time.Second
 	// drainGrace is how long Run waits, after the child exited, for the output pump to
-	// finish before it closes the engine: the pump may be stuck in a prompt that nobody
-	// needs any more.
+	// finish before it closes the engine and the ptmx: the pump may be stuck in a prompt
+	// that nobody needs any more, or a background process may still be writing.
 	drainGrace = 2 * time.Second
 )
 
@@ -78,8 +79,7 @@ func Run(ctx context.Context, cmd *exec.Cmd, cfg Config) (exitCode int, err erro
 	if c == nil {
 		c = NewConsole(os.Stdin, os.Stdout)
 	}
-	stop, err := c.attach()
-	if err != nil {
+	if err := c.attach(); err != nil {
 		return 1, err
 	}
 	defer c.detach()
@@ -108,7 +108,7 @@ func Run(ctx context.Context, cmd *exec.Cmd, cfg Config) (exitCode int, err erro
 		stop:   make(chan struct{}),
 		exited: make(chan struct{}),
 	}
-	return s.run(ctx, cfg, stop, sigs)
+	return s.run(ctx, cfg, sigs)
 }
 
 // session is one Run after the child has started. Its fields are owned by Run's
@@ -126,7 +126,7 @@ type session struct {
 	engOnce sync.Once
 }
 
-func (s *session) run(ctx context.Context, cfg Config, detached <-chan struct{}, sigs <-chan os.Signal) (int, error) {
+func (s *session) run(ctx context.Context, cfg Config, sigs <-chan os.Signal) (int, error) {
 	// The waiter: ends when the child exits. After a hangup whose grace ran out it
 	// outlives Run, until the child goes.
 	go func() {
@@ -187,23 +187,23 @@ loop:
 		case <-ctx.Done():
 			runErr, hangup = fmt.Errorf("proxy: %w", ctx.Err()), true
 			break loop
-		case <-detached:
-			hangup = true
-			break loop
 		}
 	}
 
 	if hangup {
 		s.hangup(endSig)
 	} else {
-		// The child has exited: show what it wrote last, up to EIO.
+		// The child has exited: show what it wrote last, up to EIO. A background
+		// process that still writes, or a prompt nobody needs any more, gets
+		// drainGrace, then is cut off as by a closing terminal.
 		p.exited.Store(true)
 		_ = s.ptmx.SetReadDeadline(time.Now().Add(drainIdle)) // Cannot fail on a pollable file.
 		t := time.NewTimer(drainGrace)
 		select {
 		case <-p.done:
 		case <-t.C:
-			s.closeEngine() // Ends a prompt or a transfer the pump may be stuck in.
+			s.closeEngine()    // Ends a prompt or a transfer the pump may be stuck in.
+			_ = s.ptmx.Close() // Ends the pump's reads; hangs up what still holds the pty.
 			<-p.done
 		}
 		t.Stop()
@@ -219,6 +219,9 @@ loop:
 	wg.Wait()
 	if runErr == nil {
 		runErr = p.err
+	}
+	if runErr == nil && p.outErr != nil && !errors.Is(p.outErr, errStopped) {
+		runErr = p.outErr // The terminal failed while the pump drained the child's last output.
 	}
 
 	if endSig != 0 {

@@ -121,19 +121,18 @@ func (p *Patcher) Write(b []byte) (int, error) {
 				}
 			}
 		default:
-			// Header of the next op.
+			// Header of the next op, perhaps continued from the last Write.
+			typ := p.hdr[0]
 			if p.nhdr == 0 {
+				typ = b[0]
 				if p.gotSum {
 					return total - len(b), p.corrupt(p.off, "operation after the checksum")
 				}
-				if opHeaderSize(b[0]) == 0 {
-					return total - len(b), p.corrupt(p.off, fmt.Sprintf("unknown operation type %d", b[0]))
+				if opHeaderSize(typ) == 0 {
+					return total - len(b), p.corrupt(p.off, fmt.Sprintf("unknown operation type %d", typ))
 				}
 			}
-			size := opHeaderSize(p.hdr[0])
-			if p.nhdr == 0 {
-				size = opHeaderSize(b[0])
-			}
+			size := opHeaderSize(typ)
 			n := copy(p.hdr[p.nhdr:size], b)
 			p.nhdr += n
 			p.off += int64(n)

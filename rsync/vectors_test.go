@@ -251,7 +251,7 @@ func TestManyEntriesSharingAWeakChecksumStayFast(t *testing.T) {
 		sig = binary.LittleEndian.AppendUint32(sig, rsync.WeakSum([]byte("aaaa")))
 		sig = binary.LittleEndian.AppendUint64(sig, uint64(i))
 	}
-	newb := bytes.Repeat([]byte("a"), 1<<20)
+	newb := bytes.Repeat([]byte("a"), 256<<10)
 	delta := makeDelta(t, sig, newb)
 	if lit := literalBytes(t, delta); lit != len(newb) {
 		t.Errorf("%d literal bytes, want %d", lit, len(newb))

@@ -34,17 +34,19 @@
 // (0x9C) are not recognized, as in kitty.
 //
 // The scanner does not track other escape sequences, so an introducer is recognized even
-// in the middle of another OSC, DCS or APC string. That matches what a terminal does: in
-// the VT500 parser model that xterm, VTE and kitty's state machine follow, an ESC ends any
-// control string in progress, so the terminal itself would start a new OSC at that point.
+// in the middle of another OSC, DCS or APC string. That matches the VT500 parser model
+// (the DEC state diagram most emulators follow): an ESC ends any control string in
+// progress, so the terminal itself would start a new OSC at that point.
 //
 // Inside a payload, BEL or "ESC \" ends the sequence. An ESC followed by any other byte
-// also ends it, for the same reason, but the sequence is then incomplete: it is dropped,
+// also ends it, for the same reason (kitty may instead keep such an ESC as payload data;
+// the kitten never puts an ESC in a payload, so the difference cannot be observed with the
+// real client), but the sequence is then incomplete: it is dropped,
 // the Handler gets [ErrUnterminated], and the ESC is processed again as the start of
 // whatever follows (so "ESC ] 5113;abc ESC [ 0m" forwards just "ESC [ 0m"). The same
 // happens to a sequence still open when [Scanner.Flush] is called at the end of the
 // stream. A payload longer than the limit given to [New] is dropped the same way, with
-// [ErrTooLong]; the bytes up to its terminator are swallowed, never forwarded.
+// [ErrTooLong]; its bytes up to its end are swallowed, never forwarded.
 //
 // So the bytes removed from the stream are exactly those of sequences reported to the
 // Handler (with a payload or an error); the bytes of an OSC 5113 sequence never reach the

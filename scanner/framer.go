@@ -9,9 +9,11 @@ import (
 // Handler receives each complete OSC 5113 payload (the bytes after "ESC ] 5113 ;" and
 // before the terminator), valid only during the call; or (nil, err) once for a sequence
 // that was dropped: err is ErrTooLong if it exceeded the limit, ErrUnterminated if it was
-// cut off by another escape sequence or by the end of the stream. Handlers are called in
-// stream order, from the goroutine calling Write or Flush, after every pass-through byte
-// that precedes the sequence has been written out. A Handler must not call the Scanner.
+// cut off by another escape sequence or by the end of the stream. A payload may be empty,
+// and may be a slice of the buffer passed to Write: the Handler must neither keep nor
+// modify it. Handlers are called in stream order, from the goroutine calling Write or
+// Flush, after every pass-through byte that precedes the sequence has been written out.
+// A Handler must not call the Scanner.
 type Handler func(payload []byte, err error)
 
 // DefaultMaxPayload is the payload limit New uses when given a limit <= 0. It is kitty's
@@ -53,8 +55,8 @@ type Scanner struct {
 // New returns a Scanner that writes pass-through bytes to out and calls h for each OSC
 // 5113 sequence. Payloads longer than maxPayload bytes are dropped and reported as
 // ErrTooLong; maxPayload <= 0 means DefaultMaxPayload. A nil h discards the sequences.
-// The Scanner never buffers more than
-// maxPayload bytes of payload, plus at most 6 held bytes (as a count).
+// The Scanner never buffers more than maxPayload bytes of payload (the buffer is kept for
+// reuse), plus at most 6 held bytes, which are kept as a count.
 func New(out io.Writer, h Handler, maxPayload int) *Scanner {
 	if maxPayload <= 0 {
 		maxPayload = DefaultMaxPayload
@@ -216,7 +218,7 @@ const (
 	ground     mode = iota // between sequences: bytes pass through
 	held                   // the last machine.held bytes seen are introducer[:held]
 	payload                // inside a payload of machine.size bytes so far
-	payloadEsc             // inside a payload, right after an ESC (ST or the start of something else?)
+	payloadEsc             // inside a payload, right after an ESC: ST, or the start of something else
 )
 
 // machine is the whole state carried from one write to the next.

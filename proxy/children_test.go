@@ -1,0 +1,262 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+
+	"github.com/xferterm/xferterm/proxy"
+	"github.com/xferterm/xferterm/scanner"
+)
+
+// helperEnv selects a helper child: the test binary re-executed as the command that
+// runs under the proxy.
+const helperEnv = "PROXYTEST_HELPER"
+
+// waitTimeout is the watchdog of every wait in these tests.
+const waitTimeout = 30 * time.Second
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(helperEnv); mode != "" {
+		os.Exit(helper(mode))
+	}
+	os.Exit(m.Run())
+}
+
+// helper runs the child side of a test and returns its exit code.
+func helper(mode string) int {
+	switch mode {
+	case "keys":
+		return helperKeys()
+	case "flood":
+		return helperFlood()
+	case "strict-send":
+		return helperStrictSend()
+	case "block":
+		fmt.Print("READY\n")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return 0
+	case "exit":
+		n, _ := strconv.Atoi(os.Getenv("EXIT_CODE"))
+		return n
+	case "killself":
+		_ = unix.Kill(os.Getpid(), unix.SIGKILL)
+		select {}
+	case "cat":
+		_, _ = io.Copy(os.Stdout, os.Stdin)
+		return 0
+	case "print":
+		// PRINT (hex) goes out as is, from raw mode so that nothing is translated.
+		b, _ := hex.DecodeString(os.Getenv("PRINT"))
+		if _, err := term.MakeRaw(0); err != nil {
+			return 101
+		}
+		_, _ = os.Stdout.Write(b)
+		return 0
+	case "ask":
+		// An OSC 5113 sequence between two words, then keystrokes as "keys" reports them.
+		if _, err := term.MakeRaw(0); err != nil {
+			return 101
+		}
+		_, _ = os.Stdout.WriteString("before\x1b]5113;ac=send;id=ask\x1b\\after\n")
+		return helperKeys()
+	case "run-panicking":
+		// This process plays xferterm: Run with an engine that panics on the first
+		// payload, on the terminal it was given.
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), helperEnv+"=ask")
+		_, _ = proxy.Run(context.Background(), cmd, proxy.Config{Engine: panicEngine{}})
+		return 0
+	case "orphan":
+		// Leaves a grandchild holding the pty, reading it, and exits at once.
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), helperEnv+"=block")
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		if err := cmd.Start(); err != nil {
+			return 101
+		}
+		fmt.Printf("ORPHAN %d\n", cmd.Process.Pid)
+		return 0
+	case "catfile":
+		// CATFILE to stdout from raw mode: what a full-screen program or a client does.
+		if _, err := term.MakeRaw(0); err != nil {
+			return 101
+		}
+		f, err := os.Open(os.Getenv("CATFILE"))
+		if err != nil {
+			return 102
+		}
+		buf := make([]byte, 64<<10)
+		if _, err := io.CopyBuffer(struct{ io.Writer }{os.Stdout}, f, buf); err != nil {
+			return 103
+		}
+		return 0
+	case "env":
+		fmt.Printf("KEY=%q TERM=%q\n", os.Getenv("KITTY_PUBLIC_KEY"), os.Getenv("TERM"))
+		return 0
+	case "size":
+		ws, err := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ)
+		if err != nil {
+			return 101
+		}
+		fmt.Printf("SIZE %d %d\n", ws.Row, ws.Col)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
+	return 100
+}
+
+// helperKeys reports every read of its raw stdin as a line "K<hex>"; on SIGUSR1 it
+// writes "TICK" and then a byte to fd 3 (so the test knows TICK is in the pty). It
+// exits when it reads a 'q'.
+func helperKeys() int {
+	if _, err := term.MakeRaw(0); err != nil {
+		fmt.Println("raw:", err)
+		return 101
+	}
+	var mu sync.Mutex
+	out := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = os.Stdout.WriteString(s)
+	}
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, unix.SIGUSR1)
+	go func() {
+		fd3 := os.NewFile(3, "fd3")
+		for range usr1 {
+			out("TICK\n")
+			if fd3 != nil {
+				_, _ = fd3.Write([]byte("t"))
+			}
+		}
+	}()
+	out(fmt.Sprintf("READY %d\n", os.Getpid()))
+	buf := make([]byte, 4096)
+	for {
+		n, err := os.Stdin.Read(buf)
+		if n > 0 {
+			out("K" + hex.EncodeToString(buf[:n]) + "\n")
+			if bytes.IndexByte(buf[:n], 'q') >= 0 {
+				return 0
+			}
+		}
+		if err != nil {
+			return 102
+		}
+	}
+}
+
+// helperFlood writes FLOOD_OUT bytes of floodPattern without reading its input, then
+// reads FLOOD_IN bytes of input and reports their SHA-256 as "\nIN <hex>\n".
+func helperFlood() int {
+	if _, err := term.MakeRaw(0); err != nil {
+		return 101
+	}
+	nOut, _ := strconv.Atoi(os.Getenv("FLOOD_OUT"))
+	nIn, _ := strconv.Atoi(os.Getenv("FLOOD_IN"))
+	// Announce ourselves, as a client does once its tty is raw: only now may the
+	// engine answer (input sent before raw mode would meet the canonical line limit).
+	_, _ = os.Stdout.WriteString("\x1b]5113;ac=send;id=flood\x1b\\")
+	chunk := bytes.Repeat([]byte(floodPattern), 32<<10/len(floodPattern))
+	for left := nOut; left > 0; {
+		n := min(left, len(chunk))
+		if _, err := os.Stdout.Write(chunk[:n]); err != nil {
+			return 102
+		}
+		left -= n
+	}
+	h := sha256.New()
+	if _, err := io.CopyN(h, os.Stdin, int64(nIn)); err != nil {
+		return 103
+	}
+	fmt.Printf("\nIN %x\n", h.Sum(nil))
+	return 0
+}
+
+// floodPattern is what helperFlood writes: no ESC, so it passes through untouched.
+const floodPattern = "0123456789abcdefghijklmnopqrstuvwxyz\r\n"
+
+// helperStrictSend plays a strict client sending SEND_SRC to the name SEND_DST, as
+// reference-client.md §4.1 describes: send, wait OK, file, wait STARTED, data packets of
+// 4096 bytes, end_data, wait OK, finish. It prints "DONE" on success.
+func helperStrictSend() int {
+	if _, err := term.MakeRaw(0); err != nil {
+		return 101
+	}
+	src, err := os.ReadFile(os.Getenv("SEND_SRC"))
+	if err != nil {
+		fmt.Println("read:", err)
+		return 102
+	}
+	const id, fid = "5e11d", "f1"
+	replies := make(chan scanner.Command, 1024)
+	go func() {
+		sc := scanner.New(io.Discard, func(p []byte, err error) {
+			if err != nil {
+				return
+			}
+			if c, err := scanner.Parse(p); err == nil {
+				replies <- c
+			}
+		}, 0)
+		_, _ = io.Copy(sc, os.Stdin)
+	}()
+	send := func(c scanner.Command) { _, _ = os.Stdout.Write(c.AppendOSC(nil)) }
+	expect := func(st string) error {
+		for {
+			select {
+			case c := <-replies:
+				if c.ID != id || c.Action != scanner.ActionStatus {
+					return fmt.Errorf("unexpected reply %s", c.String())
+				}
+				if c.Status == scanner.StatusProgress {
+					continue
+				}
+				if c.Status != st {
+					return fmt.Errorf("got status %q, want %q", c.Status, st)
+				}
+				return nil
+			case <-time.After(waitTimeout):
+				return fmt.Errorf("no %s", st)
+			}
+		}
+	}
+	fail := func(err error) int {
+		fmt.Printf("\nFAIL %v\n", err)
+		return 1
+	}
+	send(scanner.Command{Action: scanner.ActionSend, ID: id})
+	if err := expect(scanner.StatusOK); err != nil {
+		return fail(err)
+	}
+	send(scanner.Command{Action: scanner.ActionFile, ID: id, FileID: fid, Name: os.Getenv("SEND_DST")})
+	if err := expect(scanner.StatusStarted); err != nil {
+		return fail(err)
+	}
+	for len(src) > 0 {
+		n := min(len(src), 4096)
+		send(scanner.Command{Action: scanner.ActionData, ID: id, FileID: fid, Data: src[:n]})
+		src = src[n:]
+	}
+	send(scanner.Command{Action: scanner.ActionEndData, ID: id, FileID: fid})
+	if err := expect(scanner.StatusOK); err != nil {
+		return fail(err)
+	}
+	send(scanner.Command{Action: scanner.ActionFinish, ID: id})
+	fmt.Print("\nDONE\n")
+	return 0
+}
