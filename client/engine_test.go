@@ -552,3 +552,23 @@ func TestEngineProgress(t *testing.T) {
 		t.Errorf("lines output %q has no summary", lines.String())
 	}
 }
+
+func TestEngineMirror(t *testing.T) {
+	local, home := sides(t)
+	writeFile(t, local, "docs/sent.txt", "to the terminal", 0o644)
+	writeFile(t, home, "docs/kept.txt", "from the terminal", 0o644)
+	if _, err := runEngine(t, home, allow, client.Options{Mode: client.Mirror, Args: []string{"docs/sent.txt"},
+		Cwd: local, Home: local}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if mustRead(t, filepath.Join(home, "docs/sent.txt")) != "to the terminal" {
+		t.Error("send: not mirrored under the terminal's home")
+	}
+	if _, err := runEngine(t, home, allow, client.Options{Direction: client.Receive, Mode: client.Mirror,
+		Args: []string{filepath.Join(local, "docs/kept.txt")}, Cwd: "/", Home: local}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if mustRead(t, filepath.Join(local, "docs/kept.txt")) != "from the terminal" {
+		t.Error("receive: not mirrored under our home")
+	}
+}

@@ -3,6 +3,8 @@ package client_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +191,69 @@ func TestTTYDisplay(t *testing.T) {
 	}
 	if strings.Contains(text, "\x1b[?1049h") {
 		t.Error("alternate screen used")
+	}
+}
+
+// A receive where the terminal reports a per-file error after the listing: that file
+// fails, the other arrives, finish is sent, and nothing hangs.
+func TestFakeReceiveOneFileFails(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "a", "old a", 0o644)
+	opts := client.Options{Direction: client.Receive, Args: []string{"src", "out"}, Cwd: dir,
+		Timeout: 2 * time.Second, CancelWait: 200 * time.Millisecond}
+	tm, err := runWith(t, opts, nil, func(tm *terminal, p []byte) {
+		c, _ := scanner.Parse(p)
+		st := func(fid, status string) scanner.Command {
+			return scanner.Command{Action: scanner.ActionStatus, ID: c.ID, FileID: fid, Status: status}
+		}
+		switch {
+		case c.Action == scanner.ActionFile && c.FileID == "0":
+			tm.reply(st("", "OK"))
+			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "0", Name: "/h/src", Status: "0", FileType: scanner.FileDirectory})
+			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "0", Name: "/h/src/a", Status: "1", Parent: "0", Size: scanner.Some(3)})
+			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "0", Name: "/h/src/b", Status: "2", Parent: "0", Size: scanner.Some(3)})
+			tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Name: "/h", Status: "OK"})
+		case c.Action == scanner.ActionFile && c.Name == "/h/src/a":
+			tm.reply(scanner.Command{Action: scanner.ActionData, ID: c.ID, FileID: c.FileID, Data: []byte("ne")})
+			tm.reply(st(c.FileID, "EIO:Failed to read data from file"))
+		case c.Action == scanner.ActionFile && c.Name == "/h/src/b":
+			tm.reply(scanner.Command{Action: scanner.ActionEndData, ID: c.ID, FileID: c.FileID, Data: []byte("bbb")})
+		}
+	})
+	var fe *client.FailedError
+	if !errors.As(err, &fe) || fe.Failed != 1 || !strings.Contains(err.Error(), "EIO:Failed to read data") {
+		t.Fatalf("Run: %v, want one failed file", err)
+	}
+	if got := mustRead(t, filepath.Join(dir, "out/b")); got != "bbb" {
+		t.Errorf("out/b = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out/a")); err == nil {
+		t.Error("a partial out/a was left")
+	}
+	if p := tm.Payloads(); !strings.Contains(p[len(p)-1], "ac=finish") {
+		t.Errorf("last payload %q, want finish", p[len(p)-1])
+	}
+	noTemps(t, dir)
+}
+
+// A listing that would write outside the destination is refused.
+func TestFakeReceiveHostileNames(t *testing.T) {
+	for _, name := range []string{"/h/..", "/", "/h/src/.."} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			opts := client.Options{Direction: client.Receive, Args: []string{"src", "out/"}, Cwd: dir,
+				Timeout: 2 * time.Second, CancelWait: 50 * time.Millisecond}
+			_, err := runWith(t, opts, nil, func(tm *terminal, p []byte) {
+				c, _ := scanner.Parse(p)
+				if c.Action == scanner.ActionFile && c.FileID == "0" {
+					tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK"})
+					tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "0", Name: name, Status: "0", Size: scanner.Some(1)})
+					tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Name: "/h", Status: "OK"})
+				}
+			})
+			if !errors.Is(err, client.ErrProtocol) || !strings.Contains(err.Error(), "unsafe name") {
+				t.Fatalf("Run: %v, want an unsafe name error", err)
+			}
+		})
 	}
 }

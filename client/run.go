@@ -119,22 +119,35 @@ func Run(ctx context.Context, tty io.ReadWriter, opts Options) (err error) {
 	return err
 }
 
-// shutdown ends the reader and writer goroutines when tty lets it.
+// shutdown ends the reader and writer goroutines when tty lets it: with deadlines it
+// interrupts them and waits (briefly: a tty whose deadlines do not work must not hang
+// the exit).
 func (s *session) shutdown(tty io.ReadWriter, readDone chan struct{}) {
 	s.in.close()
 	s.w.stop()
-	if d, ok := tty.(deadliner); ok {
-		past := time.Unix(1, 0)
-		rerr := d.SetReadDeadline(past)
-		werr := d.SetWriteDeadline(past)
-		if rerr == nil && werr == nil {
-			<-readDone
-			<-s.w.exit
-			_ = d.SetReadDeadline(time.Time{}) // Best effort: leave the tty usable.
-			_ = d.SetWriteDeadline(time.Time{})
+	d, ok := tty.(deadliner)
+	if !ok {
+		return
+	}
+	past := time.Unix(1, 0)
+	if d.SetReadDeadline(past) != nil || d.SetWriteDeadline(past) != nil {
+		return
+	}
+	wait := time.NewTimer(shutdownWait)
+	defer wait.Stop()
+	for _, done := range []<-chan struct{}{readDone, s.w.exit} {
+		select {
+		case <-done:
+		case <-wait.C:
+			return
 		}
 	}
+	_ = d.SetReadDeadline(time.Time{}) // Best effort: leave the tty usable.
+	_ = d.SetWriteDeadline(time.Time{})
 }
+
+// shutdownWait bounds the wait for the tty goroutines at the end of Run.
+const shutdownWait = time.Second
 
 // loop runs the session to its end.
 func (s *session) loop(ctx context.Context) error {

@@ -32,11 +32,9 @@ const (
 
 var downloadStateNames = [...]string{"", "collecting", "asking", "listing", "serving", "closing"}
 
-func (s downloadState) String() string { return enumString(downloadStateNames[:], int(s)) }
-
-func enumString(names []string, i int) string {
-	if i > 0 && i < len(names) {
-		return names[i]
+func (s downloadState) String() string {
+	if s > 0 && int(s) < len(downloadStateNames) {
+		return downloadStateNames[s]
 	}
 	return "invalid"
 }
@@ -57,6 +55,18 @@ type spec struct {
 // produce, so its messages keep their order: permission OK, listing, final OK, data,
 // and an error followed by CANCELED when it fails. Only abort, which the engine follows
 // by dropping the session at once, replies through the engine's outbox.
+//
+// Where it differs from kitty, on purpose:
+//   - the question is asked once the `sz` specs have arrived (or after
+//     Limits.SpecTimeout of silence), so the Approver can show them; kitty asks at
+//     `receive` and shows nothing;
+//   - only paths of the approved listing may be requested (StatusNotListed otherwise);
+//   - a failure after the listing is followed by CANCELED, since the client ignores
+//     error statuses then and would wait forever; kitty sends the error only;
+//   - a file that changes while it is sent fails (StatusFileChanged) instead of being
+//     sent as a mix; files are opened when their turn comes, not when requested;
+//   - the listing is produced a slice at a time as the pty accepts it, and directories
+//     are read in name order (see lister).
 type download struct {
 	e          *Engine
 	id         string
@@ -83,7 +93,9 @@ type download struct {
 	byFID    map[string]*request // the requests of reqs, by fid
 	ready    int                 // requests of reqs that can start (not waiting for a signature)
 	cur      *sender
-	sigBytes int64 // signature bytes held by the requests of reqs
+	sigBytes int64     // signature bytes held by the requests of reqs
+	zip      *deflater // the compressor, reused from file to file
+	sendBuf  []byte    // the sender's read-ahead buffer, reused from file to file
 
 	pkt     scanner.Command // scratch for data packets
 	scratch []byte          // scratch for encoding data packets
@@ -270,7 +282,7 @@ func (d *download) destroy(string) {
 		d.fileEvent(d.cur, scanner.StatusCanceled)
 		d.cur = nil
 	}
-	d.reqs, d.byFID, d.ready, d.sigBytes = nil, nil, 0, 0
+	d.reqs, d.byFID, d.ready, d.sigBytes, d.zip, d.sendBuf = nil, nil, 0, 0, nil, nil
 	d.list = nil
 	d.out = nil
 	d.state = dlClosing

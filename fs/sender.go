@@ -273,12 +273,19 @@ func (d *download) open(r *request) (*sender, string) {
 			s.src = rsync.NewDiffer(r.sig, s.src)
 		}
 		if r.zlib {
-			s.src = newDeflater(s.src)
+			if d.zip == nil {
+				d.zip = newDeflater()
+			}
+			d.zip.reset(s.src)
+			s.src = d.zip
 		}
 	default:
 		return nil, scanner.StatusFileChanged // listed, but now a fifo, socket or device
 	}
-	s.buf = make([]byte, sendBufSize)
+	if d.sendBuf == nil {
+		d.sendBuf = make([]byte, sendBufSize)
+	}
+	s.buf = d.sendBuf
 	d.sigBytes -= r.sigLen
 	return s, ""
 }
@@ -420,7 +427,8 @@ func (s *fileSource) verify(atEnd bool) error {
 }
 
 // deflater compresses src as one zlib stream (RFC 1950, default level, §9), holding
-// no more than the compressor's output for one input buffer.
+// no more than the compressor's output for one input buffer. A session keeps one and
+// resets it for each file, since it sends one file at a time.
 type deflater struct {
 	src  io.Reader
 	zw   *zlib.Writer
@@ -429,10 +437,17 @@ type deflater struct {
 	done bool
 }
 
-func newDeflater(src io.Reader) *deflater {
-	z := &deflater{src: src, in: make([]byte, deflateInSize)}
+func newDeflater() *deflater {
+	z := &deflater{in: make([]byte, deflateInSize)}
 	z.zw = zlib.NewWriter(&z.out)
 	return z
+}
+
+// reset starts a new stream reading src.
+func (z *deflater) reset(src io.Reader) {
+	z.src, z.done = src, false
+	z.out.Reset()
+	z.zw.Reset(&z.out)
 }
 
 func (z *deflater) Read(p []byte) (int, error) {

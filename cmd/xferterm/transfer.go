@@ -44,21 +44,32 @@ func runTransfer(args []string) int {
 		return transferFail(fmt.Errorf("no controlling terminal: %w", err))
 	}
 	defer func() { _ = tty.Close() }() // Best effort: we are exiting.
-	fd := int(tty.Fd())
-	state, err := term.MakeRaw(fd)
+	// Not tty.Fd(): it would put the file in blocking mode, and Run needs deadlines to
+	// stop its reader at the end.
+	conn, err := tty.SyscallConn()
+	if err != nil {
+		return transferFail(err)
+	}
+	withFD := func(f func(fd int)) {
+		_ = conn.Control(func(fd uintptr) { f(int(fd)) }) // Fails only on a closed file.
+	}
+	var state *term.State
+	withFD(func(fd int) { state, err = term.MakeRaw(fd) })
 	if err != nil {
 		return transferFail(fmt.Errorf("raw mode: %w", err))
 	}
-	restore := func() { _ = term.Restore(fd, state) } // Best effort: nothing else to try.
+	restore := func() { withFD(func(fd int) { _ = term.Restore(fd, state) }) } // Best effort.
 	defer restore()
 
 	if term.IsTerminal(int(os.Stdout.Fd())) {
 		opts.Progress = client.ProgressTTY
 		opts.Width = func() int {
-			if w, _, err := term.GetSize(fd); err == nil && w > 0 {
-				return w
+			w := 0
+			withFD(func(fd int) { w, _, _ = term.GetSize(fd) })
+			if w <= 0 {
+				return 80
 			}
-			return 80
+			return w
 		}
 	} else {
 		opts.Progress = client.ProgressLines
