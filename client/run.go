@@ -48,6 +48,8 @@ type session struct {
 	next       int
 	pending    []byte // queued by queue() and not yet written
 	protoWrite bool   // the write in progress carries protocol bytes
+	ready      []byte // the next buffer to write, built while the writer is busy
+	readyProto bool   // ready carries protocol bytes
 }
 
 // queue adds a command to the output, ahead of what fill produces.
@@ -161,16 +163,27 @@ func (s *session) loop(ctx context.Context) error {
 		tick = t.C
 	}
 	for {
-		if !s.w.busy {
-			out, protocol, err := s.output()
-			if err != nil {
-				return s.abort(err)
+		// Keep one buffer ready while the other is being written, so that reading and
+		// encoding the next packets overlaps the tty write (double buffering).
+		if !s.w.busy || s.ready == nil && !s.m.finished() {
+			if s.ready == nil {
+				out, protocol, err := s.output()
+				if err != nil {
+					return s.abort(err)
+				}
+				if len(out) > 0 {
+					s.ready, s.readyProto = out, protocol
+				}
 			}
-			if len(out) > 0 {
-				s.w.send(out)
-				s.protoWrite = protocol
-			} else if s.m.finished() {
-				return s.m.result()
+			if !s.w.busy {
+				if s.ready != nil {
+					s.w.send(s.ready)
+					s.protoWrite, s.ready = s.readyProto, nil
+					continue // Build the next buffer while this one is written.
+				}
+				if s.m.finished() {
+					return s.m.result()
+				}
 			}
 		}
 		select {

@@ -66,7 +66,12 @@ type spec struct {
 //   - a file that changes while it is sent fails (StatusFileChanged) instead of being
 //     sent as a mix; files are opened when their turn comes, not when requested;
 //   - the listing is produced a slice at a time as the pty accepts it, and directories
-//     are read in name order (see lister).
+//     are read in name order (see lister);
+//   - the CANCELED that ends a failed session, and the one abort sends, are errors,
+//     muted only by q=2; the CANCELED answering the client's `cancel` is an
+//     acknowledgement, muted by q>=1 as in kitty (§5);
+//   - duplicate request fids, corrupt signatures and more than maxSignatureBytes of
+//     queued signatures end the session (kitty has no such checks).
 type download struct {
 	e          *Engine
 	id         string
@@ -270,8 +275,8 @@ func (d *download) tick(now time.Time) {
 }
 
 // destroy releases everything the session holds, without a reply; a file being sent
-// is recorded as CANCELED. The engine removes it from its table. It is safe to call
-// more than once.
+// is recorded as CANCELED whatever the engine's reason. The engine removes the session
+// from its table. It is safe to call more than once.
 func (d *download) destroy(string) {
 	if d.stopAsk != nil {
 		d.stopAsk()
@@ -293,7 +298,7 @@ func (d *download) destroy(string) {
 // engine's outbox; what the session had queued is dropped.
 func (d *download) abort() {
 	errs := d.errs
-	d.destroy(scanner.StatusCanceled)
+	d.destroy("")
 	if errs {
 		d.e.reply(d.statusReply(scanner.StatusCanceled, ""))
 	}
@@ -301,7 +306,7 @@ func (d *download) abort() {
 
 // remove destroys the session silently and takes it out of the engine's table.
 func (d *download) remove() {
-	d.destroy("closed")
+	d.destroy("")
 	if d.e.downloads[d.id] == d {
 		delete(d.e.downloads, d.id)
 	}
@@ -312,7 +317,7 @@ func (d *download) remove() {
 // is removed. Until then it ignores the client.
 func (d *download) close(last ...*scanner.Command) {
 	out := d.out
-	d.destroy("closed")
+	d.destroy("")
 	d.out = out
 	for _, c := range last {
 		if c != nil {

@@ -44,11 +44,13 @@ type dlHarness struct {
 	events []fs.Event
 	max    int               // Pull size
 	sent   []scanner.Command // every command handled, in order
+	notify chan fs.Event     // every event, when it has room
 }
 
 func newDLHarness(t testing.TB, a fs.Approver, limits fs.Limits) *dlHarness {
 	t.Helper()
-	h := &dlHarness{t: t, home: t.TempDir(), clock: &dlClock{t: time.Unix(1_800_000_000, 0)}, max: 64 << 10}
+	h := &dlHarness{t: t, home: t.TempDir(), clock: &dlClock{t: time.Unix(1_800_000_000, 0)}, max: 64 << 10,
+		notify: make(chan fs.Event, 256)}
 	e, err := fs.NewEngine(fs.Config{
 		Home:     h.home,
 		Approver: a,
@@ -58,6 +60,10 @@ func newDLHarness(t testing.TB, a fs.Approver, limits fs.Limits) *dlHarness {
 			h.mu.Lock()
 			h.events = append(h.events, ev)
 			h.mu.Unlock()
+			select {
+			case h.notify <- ev:
+			default:
+			}
 		},
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -335,5 +336,29 @@ func TestDescribeSpecs(t *testing.T) {
 	// The budget counts every name visited: a.txt, dangling, empty, fifo.
 	if !capped[0].Partial || capped[0].Files != 3 || !capped[1].Partial || capped[1].Files != 0 {
 		t.Errorf("capped: %+v", capped)
+	}
+}
+
+// TestDownloadListingCap: a spec that would take the listing past its cap fails with
+// StatusTooManyEntries; what was found before stays listed.
+func TestDownloadListingCap(t *testing.T) {
+	home := t.TempDir()
+	makeTree(t, home)
+	out := fs.Listing(home, []string{"lone.txt", "tree", "other"}, 4)
+	var errs []string
+	entries := 0
+	for _, p := range out {
+		c, err := scanner.Parse([]byte(strings.TrimSuffix(strings.TrimPrefix(p, "\x1b]5113;"), "\x1b\\")))
+		must(t, err)
+		switch c.Action {
+		case scanner.ActionStatus:
+			errs = append(errs, statusLine(c))
+		case scanner.ActionFile:
+			entries++
+		}
+	}
+	want := []string{"1:" + scanner.StatusTooManyEntries, "2:" + scanner.StatusTooManyEntries}
+	if fmt.Sprint(errs) != fmt.Sprint(want) || entries != 4 {
+		t.Errorf("errors %q (want %q), %d entries (want 4)", errs, want, entries)
 	}
 }

@@ -80,6 +80,7 @@ type lister struct {
 	home  string
 	specs []spec
 	phase listPhase
+	limit int // maxListEntries; lowered by tests
 
 	// Walking.
 	nextSpec int
@@ -105,6 +106,7 @@ func newLister(home string, specs []spec) *lister {
 		home:   home,
 		specs:  specs,
 		phase:  listWalking,
+		limit:  maxListEntries,
 		groups: make(map[fileKey]listGroup),
 		follow: -1,
 		listed: make(map[string]scanner.FileType),
@@ -204,7 +206,7 @@ func (l *lister) walkSpec(i int32) {
 // add records an entry and, for a directory seen for the first time, schedules its
 // walk. It reports false when the listing is full.
 func (l *lister) add(path string, spec, parent int32, st *unix.Stat_t) bool {
-	if len(l.entries) >= maxListEntries {
+	if len(l.entries) >= l.limit {
 		return false
 	}
 	idx := int32(len(l.entries))

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"os"
@@ -189,6 +190,10 @@ func (d *download) sendStep(dst []byte, start, max int) ([]byte, bool) {
 		d.cur = s
 	}
 	s := d.cur
+	// Stop before reading if the packet might not fit: no copy into d.out then.
+	if len(dst) > start && len(dst)-start+d.packetBound(s.req.fid) > max {
+		return dst, false
+	}
 	p, last, err := s.packet()
 	if err != nil {
 		status := sendStatus(err, scanner.TextReadData)
@@ -215,6 +220,12 @@ func (d *download) sendStep(dst []byte, start, max int) ([]byte, bool) {
 		d.cur = nil
 	}
 	return dst, len(d.out) == 0
+}
+
+// packetBound is the most bytes a data packet for fid takes on the wire.
+func (d *download) packetBound(fid string) int {
+	const keys = len("\x1b]5113;ac=end_data;id=;fid=;d=\x1b\\")
+	return keys + len(d.id) + len(fid) + base64.RawStdEncoding.EncodedLen(MaxDataPacket)
 }
 
 // fileEvent records the fate of a file that was being sent.

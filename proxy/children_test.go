@@ -80,6 +80,19 @@ func helper(mode string) int {
 		cmd.Env = append(os.Environ(), helperEnv+"=ask")
 		_, _ = proxy.Run(context.Background(), cmd, proxy.Config{Engine: panicEngine{}})
 		return 0
+	case "hashin":
+		// Raw mode, then IN bytes of input, reported as "IN <sha256>".
+		if _, err := term.MakeRaw(0); err != nil {
+			return 101
+		}
+		n, _ := strconv.Atoi(os.Getenv("IN"))
+		fmt.Print("READY\n")
+		h := sha256.New()
+		if _, err := io.CopyN(h, os.Stdin, int64(n)); err != nil {
+			return 102
+		}
+		fmt.Printf("IN %x\n", h.Sum(nil))
+		return 0
 	case "orphan":
 		// Leaves a grandchild holding the pty, reading it, and exits at once.
 		cmd := exec.Command(os.Args[0], "-test.run=^$")

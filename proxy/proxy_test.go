@@ -43,8 +43,7 @@ func TestRunReportsTheChildsExitStatus(t *testing.T) {
 }
 
 func TestRunReportsACommandThatCannotStart(t *testing.T) {
-	master, slave := openConsolePTY(t)
-	_ = master
+	_, slave := openConsolePTY(t)
 	for _, tc := range []struct {
 		name string
 		path string
@@ -337,4 +336,52 @@ func TestRunReturnsWhenABackgroundProcessHoldsThePTY(t *testing.T) {
 		t.Fatalf("Run = %d, %v", code, err)
 	}
 	h.out.waitForString(t, "ORPHAN ")
+}
+
+// Input from a pipe reaches a raw child byte for byte, control characters included.
+func TestStdinPipeInputArrivesIntact(t *testing.T) {
+	in := make([]byte, 4<<20)
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := range in {
+		in[i] = byte(rng.Uint32())
+	}
+	sum := sha256.Sum256(in)
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inR.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outR.Close()
+	out := newOutBuf()
+	go out.readFrom(outR)
+	cmd := execCommand(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=hashin", "IN="+strconv.Itoa(len(in)), "GORACE=atexit_sleep_ms=0")
+	done := make(chan error, 1)
+	go func() {
+		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: proxy.NewConsole(inR, outW)})
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit status %d", code)
+		}
+		_ = outW.Close()
+		done <- err
+	}()
+	// Only once the child is raw: before, the line discipline would edit the input.
+	out.waitForString(t, "READY")
+	if _, err := inW.Write(in); err != nil {
+		t.Fatal(err)
+	}
+	_ = inW.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("Run did not return")
+	}
+	out.waitForString(t, fmt.Sprintf("IN %x\n", sum))
 }

@@ -145,6 +145,10 @@ func (a *approver) items(specs []fs.SpecInfo) []approval.Item {
 		}
 		if s.Type == scanner.FileDirectory {
 			it.Files = s.Files
+			if s.Partial {
+				// The count stopped at the engine's cap: unknown is truer than a number.
+				it.Files, it.Size = -1, -1
+			}
 		}
 		if v := a.guard.Read(s.Path, s.Type == scanner.FileDirectory); v.Sensitive {
 			it.Sensitive, it.Reason = true, v.Reason
