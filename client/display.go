@@ -40,6 +40,7 @@ type display struct {
 	filesFailed int
 
 	cur      fileProgress
+	note     string    // what the session waits for, shown before any data flows
 	drawn    bool      // a status line is on the tty
 	lastDraw time.Time // when it was drawn
 }
@@ -132,6 +133,12 @@ func (d *display) final(dst []byte, err error) []byte {
 
 // statusLine renders the current file and the overall progress within width cells.
 func (d *display) statusLine(width int) string {
+	if width <= 1 {
+		width = 80
+	}
+	if !d.cur.open && d.doneBytes == 0 && d.filesOK+d.filesFailed == 0 && d.note != "" {
+		return truncate(d.note+"…", width-1)
+	}
 	now := d.now()
 	var b strings.Builder
 	if d.cur.open {
@@ -148,9 +155,6 @@ func (d *display) statusLine(width int) string {
 	fmt.Fprintf(&b, "total %d/%d files  %s/%s  %s/s  ETA %s", d.filesOK+d.filesFailed, d.totalFiles,
 		formatBytes(d.doneBytes), formatBytes(d.totalBytes), formatBytes(int64(rate)), eta(d.totalBytes-d.doneBytes, rate))
 	line := b.String()
-	if width <= 1 {
-		width = 80
-	}
 	max := width - 1 // never write into the last column: no wrap
 	if !d.cur.open {
 		return truncate(line, max)

@@ -233,6 +233,7 @@ func (s *session) output() ([]byte, bool, error) {
 	}
 	protocol := len(b) > 0
 	if s.disp.due() {
+		s.disp.note = s.m.waiting()
 		b = s.disp.redraw(b)
 	}
 	s.buf[s.next] = b

@@ -21,6 +21,10 @@
 // runs and is restored on every way out (the child exits or dies, a signal to xferterm,
 // a failed write to the terminal, a panic in any of the proxy's goroutines).
 //
+// When stdin is not a terminal (a pipe, /dev/null), nothing is made raw, the child gets
+// COLUMNS x LINES (else 80x24), and the end of stdin reaches the child as a terminal
+// would send it: its VEOF character, twice after a partial line in canonical mode.
+//
 // # Glossary
 //
 //   - ptmx: the master side of the child's pseudo-terminal, owned by the proxy.

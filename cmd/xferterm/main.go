@@ -2,7 +2,7 @@
 // transfers (kitty's protocol) that the command's output carries, against the local disk.
 //
 //	xferterm [flags] [--] [command [args...]]
-//	xferterm transfer [flags] ...
+//	xferterm transfer [flags] SOURCE... DESTINATION
 //	xferterm pubkey
 //
 // Without a command it runs $SHELL (else /bin/sh). The exit status is the command's.
@@ -16,7 +16,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
+	"time"
 
+	"github.com/xferterm/xferterm/approval"
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/proxy"
 )
@@ -24,6 +27,37 @@ import (
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
+
+// configFlags are the flags that override a key of the config file; the key is the
+// flag's name with '-' replaced by '_'.
+var configFlags = []struct{ name, usage string }{
+	{"policy", "`ask` the user about each transfer, or `deny` every transfer without a valid bypass (config: policy)"},
+	{"prompt-timeout", "how long the prompt waits before it refuses, e.g. `2m` (config: prompt_timeout)"},
+	{"audit-log", "JSON-lines audit log of every decision and file; empty disables it (config: audit_log)"},
+	{"write-roots", "colon-separated directories uploads may write to without asking again (config: write_roots)"},
+	{"protected", "colon-separated extra patterns of sensitive destinations, always asked about (config: protected)"},
+}
+
+const usageText = `usage: xferterm [flags] [--] [command [args...]]
+       xferterm transfer [flags] SOURCE... DESTINATION   (run on the remote host)
+       xferterm pubkey                                   (print the KITTY_PUBLIC_KEY export line)
+
+Runs command (default $SHELL) in a pseudo-terminal, relays it to this terminal byte for
+byte, and serves the kitty file transfers (OSC 5113) it asks for: each transfer is shown
+and must be allowed, unless the client proves the pre-shared password (the bypass).
+
+Configuration: $XDG_CONFIG_HOME/xferterm/config.toml (default ~/.config/xferterm), keys:
+  password_file   file holding the bypass password (mode 0600 or stricter)
+  policy          "ask" (default) or "deny"
+  prompt_timeout  e.g. "2m" (default); an unanswered prompt refuses
+  audit_log       default $XDG_STATE_HOME/xferterm/transfers.jsonl; "" disables it
+  write_roots     list of directories uploads may write to (default: HOME and the temp dir)
+  protected       list of extra sensitive destinations, e.g. ["~/.config/nvim/"]
+The bypass password may also come from $XFERTERM_PASSWORD (removed from the child's
+environment). Flags override the file.
+
+Flags:
+`
 
 // run is the whole program; main only exits with its result, so that deferred restores
 // run first.
@@ -33,24 +67,49 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 		case "transfer":
 			return runTransfer(args[1:])
 		case "pubkey":
-			return runPubkey(args[1:])
+			return runPubkey(args[1:], stdout, stderr, getenv)
 		}
 	}
 
 	flags := flag.NewFlagSet("xferterm", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	flags.Usage = func() {
-		fmt.Fprintf(flags.Output(), "usage: xferterm [flags] [--] [command [args...]]\n"+
-			"       xferterm transfer ...\n"+
-			"       xferterm pubkey\n\n"+
-			"Runs command (default $SHELL) in a pseudo-terminal and serves the kitty file\n"+
-			"transfers (OSC 5113) it asks for.\n\nFlags:\n")
+		fmt.Fprint(flags.Output(), usageText)
 		flags.PrintDefaults()
 	}
+	configFile := flags.String("config", "", "config file (default $XDG_CONFIG_HOME/xferterm/config.toml)")
+	passwordFile := flags.String("password-file", "", "file holding the bypass password (config: password_file)")
+	overrides := make(map[string]*string, len(configFlags))
+	for _, f := range configFlags {
+		overrides[f.name] = flags.String(f.name, "", f.usage)
+	}
 	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+		return usageStatus(err)
+	}
+
+	paths, err := approval.PathsFromEnv(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "xferterm: %v\n", err)
+		return 1
+	}
+	if *configFile == "" {
+		*configFile = paths.ConfigFile()
+	}
+	cfg, err := approval.Load(*configFile, paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "xferterm: %v\n", err)
+		return 2
+	}
+	var flagErr error
+	flags.Visit(func(f *flag.Flag) {
+		if _, ok := overrides[f.Name]; ok && flagErr == nil {
+			if err := cfg.Set(strings.ReplaceAll(f.Name, "-", "_"), f.Value.String()); err != nil {
+				flagErr = fmt.Errorf("-%s: %w", f.Name, err)
+			}
 		}
+	})
+	if flagErr != nil {
+		fmt.Fprintf(stderr, "xferterm: %v\n", flagErr)
 		return 2
 	}
 
@@ -62,28 +121,75 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 		}
 		argv = []string{shell}
 	}
-	home := getenv("HOME")
-	if home == "" {
-		fmt.Fprintln(stderr, "xferterm: HOME is not set")
+
+	password, _, err := approval.ResolvePassword(*passwordFile, cfg.PasswordFile, func(k string) (string, bool) {
+		v := getenv(k)
+		return v, v != ""
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "xferterm: %v\n", err)
 		return 1
+	}
+	var env []string
+	key, err := approval.LoadOrCreateKeyPair(paths.ConfigDir)
+	if err != nil {
+		// Without a key the kitty-1 bypass cannot work, but prompts still do.
+		fmt.Fprintf(stderr, "xferterm: no bypass key (%v); transfers will be asked about\n", err)
+	} else {
+		env = append(env, approval.PublicKeyEnvName+"="+key.PublicKeyEnv())
+	}
+	guard, err := approval.NewGuard(cfg, paths.ConfigDir, paths.StateDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "xferterm: %v\n", err)
+		return 2
+	}
+	var audit *approval.AuditLog
+	if cfg.AuditLog != "" {
+		if audit, err = approval.OpenAuditLog(cfg.AuditLog, time.Now); err != nil {
+			fmt.Fprintf(stderr, "xferterm: %v (continuing without an audit log)\n", err)
+			audit = nil
+		}
+		defer audit.Close()
 	}
 
 	console := proxy.NewConsole(stdin, stdout)
 	engine, err := fs.NewEngine(fs.Config{
-		Home:     home,
-		Approver: newApprover(console, stderr),
+		Home: paths.Home,
+		Approver: &approver{
+			verifier: approval.NewVerifier(key, password, time.Now),
+			guard:    guard,
+			policy:   cfg.Policy,
+			timeout:  cfg.PromptTimeout,
+			home:     paths.Home,
+			console:  console,
+			prompt:   approval.Prompt,
+			audit:    audit,
+			stderr:   stderr,
+		},
+		Events: auditEvents(audit),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "xferterm: %v\n", err)
 		return 1
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
+	// The password never reaches the child, whatever its source.
+	cmd.Env = approval.FilterEnv(os.Environ(), approval.PasswordEnv)
 	code, err := proxy.Run(context.Background(), cmd, proxy.Config{
 		Console: console,
 		Engine:  engine,
+		Env:     env,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "xferterm: %v\n", err)
 	}
 	return code
+}
+
+// usageStatus is the exit status after a flag parsing error: 0 for -help, else 2.
+func usageStatus(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }
