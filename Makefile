@@ -48,8 +48,10 @@ vet:
 staticcheck: tools
 	$(STATICCHECK) ./...
 
+# -count=1: no cached results. The e2e tests build and run bin/xferterm, sshd and tmux, which
+# go test's cache cannot see, so a cached pass could hide a change to cmd/xferterm.
 unit:
-	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # Each fuzz target runs on its own (go test -fuzz takes one target in one package).
 fuzz-short:

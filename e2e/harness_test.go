@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,9 +38,9 @@ type rig struct {
 	Remote string // HOME and working directory of the remote shell
 	BinDir string // directory of the xferterm binary, first on both PATHs
 
-	seq        int // numbers the markers of commands
-	loginMark  int // marker of the xferterm -- ssh command line, 0 when not logged in
-	remoteInit string
+	seq        int    // numbers the markers of commands
+	loginMark  int    // marker of the xferterm -- ssh command line, 0 when not logged in
+	remoteInit string // the script ssh runs on the remote side: cd, HOME, PATH, prompt, bash
 }
 
 // newRig starts sshd and a tmux pane with a local bash at the [local]$ prompt.
@@ -126,27 +127,15 @@ func (r *rig) Start(cmd string) int {
 func (r *rig) Wait(mark int, timeout time.Duration) int {
 	r.tb.Helper()
 	m := r.TM.WaitMatch(markerRE(mark), timeout)
-	var st int
-	fmt.Sscan(m[1], &st)
+	st, err := strconv.Atoi(m[1])
+	if err != nil {
+		r.tb.Fatalf("e2e: exit status %q: %v", m[1], err)
+	}
 	return st
 }
 
 func markerRE(mark int) *regexp.Regexp {
 	return regexp.MustCompile(fmt.Sprintf(`^E2E-%d:(\d+)$`, mark))
-}
-
-// Run types cmd, waits for it and returns its exit status.
-func (r *rig) Run(cmd string, timeout time.Duration) int {
-	r.tb.Helper()
-	return r.Wait(r.Start(cmd), timeout)
-}
-
-// MustRun is Run that fails the test on a non-zero status.
-func (r *rig) MustRun(cmd string) {
-	r.tb.Helper()
-	if st := r.Run(cmd, shortWait); st != 0 {
-		r.tb.Fatalf("e2e: %q exited %d", cmd, st)
-	}
 }
 
 // Value prints a shell expression in the shell in front and returns its value (one line).

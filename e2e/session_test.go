@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -10,7 +11,7 @@ import (
 // left exactly as it was.
 func TestSessionThroughSSH(t *testing.T) {
 	for _, code := range []int{0, 3} {
-		t.Run("exit "+string(rune('0'+code)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("exit %d", code), func(t *testing.T) {
 			r := newRig(t)
 			before := r.SttyState()
 			r.Login()
@@ -32,13 +33,17 @@ func TestSessionThroughSSH(t *testing.T) {
 }
 
 // TestSessionPassesEnvironment: the child of xferterm gets KITTY_PUBLIC_KEY, ssh forwards it
-// (SendEnv), and it is the key `xferterm pubkey` prints for the user to paste elsewhere.
+// (SendEnv), and it is the key of the line `xferterm pubkey` prints for the user to paste into a
+// shell elsewhere.
 func TestSessionPassesEnvironment(t *testing.T) {
 	r := newRig(t)
-	line := r.Value(`$(xferterm pubkey)`)
-	want, ok := strings.CutPrefix(line, "export KITTY_PUBLIC_KEY=")
-	if !ok || !strings.HasPrefix(want, "1:") {
-		t.Fatalf("xferterm pubkey printed %q, want export KITTY_PUBLIC_KEY=1:…", line)
+	if line := r.Value(`$(xferterm pubkey)`); !strings.HasPrefix(line, "export KITTY_PUBLIC_KEY=") {
+		t.Fatalf("xferterm pubkey printed %q, want export KITTY_PUBLIC_KEY=…", line)
+	}
+	// Pasted into a shell (here: eval in a subshell), the line sets the key.
+	want := r.Value(`$(eval "$(xferterm pubkey)" && printf %s "$KITTY_PUBLIC_KEY")`)
+	if !strings.HasPrefix(want, "1:") {
+		t.Fatalf("after xferterm pubkey's line, KITTY_PUBLIC_KEY = %q, want 1:…", want)
 	}
 	r.Login()
 	if got := r.Value(`$KITTY_PUBLIC_KEY`); got != want {

@@ -107,24 +107,9 @@ func (tm *tmuxServer) SavedScreen() (screen string, ok bool) {
 	return out, true
 }
 
-// History is the whole pane including its scroll-back, wrapped lines joined.
-func (tm *tmuxServer) History() string {
-	tm.tb.Helper()
-	out, err := tm.captureErr()
-	if err != nil {
-		tm.tb.Fatalf("tmux capture-pane: %v\n%s", err, out)
-	}
-	return out
-}
-
+// captureErr returns the whole pane including its scroll-back, wrapped lines joined.
 func (tm *tmuxServer) captureErr() (string, error) {
 	return tm.tmuxErr("capture-pane", "-p", "-J", "-S", "-", "-t", tm.target)
-}
-
-// Alive reports whether the pane still exists (its command has not exited).
-func (tm *tmuxServer) Alive() bool {
-	_, err := tm.tmuxErr("has-session", "-t", "e2e")
-	return err == nil
 }
 
 // pollInterval is how often the wait helpers look at the pane. Polling under a deadline is the

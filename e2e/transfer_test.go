@@ -100,6 +100,8 @@ func TestPrompt(t *testing.T) {
 			}
 			if alt {
 				checkScreenKept(t, under, r.TM.Screen(), "xferterm transfer")
+			} else {
+				t.Log("the prompt did not use the alternate screen: the screen under it is not compared")
 			}
 			r.CheckShellUsable()
 			r.Logout(0)

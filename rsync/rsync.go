@@ -103,6 +103,15 @@ func checkBlockSize(bs int64) error {
 // of the bytes, in the low 16 bits and B, the sum of (len-i)*b[i], in the
 // high 16 bits. It also returns the unmasked running sums for rolling.
 func weakSum(b []byte) (weak, a, sb uint32) {
+	// Eight bytes at a time: after x0..x7, A grows by their sum and B by
+	// 8*A + 8*x0 + 7*x1 + ... + 1*x7, which breaks the byte-serial chain.
+	for len(b) >= 8 {
+		x0, x1, x2, x3 := uint32(b[0]), uint32(b[1]), uint32(b[2]), uint32(b[3])
+		x4, x5, x6, x7 := uint32(b[4]), uint32(b[5]), uint32(b[6]), uint32(b[7])
+		sb += 8*a + 8*x0 + 7*x1 + 6*x2 + 5*x3 + 4*x4 + 3*x5 + 2*x6 + x7
+		a += x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7
+		b = b[8:]
+	}
 	for _, c := range b {
 		a += uint32(c)
 		sb += a
