@@ -8,8 +8,10 @@
 //   - remote: the shell that sshd starts. It is the same machine and user, but it works in its own
 //     temporary directory, which is also its HOME.
 //
-// Everything lives in test files; this file only documents the package. The tests need sshd, ssh,
-// ssh-keygen, scp and tmux (Debian: openssh-server openssh-client tmux). With CI=true a missing tool
-// is a failure; otherwise the tests are skipped with the command that installs them.
-// They never sleep to synchronize: every wait polls a condition under a deadline.
+// Everything lives in test files; this file only documents the package. TestMain builds
+// ./cmd/xferterm (with -race when the tests run with it); XFERTERM_E2E_BIN=path tests a given
+// binary instead. The tests need sshd, ssh, ssh-keygen, scp and tmux (Debian: openssh-server
+// openssh-client tmux, which .ci/run installs): a missing tool fails every test with the command
+// that installs it, never a silent skip. The tests never sleep to synchronize: every wait polls a
+// condition under a deadline. The benchmarks (bench_test.go) run only with -bench: make bench.
 package e2e

@@ -29,7 +29,14 @@ func TestTransferSendApproved(t *testing.T) {
 	if st := r.Wait(m, transferWait); st != 0 {
 		t.Fatalf("xferterm transfer exited %d, want 0", st)
 	}
-	checkSameFile(t, src, filepath.Join(r.Local, "report-copy.bin"))
+	dst := filepath.Join(r.Local, "report-copy.bin")
+	checkSameFile(t, src, dst)
+	r.waitAudit("the allowed upload", func(a auditRecord) bool {
+		return a.Kind == "session" && a.Direction == "upload" && a.Method == "prompt" && a.Result == "allowed"
+	})
+	r.waitAudit("the file written", func(a auditRecord) bool {
+		return a.Kind == "file" && a.Path == dst && a.Result == "ok" && a.Bytes == 3<<20+17
+	})
 	r.CheckShellUsable()
 	if st := r.Logout(0); st != 0 {
 		t.Errorf("xferterm exited %d", st)
@@ -53,6 +60,12 @@ func TestTransferReceiveApproved(t *testing.T) {
 		t.Fatalf("xferterm transfer exited %d, want 0", st)
 	}
 	checkSameFile(t, src, filepath.Join(r.Remote, "notes-copy.txt"))
+	r.waitAudit("the allowed download", func(a auditRecord) bool {
+		return a.Kind == "session" && a.Direction == "download" && a.Method == "prompt" && a.Result == "allowed"
+	})
+	r.waitAudit("the file read", func(a auditRecord) bool {
+		return a.Kind == "file" && a.Path == src && a.Result == "ok"
+	})
 	r.CheckShellUsable()
 	r.Logout(0)
 }
@@ -98,6 +111,9 @@ func TestPrompt(t *testing.T) {
 					t.Errorf("%s was written although the transfer was denied", p)
 				}
 			}
+			r.waitAudit("the denial", func(a auditRecord) bool {
+				return a.Kind == "session" && a.Method == "prompt" && a.Result == "denied"
+			})
 			if alt {
 				checkScreenKept(t, under, r.TM.Screen(), "xferterm transfer")
 			} else {
@@ -160,6 +176,11 @@ func TestTransferBypass(t *testing.T) {
 		t.Fatalf("receive with the right password exited %d", st)
 	}
 	checkSameFile(t, down, filepath.Join(r.Remote, "down-copy.txt"))
+	for _, dir := range []string{"upload", "download"} {
+		r.waitAudit("the "+dir+" granted by the bypass", func(a auditRecord) bool {
+			return a.Kind == "session" && a.Direction == dir && a.Method == "bypass" && a.Scheme == "kitty-1" && a.Result == "allowed"
+		})
+	}
 
 	// A wrong password must not write anything. Whether xferterm then refuses outright (as kitty
 	// does) or falls back to asking, the answer here is no.
@@ -176,6 +197,10 @@ func TestTransferBypass(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(r.Local, "wrong-copy.bin")); err == nil {
 		t.Errorf("a send with a wrong password wrote its file")
 	}
+	r.waitAudit("the refused bypass", func(a auditRecord) bool {
+		return a.Kind == "session" && a.Result == "denied"
+	})
+	r.checkAuditSecretFree("correct horse", "incorrect horse")
 	r.CheckShellUsable()
 	r.Logout(0)
 }
