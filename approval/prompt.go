@@ -35,20 +35,24 @@ const (
 //
 // Screen: the prompt is drawn on the alternate screen, which is left when the
 // prompt ends, so the user's screen content and cursor position are exactly
-// as before (xterm mode 1049 saves and restores the cursor). Modes Bubble
-// Tea touches are put back (kitty keyboard flags are pushed and popped;
-// bracketed paste is left alone), except that the cursor is shown at the end
-// and modifyOtherKeys is reset: a caller that knows the child had hidden the
-// cursor (the kitten does) should write "\x1b[?25l" afterwards.
+// as before (xterm mode 1049 saves and restores the cursor). Bubble Tea
+// pushes kitty keyboard flags on the alternate screen and pops them before
+// leaving it, and bracketed paste is left alone. It hides the cursor while
+// the prompt is up and shows it at the end: a caller that knows the child had
+// hidden it (the kitten does) hides it again (proxy.Console does). The
+// prompt sends the terminal no query, so no reply can arrive after it has
+// ended, and it never touches modifyOtherKeys (see queryFilter).
 //
 // Input: keys already waiting in in when the prompt starts count as
 // answers, though the user has not seen the question yet, so feed in only
 // keys read after Prompt was called (the first frame follows within about
-// 16 ms). While the prompt runs, the terminal's replies to the few queries
-// Bubble Tea sends also arrive on in and are consumed. When Prompt returns,
-// a goroutine may still be blocked in in.Read, and the next bytes it reads
-// are dropped: route further input elsewhere first, then close in (for an
-// io.Pipe, close the writer), as DESIGN.md says.
+// 16 ms). Once the prompt has its answer it reads no more: if in is an
+// io.Closer, Prompt closes it then (and in any case before it returns), so
+// that a read left waiting does not take the next keystroke; for an io.Pipe,
+// the writer gets back what was not read. If in cannot be closed, a goroutine
+// may still be blocked in in.Read when Prompt returns, and the next bytes it
+// reads are dropped: route further input elsewhere first, then end in, as
+// DESIGN.md says.
 func Prompt(ctx context.Context, in io.Reader, out io.Writer, q Question, timeout time.Duration) (Answer, error) {
 	if err := q.validate(); err != nil {
 		return Answer{}, err
@@ -56,9 +60,13 @@ func Prompt(ctx context.Context, in io.Reader, out io.Writer, q Question, timeou
 	if timeout <= 0 {
 		return Answer{}, errors.New("approval: prompt timeout must be positive")
 	}
-	p := tea.NewProgram(newModel(q, timeout, time.Now),
+	input := newPromptInput(in)
+	defer input.stop()
+	m := newModel(q, timeout, time.Now)
+	m.input = input
+	p := tea.NewProgram(m,
 		tea.WithContext(ctx),
-		tea.WithInput(in),
+		tea.WithInput(input),
 		tea.WithOutput(wrapOutput(out)),
 		tea.WithoutSignalHandler(),
 		tea.WithWindowSize(defaultWidth, defaultHeight), // Replaced by the real size when out is a terminal (see wrapOutput).
@@ -69,6 +77,7 @@ func Prompt(ctx context.Context, in io.Reader, out io.Writer, q Question, timeou
 	var wg sync.WaitGroup
 	wg.Go(func() { runClock(p, timeout, stop) })
 	final, err := p.Run()
+	input.stop() // On a timeout or an error too: the answer is final.
 	close(stop)
 	wg.Wait() // p.Send returns once Run has returned.
 	if err != nil {
@@ -122,13 +131,15 @@ func (t onlcrTerminal) Fd() uintptr              { return t.fd }
 func (t onlcrTerminal) Read([]byte) (int, error) { return 0, io.EOF }
 func (t onlcrTerminal) Close() error             { return nil }
 
-// wrapOutput returns the writer Bubble Tea draws on: out with ONLCR
-// emulation, keeping out's file descriptor visible if it is a terminal.
+// wrapOutput returns the writer Bubble Tea draws on: out without queries
+// (queryFilter), with ONLCR emulation, keeping out's file descriptor visible
+// if it is a terminal.
 func wrapOutput(out io.Writer) io.Writer {
+	w := onlcrWriter{&queryFilter{w: out}}
 	if f, ok := out.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
-		return onlcrTerminal{onlcrWriter: onlcrWriter{out}, fd: f.Fd()}
+		return onlcrTerminal{onlcrWriter: w, fd: f.Fd()}
 	}
-	return onlcrWriter{out}
+	return w
 }
 
 // runClock sends p a tickMsg every second and a timeoutMsg after timeout,
@@ -168,6 +179,7 @@ type model struct {
 	hint     bool // the user pressed a key that does nothing: say which keys work
 	done     bool
 	answer   Answer
+	input    *promptInput // nil in tests of the model alone
 }
 
 func newModel(q Question, timeout time.Duration, clock func() time.Time) model {
@@ -184,8 +196,13 @@ func newModel(q Question, timeout time.Duration, clock func() time.Time) model {
 // Init does nothing: Prompt's clock sends the timeout and countdown messages.
 func (m model) Init() tea.Cmd { return nil }
 
-// Update handles keys, the timeout, the countdown and resizes.
+// Update handles keys, the timeout, the countdown and resizes. Besides the
+// model, it changes one thing: it tells the input when a message has been
+// handled, or that the answer is in (see promptInput).
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.input != nil && fromInput(msg) {
+		defer m.input.ack()
+	}
 	if m.done {
 		return m, nil
 	}
@@ -202,6 +219,16 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.now = msg.t
 	}
 	return m, nil
+}
+
+// fromInput reports whether msg comes from what the user typed (rather than
+// from the clock or the program's start-up).
+func fromInput(msg tea.Msg) bool {
+	switch msg.(type) {
+	case tea.KeyMsg, tea.MouseMsg, tea.PasteMsg, tea.PasteStartMsg, tea.PasteEndMsg, tea.FocusMsg, tea.BlurMsg:
+		return true
+	}
+	return false
 }
 
 func (m model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
@@ -222,6 +249,9 @@ func (m model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 
 func (m model) finish(a Answer) (tea.Model, tea.Cmd) {
 	m.done, m.answer = true, a
+	if m.input != nil {
+		m.input.stop() // At once: the next keystroke is not ours.
+	}
 	return m, tea.Quit
 }
 

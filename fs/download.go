@@ -288,7 +288,10 @@ func (d *download) destroy(string) {
 		d.cur = nil
 	}
 	d.reqs, d.byFID, d.ready, d.sigBytes, d.zip, d.sendBuf = nil, nil, 0, 0, nil, nil
-	d.list = nil
+	if d.list != nil {
+		d.list.close()
+		d.list = nil
+	}
 	d.out = nil
 	d.state = dlClosing
 }

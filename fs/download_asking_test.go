@@ -175,7 +175,7 @@ func TestDownloadConcurrent(t *testing.T) {
 				if len(b) == 0 {
 					break
 				}
-				cmds, err := dlParse(b)
+				cmds, err := parseReplies(b)
 				if err != nil {
 					t.Error(err)
 					return

@@ -140,7 +140,7 @@ func TestDownloadLargeFile(t *testing.T) {
 				if len(b) == 0 {
 					t.Fatal("Pull returned nothing before end_data")
 				}
-				cmds, err := dlParse(b)
+				cmds, err := parseReplies(b)
 				must(t, err)
 				if len(cmds) != 1 {
 					t.Fatalf("Pull(512) returned %d sequences", len(cmds))
@@ -178,7 +178,7 @@ func (h *dlHarness) pullSome(n int) []scanner.Command {
 		if len(b) == 0 {
 			break
 		}
-		cmds, err := dlParse(b)
+		cmds, err := parseReplies(b)
 		must(h.t, err)
 		out = append(out, cmds...)
 	}

@@ -18,6 +18,12 @@ const MaxDescribeEntries = maxDescribeEntries
 // Listing runs the listing walk of a receive session over the specs (fids 0, 1, …) with
 // a cap of limit entries, and returns the payloads it would send.
 func Listing(home string, names []string, limit int) []string {
+	return ListingRacing(home, names, limit, nil)
+}
+
+// ListingRacing is Listing with readDir called each time the walk has read the names
+// of a directory, before it looks at them: a test moves files under its feet there.
+func ListingRacing(home string, names []string, limit int, readDir func(path string)) []string {
 	specs := make([]spec, len(names))
 	for i, n := range names {
 		specs[i] = spec{fid: strconv.Itoa(i), name: n}
@@ -25,6 +31,7 @@ func Listing(home string, names []string, limit int) []string {
 	d := &download{id: "t", errs: true}
 	l := newLister(home, specs)
 	l.limit = limit
+	l.readDir = readDir
 	for !l.step(d) {
 	}
 	var out []string

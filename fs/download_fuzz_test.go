@@ -34,7 +34,7 @@ type fuzzProgram struct {
 	t      *testing.T
 	home   string
 	e      *fs.Engine
-	clock  *dlClock
+	clock  *fakeClock
 	sig    []byte            // a valid signature of pub/a.txt
 	listed map[string]bool   // every path some listing named
 	asked  map[string]string // "id/fid" -> path of the last request with that fid
@@ -57,7 +57,7 @@ func (p *fuzzProgram) handle(c scanner.Command) {
 // pull calls Pull once, checks what it returned, and reports whether it was anything.
 func (p *fuzzProgram) pull(max int) bool {
 	b := p.e.Pull(nil, max)
-	cmds, err := dlParse(b)
+	cmds, err := parseReplies(b)
 	if err != nil {
 		p.t.Fatalf("Pull returned broken sequences: %v", err)
 	}
@@ -116,7 +116,7 @@ func FuzzDownloadSession(f *testing.F) {
 	f.Add([]byte{s, 0, 0, 1, s, 1, 0, 0, 0, s, pull, 255, s, 1, 1, 5, 0, s, 2, 1, 0, 3, s, pull, 255})         // a directory, stray data
 
 	f.Fuzz(func(t *testing.T, prog []byte) {
-		clock := &dlClock{t: time.Unix(1_800_000_000, 0)}
+		clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 		allow := len(prog) == 0 || prog[0]&0x80 == 0
 		e, err := fs.NewEngine(fs.Config{Home: home, Now: clock.Now,
 			Approver: fs.ApproverFunc(func(context.Context, fs.Request) fs.Decision { return fs.Decision{Allow: allow} })})

@@ -15,31 +15,13 @@ import (
 	"github.com/xferterm/xferterm/scanner"
 )
 
-// dlClock is the engine's clock in the download tests; only the test moves it.
-type dlClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *dlClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *dlClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // dlHarness drives an Engine the way the proxy does, for receive sessions: commands
 // in, then Pull until nothing is left, replies parsed back.
 type dlHarness struct {
 	t      testing.TB
 	e      *fs.Engine
 	home   string
-	clock  *dlClock
+	clock  *fakeClock
 	mu     sync.Mutex // guards events
 	events []fs.Event
 	max    int               // Pull size
@@ -49,7 +31,7 @@ type dlHarness struct {
 
 func newDLHarness(t testing.TB, a fs.Approver, limits fs.Limits) *dlHarness {
 	t.Helper()
-	h := &dlHarness{t: t, home: t.TempDir(), clock: &dlClock{t: time.Unix(1_800_000_000, 0)}, max: 64 << 10,
+	h := &dlHarness{t: t, home: t.TempDir(), clock: &fakeClock{t: time.Unix(1_800_000_000, 0)}, max: 64 << 10,
 		notify: make(chan fs.Event, 256)}
 	e, err := fs.NewEngine(fs.Config{
 		Home:     h.home,
@@ -105,7 +87,7 @@ func (h *dlHarness) pull() []scanner.Command {
 			}
 			break
 		}
-		cmds, err := dlParse(b)
+		cmds, err := parseReplies(b)
 		if err != nil {
 			h.t.Fatalf("Pull returned %q: %v", b, err)
 		}
@@ -144,28 +126,6 @@ func (h *dlHarness) fileEvents() []fs.Event {
 		}
 	}
 	return out
-}
-
-// dlParse splits b into whole OSC 5113 sequences and parses them.
-func dlParse(b []byte) ([]scanner.Command, error) {
-	var out []scanner.Command
-	for len(b) > 0 {
-		if !bytes.HasPrefix(b, []byte("\x1b]5113;")) {
-			return nil, fmt.Errorf("not at a sequence: %q", b[:min(len(b), 20)])
-		}
-		end := bytes.Index(b, []byte("\x1b\\"))
-		if end < 0 {
-			return nil, fmt.Errorf("unterminated sequence")
-		}
-		c, err := scanner.Parse(b[len("\x1b]5113;"):end])
-		if err != nil {
-			return nil, err
-		}
-		c.Data = bytes.Clone(c.Data)
-		out = append(out, c)
-		b = b[end+2:]
-	}
-	return out, nil
 }
 
 func receiveCmd(id string, specs int) scanner.Command {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -360,5 +361,40 @@ func TestDownloadListingCap(t *testing.T) {
 	want := []string{"1:" + scanner.StatusTooManyEntries, "2:" + scanner.StatusTooManyEntries}
 	if fmt.Sprint(errs) != fmt.Sprint(want) || entries != 4 {
 		t.Errorf("errors %q (want %q), %d entries (want 4)", errs, want, entries)
+	}
+}
+
+// TestDownloadListingWalkStaysInTheTree: someone who can write inside a listed tree
+// replaces a directory by a symlink to elsewhere after the walk has read its names
+// (chosen to match files elsewhere). The walk must go on in the directory it read, not
+// list the files the symlink leads to under the tree's names.
+func TestDownloadListingWalkStaysInTheTree(t *testing.T) {
+	home := t.TempDir()
+	sub := filepath.Join(home, "tree", "sub")
+	must(t, os.MkdirAll(sub, 0o755))
+	must(t, os.WriteFile(filepath.Join(sub, "id_rsa"), []byte("decoy"), 0o644))
+	must(t, os.Mkdir(filepath.Join(sub, "inner"), 0o755))
+	secret := filepath.Join(home, "secret")
+	must(t, os.MkdirAll(filepath.Join(secret, "inner"), 0o700))
+	must(t, os.WriteFile(filepath.Join(secret, "id_rsa"), []byte(secretText), 0o600))
+	must(t, os.WriteFile(filepath.Join(secret, "inner", "key"), []byte(secretText), 0o600))
+
+	out := fs.ListingRacing(home, []string{"tree"}, 1000, func(path string) {
+		if path == sub {
+			must(t, os.Rename(sub, sub+".old"))
+			must(t, os.Symlink(secret, sub))
+		}
+	})
+	var got []string
+	for _, p := range out {
+		c, err := scanner.Parse([]byte(strings.TrimSuffix(strings.TrimPrefix(p, "\x1b]5113;"), "\x1b\\")))
+		must(t, err)
+		got = append(got, fmt.Sprintf("%s sz=%d", strings.TrimPrefix(c.Name, home), c.Size.Value))
+		if c.Size.Value == int64(len(secretText)) {
+			t.Errorf("listed a file of the symlink's target: %s", c.Name)
+		}
+	}
+	if !slices.Contains(got, "/tree/sub/id_rsa sz=5") {
+		t.Errorf("listing %q: want the decoy read from the directory the walk opened", got)
 	}
 }

@@ -17,9 +17,6 @@ import (
 	"github.com/xferterm/xferterm/testdata"
 )
 
-// dlRecordedHome is the terminal side's HOME when the transcripts were recorded.
-const dlRecordedHome = "/home/demo/termhome"
-
 // dlLoad returns the OSC 5113 commands of a transcript, each direction in order.
 func dlLoad(t *testing.T, name string) (k2t, t2k []scanner.Command) {
 	t.Helper()
@@ -29,25 +26,15 @@ func dlLoad(t *testing.T, name string) (k2t, t2k []scanner.Command) {
 	}
 	extract := func(b []byte) []scanner.Command {
 		var out []scanner.Command
-		const intro = "\x1b]5113;"
-		for {
-			i := bytes.Index(b, []byte(intro))
-			if i < 0 {
-				return out
-			}
-			b = b[i+len(intro):]
-			end := bytes.IndexAny(b, "\x1b\x07")
-			if end < 0 {
-				t.Fatalf("%s: unterminated sequence", name)
-			}
-			c, err := scanner.Parse(b[:end])
+		for _, p := range oscPayloads(b) {
+			c, err := scanner.Parse(p)
 			if err != nil {
-				t.Fatalf("%s: %q: %v", name, b[:end], err)
+				t.Fatalf("%s: %q: %v", name, p, err)
 			}
 			c.Data = bytes.Clone(c.Data)
 			out = append(out, c)
-			b = b[end:]
 		}
+		return out
 	}
 	return extract(testdata.Stream(chunks, testdata.KittenToTerminal)),
 		extract(testdata.Stream(chunks, testdata.TerminalToKitten))
@@ -58,7 +45,7 @@ func dlLoad(t *testing.T, name string) (k2t, t2k []scanner.Command) {
 // asked for zlib), permissions and mtimes.
 func recordedFiles(t *testing.T, home string, k2t, t2k []scanner.Command) {
 	t.Helper()
-	local := func(p string) string { return strings.Replace(p, dlRecordedHome, home, 1) }
+	local := func(p string) string { return strings.Replace(p, recordedHome, home, 1) }
 	requests := map[string]scanner.Command{} // fid -> request
 	listed := false
 	for _, c := range k2t {
@@ -144,7 +131,7 @@ func TestDownloadTranscripts(t *testing.T) {
 			recordedFiles(t, h.home, k2t, rec)
 			var got []scanner.Command
 			for _, c := range k2t {
-				c.Name = strings.Replace(c.Name, dlRecordedHome, h.home, 1)
+				c.Name = strings.Replace(c.Name, recordedHome, h.home, 1)
 				got = append(got, h.do(c)...)
 			}
 			compareDownload(t, h, got, rec, tc.rsync)
@@ -176,7 +163,7 @@ func compareDownload(t *testing.T, h *dlHarness, got, rec []scanner.Command, rsy
 		}
 		return out
 	}
-	g, r := shape(got, h.home), shape(rec, dlRecordedHome)
+	g, r := shape(got, h.home), shape(rec, recordedHome)
 	if len(g) != len(r) {
 		t.Fatalf("got %d messages, recorded %d\ngot:\n%srecorded:\n%s", len(g), len(r), h.show(got), h.show(rec))
 	}

@@ -13,21 +13,21 @@ import (
 // Failures of one file of a send session. statusOf turns each into the status text the
 // client sees; they are never shown otherwise.
 var (
-	errSymlinkInPath       = errors.New("fs: refusing to write through a symbolic link")
-	errIsDirectory         = errors.New("fs: destination is a directory")
-	errPacketTooLarge      = errors.New("fs: data packet too large")
-	errFileTooLarge        = errors.New("fs: file exceeds the size limit")
-	errDiskReserve         = errors.New("fs: not enough free disk space")
-	errZlibCorrupt         = errors.New("fs: corrupt zlib stream")
-	errZlibTruncated       = errors.New("fs: truncated zlib stream")
-	errZlibTrailing        = errors.New("fs: data after the end of the zlib stream")
-	errLinkTooLong         = errors.New("fs: link data too long")
-	errUnknownLinkType     = errors.New("fs: unknown link target type")
-	errTooManyFiles        = errors.New("fs: too many files in the session")
-	errTooManyOpen         = errors.New("fs: too many files open at once")
-	errDeltaCorrupt        = errors.New("fs: delta could not be applied")
-	errDataBeforeSignature = errors.New("fs: data received before the signature was sent")
-	errLinkOutsideHome     = errors.New("fs: hard link target outside the home directory")
+	errSymlinkInPath        = errors.New("fs: refusing to write through a symbolic link")
+	errIsDirectory          = errors.New("fs: destination is a directory")
+	errPacketTooLarge       = errors.New("fs: data packet too large")
+	errFileTooLarge         = errors.New("fs: file exceeds the size limit")
+	errDiskReserve          = errors.New("fs: not enough free disk space")
+	errZlibCorrupt          = errors.New("fs: corrupt zlib stream")
+	errZlibTruncated        = errors.New("fs: truncated zlib stream")
+	errZlibTrailing         = errors.New("fs: data after the end of the zlib stream")
+	errLinkTooLong          = errors.New("fs: link data too long")
+	errUnknownLinkType      = errors.New("fs: unknown link target type")
+	errTooManyFiles         = errors.New("fs: too many files in the session")
+	errTooManyOpen          = errors.New("fs: too many files open at once")
+	errDeltaCorrupt         = errors.New("fs: delta could not be applied")
+	errDataBeforeSignature  = errors.New("fs: data received before the signature was sent")
+	errLinkTargetNotWritten = errors.New("fs: hard link target was not written by this session")
 )
 
 // linkFileIDError reports link data ("fid:X") naming a file id the session lacks.
@@ -78,7 +78,7 @@ func statusOf(err error) string {
 		{errTooManyOpen, scanner.StatusTooManyOpen},
 		{errDeltaCorrupt, scanner.StatusDeltaCorrupt},
 		{errDataBeforeSignature, scanner.StatusDataBeforeSignature},
-		{errLinkOutsideHome, scanner.StatusLinkOutsideHome},
+		{errLinkTargetNotWritten, scanner.StatusLinkTargetNotWritten},
 	} {
 		if errors.Is(err, s.err) {
 			return s.status

@@ -30,6 +30,13 @@ const (
 
 // linkTarget turns the link data of f into what to create: for a symbolic link the text
 // to store, for a hard link the absolute path of the existing file.
+//
+// A hard link shares its target's inode, and the link's metadata is applied to it
+// (§6.5), so its target must be a file this session wrote: an entry that completed,
+// named by fid: or fid_abs:, or by path: (kitty links any file; the client only ever
+// names a file of the transfer). Otherwise a remote allowed to write one place could
+// link, and chmod, any file of the user's there: one it was refused, or one it never
+// asked about.
 func (u *upload) linkTarget(f *upFile, data string) (string, error) {
 	var fid string
 	switch {
@@ -39,16 +46,17 @@ func (u *upload) linkTarget(f *upFile, data string) (string, error) {
 		fid = data[len(linkFID):]
 	case strings.HasPrefix(data, linkPath):
 		p := data[len(linkPath):]
-		if f.ft == scanner.FileLink && !filepath.IsAbs(p) {
-			p = filepath.Join(filepath.Dir(f.path), p)
-		}
 		if p == "" {
 			return "", errUnknownLinkType
 		}
-		if f.ft == scanner.FileLink && !u.walk.underHome(p) {
-			// A hard link shares the inode: its chmod and mtime would change a file
-			// outside home. The client only sends fid: for hard links.
-			return "", errLinkOutsideHome
+		if f.ft == scanner.FileLink {
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(filepath.Dir(f.path), p)
+			}
+			p = filepath.Clean(p)
+			if !u.written[p] {
+				return "", errLinkTargetNotWritten
+			}
 		}
 		return p, nil
 	default:
@@ -57,6 +65,9 @@ func (u *upload) linkTarget(f *upFile, data string) (string, error) {
 	t := u.files[fid]
 	if t == nil {
 		return "", &linkFileIDError{fid: fid}
+	}
+	if f.ft == scanner.FileLink && t.state != fileDone {
+		return "", errLinkTargetNotWritten
 	}
 	if f.ft == scanner.FileSymlink && strings.HasPrefix(data, linkFID) {
 		// A relative link to another file of the session: "../dir/a.txt".

@@ -55,9 +55,12 @@ type listEntry struct {
 // listGroup is the first and last entry of a (dev, inode) group.
 type listGroup struct{ first, last int32 }
 
-// listFrame is a directory being walked.
+// listFrame is a directory being walked. It holds the directory open, and its children
+// are looked at through that descriptor (fstatat, openat with O_NOFOLLOW), so that a
+// directory of the tree replaced by a symlink meanwhile cannot lead the walk elsewhere.
 type listFrame struct {
-	entry int32 // index of the directory's entry
+	entry int32    // index of the directory's entry
+	dir   *os.File // the directory; nil when it could not be opened (no children)
 	names []string
 	next  int
 	read  bool
@@ -97,8 +100,18 @@ type lister struct {
 	emitted int   // entries emitted
 	failed  int   // spec errors found
 
-	// listed maps each emitted path to its type: the paths a data request may name.
-	listed map[string]scanner.FileType
+	// readDir, when set (tests), is called after a directory's names are read.
+	readDir func(path string)
+
+	// listed maps each emitted path to what was listed there: the paths a data request
+	// may name, and the file (dev, inode) a request must find there.
+	listed map[string]listed
+}
+
+// listed is what the listing said about a path.
+type listed struct {
+	ft  scanner.FileType
+	key fileKey
 }
 
 func newLister(home string, specs []spec) *lister {
@@ -109,17 +122,17 @@ func newLister(home string, specs []spec) *lister {
 		limit:  maxListEntries,
 		groups: make(map[fileKey]listGroup),
 		follow: -1,
-		listed: make(map[string]scanner.FileType),
+		listed: make(map[string]listed),
 	}
 }
 
 // empty reports whether the listing produced nothing at all: no entry and no error.
 func (l *lister) empty() bool { return l.emitted == 0 && l.failed == 0 }
 
-// lookup returns the type under which path was listed.
-func (l *lister) lookup(path string) (scanner.FileType, bool) {
-	ft, ok := l.listed[path]
-	return ft, ok
+// lookup returns what was listed at path.
+func (l *lister) lookup(path string) (listed, bool) {
+	e, ok := l.listed[path]
+	return e, ok
 }
 
 // step does a bounded slice of work, queueing any messages on d. It reports true once
@@ -136,7 +149,8 @@ func (l *lister) step(d *download) bool {
 	if l.phase == listDone {
 		// Keep only what data requests are checked against.
 		l.failed = len(l.errs)
-		l.stack, l.entries, l.groups, l.errs = nil, nil, nil, nil
+		l.close()
+		l.entries, l.groups, l.errs = nil, nil, nil
 		return true
 	}
 	return false
@@ -158,11 +172,14 @@ func (l *lister) walk() {
 		dir := &l.entries[top.entry]
 		if !top.read {
 			top.read = true
-			top.names = readNames(dir.path)
+			l.openFrame(len(l.stack) - 1)
+			if l.readDir != nil {
+				l.readDir(dir.path)
+			}
 			continue
 		}
 		if top.next == len(top.names) {
-			l.stack = l.stack[:len(l.stack)-1]
+			l.pop()
 			continue
 		}
 		name := top.names[top.next]
@@ -170,15 +187,67 @@ func (l *lister) walk() {
 		top.next++
 		path := joinPath(dir.path, name)
 		var st unix.Stat_t
-		if unix.Lstat(path, &st) != nil || !listable(st.Mode) {
+		if unix.Fstatat(int(top.dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || !listable(st.Mode) {
 			continue // §7.2: children that cannot be lstat'ed or are of other types are skipped
 		}
 		spec := dir.spec
 		if !l.add(path, spec, top.entry, &st) {
 			l.errs = append(l.errs, specError{l.specs[spec].fid, scanner.StatusTooManyEntries})
-			l.stack = l.stack[:0]
+			l.close()
 		}
 	}
+}
+
+// openFrame opens the directory of frame i and reads its names, sorted: a spec root by
+// its path (only its last component must not be a link), a child through its parent's
+// descriptor. The directory must be the one the walk found (same dev and inode);
+// otherwise, or when it cannot be read, it has no children (§7.2: an unreadable
+// directory simply has no children listed).
+func (l *lister) openFrame(i int) {
+	f := &l.stack[i]
+	e := &l.entries[f.entry]
+	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK
+	var fd int
+	var err error
+	if e.parent < 0 {
+		fd, err = unix.Open(e.path, flags, 0)
+	} else {
+		parent := &l.stack[i-1] // a child's frame is pushed while its parent's is on top
+		if parent.dir == nil || parent.entry != e.parent {
+			return
+		}
+		fd, err = unix.Openat(int(parent.dir.Fd()), e.path[strings.LastIndexByte(e.path, '/')+1:], flags, 0)
+	}
+	if err != nil {
+		return
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || (fileKey{uint64(st.Dev), st.Ino}) != e.key {
+		_ = unix.Close(fd) // Read-only.
+		return
+	}
+	f.dir = os.NewFile(uintptr(fd), e.path)
+	f.names, _ = f.dir.Readdirnames(-1) // Best effort: what was read is listed.
+	slices.Sort(f.names)
+}
+
+// pop ends the walk of the top frame.
+func (l *lister) pop() {
+	top := &l.stack[len(l.stack)-1]
+	if top.dir != nil {
+		_ = top.dir.Close() // Read-only: nothing to lose.
+	}
+	l.stack[len(l.stack)-1] = listFrame{}
+	l.stack = l.stack[:len(l.stack)-1]
+}
+
+// close ends the walk, releasing the directories it holds open. It may be called more
+// than once; the session calls it when it dies mid-listing.
+func (l *lister) close() {
+	for len(l.stack) > 0 {
+		l.pop()
+	}
+	l.stack = nil
 }
 
 // walkSpec lstats a spec root (§7.2 step 1).
@@ -317,12 +386,12 @@ func (l *lister) queueEntry(d *download, i int32, ft scanner.FileType) {
 		c.Data = strconv.AppendInt(nil, int64(e.target), 10)
 	}
 	d.queue(&c)
-	l.listed[e.path] = ft
+	l.listed[e.path] = listed{ft: ft, key: e.key}
 	l.emitted++
 }
 
-// readNames returns the names in directory path, sorted; none if it cannot be read
-// (§7.2: an unreadable directory simply has no children listed).
+// readNames returns the names in directory path, sorted; none if it cannot be read. It
+// serves the question's description (describeSpecs), not the listing.
 func readNames(path string) []string {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
 	if err != nil {

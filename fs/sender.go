@@ -6,8 +6,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/klauspost/compress/zlib"
 	"golang.org/x/sys/unix"
@@ -97,11 +97,11 @@ func (d *download) addRequest(cmd *scanner.Command) {
 // check returns the status refusing r, or "" if the listing allows it: only listed
 // paths may be read, and never a directory (§7.3).
 func (d *download) check(r *request) string {
-	ft, ok := d.list.lookup(r.path)
+	e, ok := d.list.lookup(r.path)
 	switch {
 	case !ok:
 		return scanner.StatusNotListed
-	case ft == scanner.FileDirectory:
+	case e.ft == scanner.FileDirectory:
 		return scanner.StatusSendDirectory
 	}
 	return ""
@@ -237,14 +237,27 @@ func (d *download) fileEvent(s *sender, result string) {
 // open prepares r for sending: it re-checks the listing, then looks at the disk. It
 // returns the status to fail with when the file cannot be sent. A regular file is opened
 // here, when its turn comes (not when it is requested), so queued requests hold no fd.
+//
+// What is sent must be the very file that was listed: the entry is opened without
+// following a final link and its (dev, inode) compared with the listing's. A directory
+// of the path swapped for a symlink after the listing (which the path-based open would
+// follow) therefore fails with StatusFileChanged instead of reading an unlisted file.
 func (d *download) open(r *request) (*sender, string) {
 	if st := d.check(r); st != "" {
 		return nil, st
 	}
 	listedAs, _ := d.list.lookup(r.path)
-	var st unix.Stat_t
-	if err := unix.Lstat(r.path, &st); err != nil {
+	fd, err := unix.Open(r.path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
 		return nil, sendStatus(err, scanner.TextAddSendFile)
+	}
+	defer closeFD(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, sendStatus(err, scanner.TextAddSendFile)
+	}
+	if (fileKey{uint64(st.Dev), st.Ino}) != listedAs.key {
+		return nil, scanner.StatusFileChanged // not the listed file
 	}
 	s := &sender{req: r}
 	switch st.Mode & unix.S_IFMT {
@@ -252,25 +265,27 @@ func (d *download) open(r *request) (*sender, string) {
 		return nil, scanner.StatusSendDirectory
 	case unix.S_IFLNK:
 		// §7.3: the link text, as one end_data, never compressed, even with rsync.
-		if listedAs != scanner.FileSymlink || st.Size > maxSymlinkText {
+		if listedAs.ft != scanner.FileSymlink || st.Size > maxSymlinkText {
 			return nil, scanner.StatusFileChanged
 		}
-		text, err := os.Readlink(r.path)
+		text, err := readlinkFD(fd, int(st.Size))
 		if err != nil {
 			return nil, sendStatus(err, scanner.TextAddSendFile)
 		}
 		s.text = len(text)
 		s.src = strings.NewReader(text)
 	case unix.S_IFREG:
-		if listedAs == scanner.FileSymlink {
+		if listedAs.ft == scanner.FileSymlink {
 			return nil, scanner.StatusFileChanged
 		}
-		f, err := os.OpenFile(r.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+		// Reopen the very inode for reading (the O_PATH descriptor cannot read).
+		rfd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 		if err != nil {
 			return nil, sendStatus(err, scanner.TextAddSendFile)
 		}
+		f := os.NewFile(uintptr(rfd), r.path)
 		var fst unix.Stat_t
-		if err := unix.Fstat(int(f.Fd()), &fst); err != nil {
+		if err := unix.Fstat(rfd, &fst); err != nil {
 			_ = f.Close() // Read-only.
 			return nil, sendStatus(err, scanner.TextAddSendFile)
 		}
@@ -299,6 +314,20 @@ func (d *download) open(r *request) (*sender, string) {
 	s.buf = d.sendBuf
 	d.sigBytes -= r.sigLen
 	return s, ""
+}
+
+// readlinkFD returns the text of the symbolic link fd (opened O_PATH|O_NOFOLLOW), whose
+// lstat size is size.
+func readlinkFD(fd, size int) (string, error) {
+	buf := make([]byte, size+1)
+	n, err := unix.Readlinkat(fd, "", buf)
+	if err != nil {
+		return "", err
+	}
+	if n > size {
+		return "", errChanged // it grew since the fstat
+	}
+	return string(buf[:n]), nil
 }
 
 // sender produces the data packets of one file: the bytes of src (the file, through

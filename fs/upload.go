@@ -50,13 +50,14 @@ type upload struct {
 	hooks *uploadHooks
 
 	files   map[string]*upFile
-	dirs    []*upFile // directory entries, for their metadata at finish (§6.6)
-	signing []*upFile // rsync files whose signature is still being produced, in order
-	open    int       // entries holding descriptors or a decompressor
-	failed  int       // entries that have failed
-	nFiles  int       // entries that are not directories
-	nFailed int       // of those, the ones that have failed
-	sigBuf  []byte    // scratch for one signature packet
+	dirs    []*upFile       // directory entries, for their metadata at finish (§6.6)
+	signing []*upFile       // rsync files whose signature is still being produced, in order
+	open    int             // entries holding descriptors or a decompressor
+	failed  int             // entries that have failed
+	nFiles  int             // entries that are not directories
+	nFailed int             // of those, the ones that have failed
+	sigBuf  []byte          // scratch for one signature packet
+	written map[string]bool // paths of the entries that completed: what a hard link may name
 }
 
 // startUpload creates a session for `ac=send` and decides it synchronously (§3.2), so
@@ -72,6 +73,7 @@ func (e *Engine) startUpload(cmd *scanner.Command) {
 		umask:      readUmask(),
 		hooks:      &e.uploadHooks,
 		files:      make(map[string]*upFile),
+		written:    make(map[string]bool),
 	}
 	u.ctx, u.cancel = context.WithCancel(e.ctx)
 	e.uploads[u.id] = u
@@ -269,6 +271,7 @@ func (u *upload) onData(cmd *scanner.Command) {
 		u.fail(f, err)
 		return
 	}
+	u.written[f.path] = true
 	u.fileEvent(f, scanner.StatusOK)
 	if u.acks {
 		st := u.fileStatus(f, scanner.StatusOK, true)
@@ -277,9 +280,11 @@ func (u *upload) onData(cmd *scanner.Command) {
 	}
 }
 
-// onFinish commits the session (§6.6): directory metadata deepest first, then the
-// session ends without a reply. Files still incomplete are discarded.
+// onFinish commits the session (§6.6): files still incomplete are discarded, then the
+// directories get their metadata deepest first (removing a temporary file would change
+// its directory's mtime), and the session ends without a reply.
 func (u *upload) onFinish() {
+	u.destroy("finished")
 	dirs := make([]*upFile, 0, len(u.dirs))
 	for _, f := range u.dirs {
 		if f.state == fileDir && (f.prm.Set || f.mtime.Set) {

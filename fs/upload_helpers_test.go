@@ -16,7 +16,8 @@ import (
 	"github.com/xferterm/xferterm/scanner"
 )
 
-// fakeClock is the engine's clock in tests; only the test moves it.
+// fakeClock is the engine's clock in the tests of both directions; only the test
+// moves it.
 type fakeClock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -122,8 +123,9 @@ func (h *upHarness) fileEvents() []fs.Event {
 	return evs
 }
 
-// parseReplies splits the bytes for the child into escape sequences and decodes them.
-// Anything else in the stream is an error: the engine writes only whole sequences.
+// parseReplies splits the bytes for the child into escape sequences and decodes them
+// (in both directions' tests). Anything else in the stream is an error: the engine
+// writes only whole sequences, in canonical form.
 func parseReplies(b []byte) ([]scanner.Command, error) {
 	var cmds []scanner.Command
 	for len(b) > 0 {
@@ -143,6 +145,7 @@ func parseReplies(b []byte) ([]scanner.Command, error) {
 		if got := c.AppendTo(nil); !bytes.Equal(got[len(scanner.Prefix):], payload) {
 			return nil, fmt.Errorf("reply %q is not in canonical form (%q)", payload, got)
 		}
+		c.Data = bytes.Clone(c.Data) // valid beyond b
 		cmds = append(cmds, c)
 		b = b[end+2:]
 	}

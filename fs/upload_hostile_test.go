@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +15,6 @@ import (
 )
 
 func TestUploadHostile(t *testing.T) {
-	fidStatus := func(fid, st string) string { return "status fid=" + fid + " st=" + st }
 	t.Run("data before STARTED", func(t *testing.T) {
 		h := newUpHarness(t)
 		h.start("s")
@@ -182,8 +182,8 @@ func TestUploadHostile(t *testing.T) {
 		wantReplies(t, h, h.do(endCmd("s", "1", []byte("x"))))
 	})
 	t.Run("unwritable parent", func(t *testing.T) {
-		if os.Geteuid() == 0 {
-			t.Skip("root ignores directory permissions; see TestUploadWriteFaults")
+		if !unprivileged(t) {
+			return // root ignores directory permissions: it ran as another user
 		}
 		h := newUpHarness(t)
 		ro := filepath.Join(h.home, "ro")
@@ -193,6 +193,28 @@ func TestUploadHostile(t *testing.T) {
 		h.start("s")
 		h.do(fileCmd("s", "1", "ro/x"))
 		wantReplies(t, h, h.do(endCmd("s", "1", []byte("x"))), fidStatus("1", "EACCES:Failed to write file"))
+	})
+	t.Run("writable but unreadable parent", func(t *testing.T) {
+		// A drop box (mode 0333, like a 1733 spool directory): writing needs only write
+		// and search permission, so the walk must not need to read the directories.
+		if !unprivileged(t) {
+			return // root ignores directory permissions: it ran as another user
+		}
+		h := newUpHarness(t)
+		drop := filepath.Join(h.home, "drop")
+		if err := os.Mkdir(drop, 0o333); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Chmod(drop, 0o755) }) // so that TempDir can remove it
+		h.start("s")
+		h.do(fileCmd("s", "1", "drop/x"))
+		wantReplies(t, h, h.do(endCmd("s", "1", []byte("x"))), "status fid=1 st=OK n=~/drop/x sz=1")
+		if err := os.Chmod(drop, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if got := readFile(t, filepath.Join(drop, "x")); got != "x" {
+			t.Errorf("drop/x = %q", got)
+		}
 	})
 	t.Run("commands for another session", func(t *testing.T) {
 		h := newUpHarness(t)
@@ -265,3 +287,40 @@ func TestUploadHostile(t *testing.T) {
 		}
 	})
 }
+
+// TestUploadHardLinkToUnwrittenFile: a hard link shares its target's inode, and the
+// link's `prm` and `mod` are applied to that inode. So a hard link may only name a file
+// this session wrote (and was allowed to write): never an existing file it did not send
+// (path:), nor an entry that failed or was refused (fid:). Otherwise a remote allowed to
+// write into /tmp could link ~/.ssh/id_ed25519 there and make it world-readable.
+func TestUploadHardLinkToUnwrittenFile(t *testing.T) {
+	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
+		return fs.Decision{Allow: r.Kind == fs.KindSession || !strings.Contains(r.File.Path, "protected")}
+	})))
+	secret := filepath.Join(h.home, "protected", "key")
+	if err := os.MkdirAll(filepath.Dir(secret), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, []byte("key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.start("s")
+	wantReplies(t, h, h.do(fileCmd("s", "1", "protected/key")), fidStatus("1", scanner.StatusDestinationRefused))
+	for fid, data := range map[string]string{"2": "path:" + secret, "3": "fid:1", "4": "fid_abs:1", "5": "path:protected/key"} {
+		l := withMode(fileCmd("s", fid, "pub"+fid), 0o644)
+		l.FileType = scanner.FileLink
+		l.Mtime = scanner.Some(1)
+		h.do(l)
+		wantReplies(t, h, h.do(endCmd("s", fid, []byte(data))), fidStatus(fid, scanner.StatusLinkTargetNotWritten))
+	}
+	st, err := os.Stat(secret)
+	if err != nil || st.Mode().Perm() != 0o600 || st.ModTime().UnixNano() == 1 {
+		t.Errorf("the protected file was changed through a hard link: %v %v", st.Mode(), err)
+	}
+	if got := tree(t, h.home); !slices.Equal(got, []string{"protected/", "protected/key"}) {
+		t.Errorf("home: %v", got)
+	}
+}
+
+// fidStatus is how wantReplies shows a status for fid.
+func fidStatus(fid, st string) string { return "status fid=" + fid + " st=" + st }

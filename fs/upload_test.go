@@ -367,7 +367,7 @@ func TestUploadLinks(t *testing.T) {
 		{scanner.FileLink, "e/hardpath", "path:../d/target.txt", "OK"},
 		{scanner.FileSymlink, "e/bad", "what:1", scanner.StatusUnknownLinkTarget},
 		{scanner.FileSymlink, "e/nofid", "fid:77", scanner.StatusUnknownLinkFileID("77")},
-		{scanner.FileLink, "e/outside", "path:" + filepath.Join(h.root, "outside"), scanner.StatusLinkOutsideHome},
+		{scanner.FileLink, "e/outside", "path:" + filepath.Join(h.root, "outside"), scanner.StatusLinkTargetNotWritten},
 	} {
 		fid := fmt.Sprint(i + 2)
 		f := fileCmd("s", fid, c.name)
@@ -535,4 +535,26 @@ func TestUploadProgress(t *testing.T) {
 	}
 	wantReplies(t, h, got, "status fid=1 st=PROGRESS sz=65536", "status fid=1 st=PROGRESS sz=131072")
 	wantReplies(t, h, h.do(endCmd("s", "1", nil)), "status fid=1 st=OK n=~/f sz=163840")
+}
+
+// TestUploadFinishDiscardsBeforeDirectoryMetadata: a file still incomplete at finish is
+// discarded, and removing its temporary file changes its directory's mtime; so the
+// directories get their metadata after that, not before.
+func TestUploadFinishDiscardsBeforeDirectoryMetadata(t *testing.T) {
+	h := newUpHarness(t)
+	h.start("s")
+	d := fileCmd("s", "1", "d")
+	d.FileType = scanner.FileDirectory
+	d.Mtime = scanner.Some(1_500_000_000_000_000_000)
+	wantReplies(t, h, h.do(d), "status fid=1 st=OK n=~/d")
+	h.do(fileCmd("s", "2", "d/partial"))
+	h.do(dataCmd("s", "2", []byte("half a file")))
+	wantReplies(t, h, h.do(scanner.Command{Action: scanner.ActionFinish, ID: "s"}))
+	st, err := os.Stat(filepath.Join(h.home, "d"))
+	if err != nil || st.ModTime().UnixNano() != 1_500_000_000_000_000_000 {
+		t.Errorf("d: mtime %d (%v), want the one sent", st.ModTime().UnixNano(), err)
+	}
+	if got := tree(t, h.home); !slices.Equal(got, []string{"d/"}) {
+		t.Errorf("home: %v", got)
+	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // walker reaches upload destinations without ever following a symbolic link: every
-// component below the starting directory is opened with O_NOFOLLOW|O_DIRECTORY, relative
+// component below the starting directory is opened with O_PATH|O_NOFOLLOW|O_DIRECTORY, relative
 // to its parent's descriptor, so a link planted in the path (by this session or anyone
 // else) cannot redirect a write. Only the home directory itself is canonicalised, once,
 // so that a home reached through a symlinked prefix still works.
@@ -51,18 +51,12 @@ func (w walker) split(abs string) (string, []string) {
 	return "/", strings.Split(rest, "/")
 }
 
-// underHome reports whether abs lies inside the home directory (lexically).
-func (w walker) underHome(abs string) bool {
-	start, comps := w.split(abs)
-	return start == w.canon && len(comps) > 0
-}
-
 // openDir opens the directory abs. With create, missing directories are made on the way
 // (mode 0777 less the umask, like mkdir -p). A symbolic link on the way fails with
 // errSymlinkInPath. The caller closes the returned descriptor.
 func (w walker) openDir(abs string, create bool) (int, error) {
 	start, comps := w.split(abs)
-	fd, err := unix.Open(start, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(start, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, &opError{Op: opMkdir, Path: start, Err: err}
 	}
@@ -99,7 +93,9 @@ func (w walker) openParent(abs string, create bool) (int, string, error) {
 // openDirAt opens the directory name inside dir without following a link, making it
 // first when create is set and it is missing.
 func openDirAt(dir int, name string, create bool) (int, error) {
-	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	// O_PATH: a directory is reached with search permission alone, as a path walk
+	// would; nothing here reads one.
+	const flags = unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	for try := 0; ; try++ {
 		fd, err := unix.Openat(dir, name, flags, 0)
 		if err == nil {

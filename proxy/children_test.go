@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 func helper(mode string) int {
 	switch mode {
 	case "keys":
-		return helperKeys()
+		return helperKeys(true)
 	case "flood":
 		return helperFlood()
 	case "strict-send":
@@ -72,7 +72,16 @@ func helper(mode string) int {
 			return 101
 		}
 		_, _ = os.Stdout.WriteString("before\x1b]5113;ac=send;id=ask\x1b\\after\n")
-		return helperKeys()
+		return helperKeys(true)
+	case "kitten":
+		// Draws like the kitten (text, its modes, the cursor hidden), asks with OSC
+		// 5113, writes AFTER once the proxy reads on, then keystrokes as "keys" reports
+		// them (without its READY line).
+		if _, err := term.MakeRaw(0); err != nil {
+			return 101
+		}
+		_, _ = os.Stdout.WriteString(kittenScreen + "\x1b]5113;ac=send;id=kitten\x1b\\AFTER\n")
+		return helperKeys(false)
 	case "run-panicking":
 		// This process plays xferterm: Run with an engine that panics on the first
 		// payload, on the terminal it was given.
@@ -132,10 +141,16 @@ func helper(mode string) int {
 	return 100
 }
 
+// kittenScreen is what the "kitten" helper draws before it asks: a shell line, the
+// modes the kitten sets (reference-client.md §2), and text with colour.
+const kittenScreen = "user@host:~$ kitten transfer notes.txt /tmp\r\n" +
+	"\x1b[?2004l\x1b[?1000l\x1b[?1006l\x1b[?7h\x1b[?25h\x1b[?1004h\x1b[?2048h\x1b[>29u\x1b[?25l" +
+	"Scanning files…\r\nFound 1 file\r\n\x1b[32mcolour\x1b[m and a half-typed line"
+
 // helperKeys reports every read of its raw stdin as a line "K<hex>"; on SIGUSR1 it
 // writes "TICK" and then a byte to fd 3 (so the test knows TICK is in the pty). It
-// exits when it reads a 'q'.
-func helperKeys() int {
+// exits when it reads a 'q'. With ready, it first writes "READY <pid>".
+func helperKeys(ready bool) int {
 	if _, err := term.MakeRaw(0); err != nil {
 		fmt.Println("raw:", err)
 		return 101
@@ -157,7 +172,9 @@ func helperKeys() int {
 			}
 		}
 	}()
-	out(fmt.Sprintf("READY %d\n", os.Getpid()))
+	if ready {
+		out(fmt.Sprintf("READY %d\n", os.Getpid()))
+	}
 	buf := make([]byte, 4096)
 	for {
 		n, err := os.Stdin.Read(buf)

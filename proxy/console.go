@@ -42,11 +42,20 @@ type Console struct {
 	// gate is held by whoever writes to out: the output pump for the length of one
 	// write, a borrower for the whole borrow. A token in the channel means held.
 	gate chan struct{}
+	// modes follows the modes the child has set on the terminal, from what the pump
+	// writes to out; guarded by gate.
+	modes modeTracker
+
+	// reading is held by the input router from just before it reads stdin until it has
+	// counted what it read against owed, and by Borrow while it switches the route: so
+	// that Borrow knows exactly which bytes were typed before it. A token means held.
+	reading chan struct{}
 
 	mu       sync.Mutex     // guards the fields below
 	stop     chan struct{}  // closed when the current Run ends; nil when no Run
 	route    *io.PipeWriter // the borrower's keystrokes; nil: keystrokes go to the child
 	borrowed bool           // a borrower holds the gate
+	owed     int            // bytes typed before the borrow, still unread, that go to the child
 
 	rawMu sync.Mutex  // guards raw; never held while anything else is locked
 	raw   *term.State // the state to restore; nil when the terminal is not raw
@@ -60,7 +69,8 @@ func NewConsole(in, out *os.File) *Console {
 		in: in, out: out,
 		inFd: int(in.Fd()), outFd: int(out.Fd()),
 		getenv: os.Getenv,
-		gate:   make(chan struct{}, 1),
+		gate:    make(chan struct{}, 1),
+		reading: make(chan struct{}, 1),
 	}
 	c.inTerm = term.IsTerminal(c.inFd)
 	c.outTerm = term.IsTerminal(c.outFd)
@@ -75,8 +85,25 @@ func (c *Console) IsTerminal() bool { return c.inTerm && c.outTerm }
 // held back (the output pump stops before its next write to the terminal, so the child
 // blocks once the pty buffer is full), and every keystroke goes to in instead of the
 // child. out writes to the terminal directly. release gives the terminal back: keystrokes
-// go to the child again, then in reaches EOF, then the child's output resumes. release is
-// idempotent; the borrower must not use out after it.
+// go to the child again, then in reaches EOF, the modes the child had set are written
+// again (see below), then the child's output resumes. release is idempotent; the borrower
+// must not use out after it.
+//
+// The borrower may close in (it is an io.Closer) once it wants no more keystrokes: the
+// bytes it has not read, and every keystroke after, then go to the child at once.
+//
+// Modes: the Console follows, in the child's output, the few DEC private modes a
+// borrower may disturb (cursor visibility, bracketed paste, focus and mouse reports,
+// the alternate screen, synchronized output; see trackedModes). Borrow ends a
+// synchronized update the child has begun, so that the borrower is seen; release writes
+// every mode whose state is known again, so that the terminal is back in the child's
+// modes whatever the borrower set (a prompt shows the cursor when it ends, for
+// example). Modes that are unknown (never set by the child, or restored by sequences
+// the tracker does not model) are left as the borrower leaves them.
+//
+// Keystrokes typed before Borrow is called go to the child, even those the proxy has not
+// read yet: only what is typed after Borrow reaches in. (The prompt draws its first
+// frame a few milliseconds later; a key typed in between is the prompt's.)
 //
 // Borrow waits for the current write to the terminal to end, or for ctx. It fails with
 // ErrNoTerminal when stdin or stdout is not a terminal, and with ErrNotRunning when no
@@ -99,16 +126,36 @@ func (c *Console) Borrow(ctx context.Context) (in io.Reader, out io.Writer, rele
 	case <-stop:
 		return nil, nil, nil, ErrNotRunning
 	}
+	// The input router is between reads: what the terminal holds now was typed before
+	// the borrow, and goes to the child.
+	select {
+	case c.reading <- struct{}{}:
+	case <-ctx.Done():
+		<-c.gate
+		return nil, nil, nil, ctx.Err()
+	case <-stop:
+		<-c.gate
+		return nil, nil, nil, ErrNotRunning
+	}
+	pending, err := unix.IoctlGetInt(c.inFd, unix.TIOCINQ)
+	if err != nil {
+		pending = 0 // Then keys typed just before may reach the prompt; it still asks.
+	}
 	pr, pw := io.Pipe()
 	c.mu.Lock()
 	if c.stop != stop {
 		// Run ended while we waited for the gate.
 		c.mu.Unlock()
+		<-c.reading
 		<-c.gate
 		return nil, nil, nil, ErrNotRunning
 	}
-	c.route, c.borrowed = pw, true
+	c.route, c.borrowed, c.owed = pw, true, pending
 	c.mu.Unlock()
+	<-c.reading
+	if pause := c.modes.appendPause(nil); len(pause) > 0 {
+		_, _ = c.out.Write(pause) // Best effort: the prompt shows anyway once the terminal's sync timeout ends.
+	}
 
 	var once sync.Once
 	release = func() {
@@ -117,11 +164,14 @@ func (c *Console) Borrow(ctx context.Context) (in io.Reader, out io.Writer, rele
 			// flight is handed on rather than lost (see router.deliver).
 			c.mu.Lock()
 			if c.route == pw {
-				c.route = nil
+				c.route, c.owed = nil, 0
 			}
 			c.borrowed = false
 			c.mu.Unlock()
 			_ = pw.Close() // Never fails.
+			if restore := c.modes.appendRestore(nil); len(restore) > 0 {
+				_, _ = c.out.Write(restore) // Best effort: a failing terminal is the pump's to report.
+			}
 			<-c.gate
 		})
 	}
@@ -155,6 +205,44 @@ func (c *Console) detach() {
 	}
 }
 
+// readIn reads stdin once, after poll(2) has found it readable. toChild is how many of
+// the n bytes go to the child even while the console is borrowed: those typed before the
+// borrow began. When the terminal holds bytes, it reads no more than that, so that the
+// read cannot block while it holds c.reading.
+func (c *Console) readIn(buf []byte) (n, toChild int, err error) {
+	c.reading <- struct{}{}
+	held := true
+	defer func() {
+		if held {
+			<-c.reading
+		}
+	}()
+	if avail, ierr := unix.IoctlGetInt(c.inFd, unix.TIOCINQ); ierr == nil && avail > 0 {
+		buf = buf[:min(len(buf), avail)]
+	} else {
+		// End of file, a hangup, or another reader took the bytes: a read may block, so
+		// it must not hold up Borrow. Bytes it returns are counted as typed after.
+		<-c.reading
+		held = false
+	}
+	n, err = unix.Read(c.inFd, buf)
+	if n <= 0 {
+		return 0, 0, err
+	}
+	if !held {
+		c.reading <- struct{}{}
+		held = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.route == nil {
+		return n, n, err
+	}
+	toChild = min(c.owed, n)
+	c.owed -= toChild
+	return n, toChild, err
+}
+
 // feed gives p to the borrower, if there is one. It reports whether there was, and
 // returns the part of p the borrower did not take because it released the console
 // meanwhile: that part belongs to the child.
@@ -185,6 +273,7 @@ func (w gatedWriter) Write(p []byte) (int, error) {
 		return 0, errStopped
 	}
 	n, err := w.c.out.Write(p)
+	_, _ = w.c.modes.Write(p[:n]) // Never fails.
 	<-w.c.gate
 	return n, err
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/xferterm/xferterm/proxy"
 	"github.com/xferterm/xferterm/scanner"
 )
@@ -167,5 +169,94 @@ func TestBorrowFromInsideHandlePayload(t *testing.T) {
 	}
 	if got := keysReceived(out.bytes()); got != "q" {
 		t.Errorf("child received %q, want q", got)
+	}
+}
+
+// TestBorrowLeavesEarlierKeystrokes: what was typed before Borrow goes to the child,
+// even when the proxy has not read it yet; the borrower gets only what is typed after.
+func TestBorrowLeavesEarlierKeystrokes(t *testing.T) {
+	master, slave := openConsolePTY(t)
+	console := proxy.NewConsole(slave, slave)
+	out := newOutBuf()
+	go out.readFrom(master)
+	cmd := execCommand(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=keys", "GORACE=atexit_sleep_ms=0")
+	done := make(chan error, 1)
+	go func() {
+		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: console})
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit status %d", code)
+		}
+		done <- err
+	}()
+	out.waitForString(t, "READY")
+
+	want := ""
+	for i := range 20 {
+		typed := fmt.Sprintf("<%d>", i)
+		want += typed
+		// The keystrokes wait in the terminal, unread, when Borrow is called.
+		resume := proxy.HoldInput(console)
+		if _, err := master.Write([]byte(typed)); err != nil {
+			t.Fatal(err)
+		}
+		waitInput(t, slave, len(typed))
+		type borrowed struct {
+			in      io.Reader
+			release func()
+			err     error
+		}
+		got := make(chan borrowed, 1)
+		go func() {
+			in, _, release, err := console.Borrow(t.Context())
+			got <- borrowed{in, release, err}
+		}()
+		resume() // The router and Borrow race for the input: either way, the same result.
+		b := <-got
+		if b.err != nil {
+			t.Fatal(b.err)
+		}
+		if _, err := master.Write([]byte("y")); err != nil {
+			t.Fatal(err)
+		}
+		first := make([]byte, 1)
+		if _, err := io.ReadFull(b.in, first); err != nil || first[0] != 'y' {
+			t.Fatalf("round %d: the borrower read %q, %v; want y", i, first, err)
+		}
+		b.release()
+		out.waitFor(t, typed+" at the child", func(o []byte) bool { return keysReceived(o) == want })
+	}
+	if _, err := master.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("Run did not return")
+	}
+}
+
+// waitInput waits until the terminal slave holds n unread bytes of input.
+func waitInput(t *testing.T, slave *os.File, n int) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		fds := []unix.PollFd{{Fd: int32(slave.Fd()), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, int(time.Until(deadline).Milliseconds())); err != nil && err != unix.EINTR {
+			t.Fatal(err)
+		}
+		inq, err := unix.IoctlGetInt(int(slave.Fd()), unix.TIOCINQ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inq >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the terminal holds %d bytes of input, want %d", inq, n)
+		}
 	}
 }

@@ -37,9 +37,9 @@ func (r *router) run() {
 		case <-r.w.done:
 			return
 		}
-		n, err := r.read(buf[:cap(buf)])
+		n, toChild, err := r.read(buf[:cap(buf)])
 		if n > 0 {
-			r.deliver(buf[:n])
+			r.deliver(buf[:n], toChild)
 		} else {
 			r.w.free <- buf // Never blocks: it came from there.
 		}
@@ -54,8 +54,10 @@ func (r *router) run() {
 	}
 }
 
-// read waits for stdin to be readable, or for the wake pipe to be closed (errStopped).
-func (r *router) read(buf []byte) (int, error) {
+// read waits for stdin to be readable, or for the wake pipe to be closed (errStopped),
+// and reads. toChild is how many of the n bytes read go to the child whether or not the
+// console is borrowed: those typed before a borrow began (see Console.claim).
+func (r *router) read(buf []byte) (n, toChild int, err error) {
 	fds := []unix.PollFd{
 		{Fd: int32(r.c.inFd), Events: unix.POLLIN},
 		{Fd: int32(r.wake), Events: unix.POLLIN},
@@ -66,35 +68,39 @@ func (r *router) read(buf []byte) (int, error) {
 			if err == unix.EINTR {
 				continue
 			}
-			return 0, fmt.Errorf("proxy: poll stdin: %w", err)
+			return 0, 0, fmt.Errorf("proxy: poll stdin: %w", err)
 		}
 		if fds[1].Revents != 0 {
-			return 0, errStopped
+			return 0, 0, errStopped
 		}
 		if fds[0].Revents == 0 {
 			continue
 		}
-		n, err := unix.Read(r.c.inFd, buf)
+		n, toChild, err := r.c.readIn(buf)
 		switch {
 		case err == unix.EINTR || err == unix.EAGAIN:
 			continue
 		case err != nil:
-			return 0, fmt.Errorf("proxy: read stdin: %w", err)
+			return 0, 0, fmt.Errorf("proxy: read stdin: %w", err)
 		case n == 0:
-			return 0, io.EOF
+			return 0, 0, io.EOF
 		}
-		return n, nil
+		return n, toChild, nil
 	}
 }
 
 // deliver routes one unit: to the borrower while the console is borrowed (what the
 // borrower leaves when it releases goes on to the child), else to the child, except that
-// Ctrl+C during a transfer cancels the transfer instead.
+// Ctrl+C during a transfer cancels the transfer instead. The first toChild bytes go to
+// the child in any case: they were typed before the borrow began.
 // u is a buffer from r.w.free; it goes back there, here or through the writer.
-func (r *router) deliver(u []byte) {
+func (r *router) deliver(u []byte, toChild int) {
 	buf := u[:0]
-	if rest, fed := r.c.feed(u); fed {
-		u = buf[:copy(buf[:len(rest)], rest)] // Keep the buffer's start, so its capacity.
+	if toChild < len(u) {
+		if rest, fed := r.c.feed(u[toChild:]); fed {
+			// Keep the buffer's start, so its capacity.
+			u = buf[:toChild+copy(buf[toChild:toChild+len(rest)], rest)]
+		}
 	}
 	if r.eng != nil && hasCtrlC(u) && r.eng.Active() {
 		var found bool
@@ -134,7 +140,7 @@ func (r *router) sendEOF() {
 	if canon && r.sent && r.last != '\n' && r.last != '\r' {
 		buf = append(buf, veof)
 	}
-	r.deliver(buf)
+	r.deliver(buf, len(buf))
 }
 
 // Ctrl+C as the user's terminal may send it: the legacy byte, or a kitty keyboard

@@ -39,7 +39,7 @@ const (
 	StatusTooManyOpen            = "EMFILE:Too many files open at once"
 	StatusDeltaCorrupt           = "EINVAL:Delta could not be applied"
 	StatusDataBeforeSignature    = "EINVAL:Data received before the signature was sent"
-	StatusLinkOutsideHome        = "EPERM:Hard link target outside the home directory"
+	StatusLinkTargetNotWritten   = "EPERM:Hard link target was not written by this transfer"
 
 	// Receive direction (fs download), xferterm's own failures.
 	StatusLateSpec          = "EINVAL:File spec arrived after approval was asked"
