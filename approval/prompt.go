@@ -45,14 +45,17 @@ const (
 //
 // Input: keys already waiting in in when the prompt starts count as
 // answers, though the user has not seen the question yet, so feed in only
-// keys read after Prompt was called (the first frame follows within about
-// 16 ms). Once the prompt has its answer it reads no more: if in is an
-// io.Closer, Prompt closes it then (and in any case before it returns), so
-// that a read left waiting does not take the next keystroke; for an io.Pipe,
-// the writer gets back what was not read. If in cannot be closed, a goroutine
-// may still be blocked in in.Read when Prompt returns, and the next bytes it
-// reads are dropped: route further input elsewhere first, then end in, as
-// DESIGN.md says.
+// keys typed after Prompt was called (proxy.Console.Borrow does; the first
+// frame follows within about 16 ms). Prompt reads one chunk of in at a time
+// and reads again only once the program has handled it; once it has its
+// answer it reads no more: if in is an io.Closer, Prompt closes it then (and
+// in any case before it returns), so that a read left waiting does not take
+// the next keystroke; for an io.Pipe, the writer gets back what was not
+// read. Only bytes that arrived in the same chunk as the answer (a paste, or
+// keys typed within the same millisecond) are taken with it. If in cannot
+// be closed, a goroutine may still be blocked in in.Read when Prompt
+// returns, and the next bytes it reads are dropped: route further input
+// elsewhere first, then end in, as DESIGN.md says.
 func Prompt(ctx context.Context, in io.Reader, out io.Writer, q Question, timeout time.Duration) (Answer, error) {
 	if err := q.validate(); err != nil {
 		return Answer{}, err

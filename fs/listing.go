@@ -212,7 +212,10 @@ func (l *lister) openFrame(i int) {
 	if e.parent < 0 {
 		fd, err = unix.Open(e.path, flags, 0)
 	} else {
-		parent := &l.stack[i-1] // a child's frame is pushed while its parent's is on top
+		if i == 0 {
+			return // cannot happen: a child's frame is pushed while its parent's is on top
+		}
+		parent := &l.stack[i-1]
 		if parent.dir == nil || parent.entry != e.parent {
 			return
 		}

@@ -14,8 +14,12 @@ import (
 // destination (never through a link) and queues its signature, which Pull then produces
 // at the pace the child reads. It reports false when rsync cannot be used; the file is
 // then sent plainly, which the client accepts.
+//
+// The old file stays open from now until the file's data has arrived, and the client
+// sends every `file` before any data: signatures leave one open slot free, so that the
+// plain files listed among them can still be written one at a time.
 func (u *upload) startSignature(f *upFile) bool {
-	if u.open >= maxOpenFiles {
+	if u.open >= maxOpenFiles-1 {
 		return false
 	}
 	dir, base, err := u.walk.openParent(f.path, false)

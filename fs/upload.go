@@ -39,6 +39,7 @@ type upload struct {
 	errs       bool // q < 2: error statuses are sent
 	approved   bool
 	allowAll   bool // a Decision allowed every further destination
+	asking     bool // the Approver is deciding about a file: the client waits on us
 	gone       bool // destroyed: nothing more may happen
 
 	// ctx is cancelled when the session dies, which takes down a prompt about it.
@@ -169,6 +170,7 @@ func (u *upload) onFile(cmd *scanner.Command) {
 	}
 	f.exist = ex
 	if !u.allowAll {
+		u.asking = true
 		d := u.e.approveContext(u.ctx, Request{
 			Kind:      KindFile,
 			Direction: DirectionSend,
@@ -176,6 +178,7 @@ func (u *upload) onFile(cmd *scanner.Command) {
 			Home:      u.e.cfg.Home,
 			File:      FileInfo{Path: f.path, Type: f.ft, Exists: ex.exists, Size: ex.size},
 		})
+		u.asking = false
 		if !u.alive() {
 			return
 		}
@@ -317,9 +320,10 @@ func (u *upload) stuck() bool {
 }
 
 // tick ends a stuck session once it has been quiet for failGrace: the client would
-// otherwise wait forever.
+// otherwise wait forever. A session whose file the user is being asked about is not
+// stuck, however long the question takes.
 func (u *upload) tick(now time.Time) {
-	if u.gone || !u.approved || !u.stuck() {
+	if u.gone || !u.approved || u.asking || !u.stuck() {
 		return
 	}
 	if now.Sub(u.lastActive) < failGrace {

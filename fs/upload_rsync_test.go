@@ -267,3 +267,23 @@ func TestUploadRsyncSignatureIsLazy(t *testing.T) {
 		t.Errorf("%d entries of %d bytes in %d pulls", s.Len(), s.BlockSize(), pulls)
 	}
 }
+
+// TestUploadRsyncManyFilesAfterAPlainOne: the client sends every `file` at once, then
+// the data one file at a time in list order. A plain file listed before many rsync
+// files must still be writable although their signatures hold old files open (those
+// beyond the open-file limit are answered plainly).
+func TestUploadRsyncManyFilesAfterAPlainOne(t *testing.T) {
+	h := newUpHarness(t)
+	h.start("s")
+	h.do(fileCmd("s", "1", "new.txt")) // a new file: no rsync
+	for i := range fs.MaxOpenUploadFiles + 4 {
+		name := "f" + itoa(i)
+		if err := os.WriteFile(filepath.Join(h.home, name), randomBytes(uint64(i), 10_000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f := fileCmd("s", itoa(i+2), name)
+		f.Transmit = scanner.TransmitRsync
+		h.do(f)
+	}
+	wantReplies(t, h, h.do(endCmd("s", "1", []byte("plain"))), "status fid=1 st=OK n=~/new.txt sz=5")
+}

@@ -558,3 +558,25 @@ func TestUploadFinishDiscardsBeforeDirectoryMetadata(t *testing.T) {
 		t.Errorf("home: %v", got)
 	}
 }
+
+// TestUploadSlowFilePromptAfterAFailure: every file so far has failed, and the user
+// takes longer than FailGrace to answer about the next one. The session is not stuck
+// (the client is waiting on us), so Tick must not end it during the question.
+func TestUploadSlowFilePromptAfterAFailure(t *testing.T) {
+	var h *upHarness
+	h = newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
+		switch {
+		case r.Kind == fs.KindSession:
+			return fs.Decision{Allow: true}
+		case filepath.Base(r.File.Path) == "bad":
+			return fs.Decision{}
+		}
+		h.clock.Advance(2 * fs.FailGrace) // the user thinks; the proxy's ticker runs
+		h.e.Tick()
+		return fs.Decision{Allow: true}
+	})))
+	h.start("s")
+	wantReplies(t, h, h.do(fileCmd("s", "1", "bad")), fidStatus("1", scanner.StatusDestinationRefused))
+	wantReplies(t, h, h.do(fileCmd("s", "2", "slow")), "status fid=2 st=STARTED n=~/slow")
+	wantReplies(t, h, h.do(endCmd("s", "2", []byte("x"))), "status fid=2 st=OK n=~/slow sz=1")
+}

@@ -74,13 +74,17 @@ func helper(mode string) int {
 		_, _ = os.Stdout.WriteString("before\x1b]5113;ac=send;id=ask\x1b\\after\n")
 		return helperKeys(true)
 	case "kitten":
-		// Draws like the kitten (text, its modes, the cursor hidden), asks with OSC
-		// 5113, writes AFTER once the proxy reads on, then keystrokes as "keys" reports
-		// them (without its READY line).
+		// Draws like the kitten (text, its modes, the cursor hidden; or KITTEN_SCREEN),
+		// asks with OSC 5113, writes AFTER once the proxy reads on, then keystrokes as
+		// "keys" reports them (without its READY line).
 		if _, err := term.MakeRaw(0); err != nil {
 			return 101
 		}
-		_, _ = os.Stdout.WriteString(kittenScreen + "\x1b]5113;ac=send;id=kitten\x1b\\AFTER\n")
+		screen := kittenScreen
+		if s, ok := os.LookupEnv("KITTEN_SCREEN"); ok {
+			screen = s
+		}
+		_, _ = os.Stdout.WriteString(screen + "\x1b]5113;ac=send;id=kitten\x1b\\AFTER\n")
 		return helperKeys(false)
 	case "run-panicking":
 		// This process plays xferterm: Run with an engine that panics on the first

@@ -68,7 +68,7 @@ func NewConsole(in, out *os.File) *Console {
 	c := &Console{
 		in: in, out: out,
 		inFd: int(in.Fd()), outFd: int(out.Fd()),
-		getenv: os.Getenv,
+		getenv:  os.Getenv,
 		gate:    make(chan struct{}, 1),
 		reading: make(chan struct{}, 1),
 	}
@@ -94,7 +94,7 @@ func (c *Console) IsTerminal() bool { return c.inTerm && c.outTerm }
 //
 // Modes: the Console follows, in the child's output, the few DEC private modes a
 // borrower may disturb (cursor visibility, bracketed paste, focus and mouse reports,
-// the alternate screen, synchronized output; see trackedModes). Borrow ends a
+// the alternate screen, synchronized output; see trackedMode). Borrow ends a
 // synchronized update the child has begun, so that the borrower is seen; release writes
 // every mode whose state is known again, so that the terminal is back in the child's
 // modes whatever the borrower set (a prompt shows the cursor when it ends, for

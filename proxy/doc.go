@@ -31,6 +31,9 @@
 //   - console: the user's terminal, our stdin and stdout.
 //   - unit: one read from stdin, or one Pull from the engine; written to the child whole.
 //   - borrow: the approval prompt taking the console for a while (see [Console.Borrow]).
+//   - modes: the few DEC private modes (cursor visibility, bracketed paste, …) that the
+//     child sets on the console; the proxy follows them in the output it writes, so that
+//     it can set them again after a borrow (modes.go).
 //
 // The proxy must not parse protocol payloads: it moves them between the scanner and the
 // engine as opaque bytes.

@@ -11,10 +11,11 @@ type ModeTracker struct{ t modeTracker }
 func (m *ModeTracker) Write(p []byte) (int, error) { return m.t.Write(p) }
 
 // Known describes every tracked mode whose state is known, as "25l 2004h …", in the
-// order of trackedModes.
+// order of trackedMode.
 func (m *ModeTracker) Known() string {
 	var s []byte
-	for _, mode := range trackedModes {
+	for i := range numModes {
+		mode := trackedMode(i)
 		st := m.t.state(mode)
 		if st == modeUnknown {
 			continue

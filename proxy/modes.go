@@ -5,29 +5,32 @@ import (
 	"strconv"
 )
 
-// trackedModes are the DEC private modes whose state the proxy follows in the child's
-// output, so that a borrower (the approval prompt) can be undone: what a prompt may
-// change (the cursor, the screen it draws on), what would confuse the user if it stayed
-// changed (bracketed paste, focus and mouse reports), and a synchronized update that
-// would keep the prompt from being seen. Kitty keyboard flags are a stack the borrower
-// pushes and pops itself, and modifyOtherKeys is never touched by the prompt
-// (approval.Prompt filters it out), so neither is followed here.
-var trackedModes = [...]uint16{
-	25,   // DECTCEM: cursor visible
-	2004, // bracketed paste
-	1004, // focus events
-	1000, // mouse: button press and release
-	1002, // mouse: button motion
-	1003, // mouse: any motion
-	1006, // mouse: SGR encoding
-	2026, // synchronized output: an update in progress
-	1049, // alternate screen, saving the cursor
-	1047, // alternate screen
-	47,   // alternate screen (old form)
+// trackedMode returns the i-th of the DEC private modes whose state the proxy follows in
+// the child's output, so that what a borrower (the approval prompt) did to them can be
+// undone: what a prompt may change (the cursor, the screen it draws on), what would
+// confuse the user if it stayed changed (bracketed paste, focus and mouse reports), and
+// a synchronized update that would keep the prompt from being seen. Kitty keyboard
+// flags are a stack the borrower pushes and pops itself, and modifyOtherKeys is never
+// touched by the prompt (approval.Prompt filters it out), so neither is followed here.
+func trackedMode(i int) uint16 {
+	return [numModes]uint16{
+		25,   // DECTCEM: cursor visible
+		2004, // bracketed paste
+		1004, // focus events
+		1000, // mouse: button press and release
+		1002, // mouse: button motion
+		1003, // mouse: any motion
+		1006, // mouse: SGR encoding
+		2026, // synchronized output: an update in progress
+		1049, // alternate screen, saving the cursor
+		1047, // alternate screen
+		47,   // alternate screen (old form)
+	}[i]
 }
 
-// Indexes into trackedModes used by name.
+// Indexes of trackedMode used by name.
 const (
+	numModes = 11
 	modeSync = 7 // 2026
 	modeAlt  = 8 // 1049, 1047, 47: the first of the alternate-screen modes
 )
@@ -53,10 +56,9 @@ const (
 	stepEsc                         // after ESC
 	stepCSIStart                    // after ESC [
 	stepCSI                         // inside ESC [ ? … or ESC [ ! …, collecting
-	stepSkip                        // inside another CSI sequence: skip to its final byte
 )
 
-// modeTracker follows the DEC private modes of trackedModes in a byte stream (the
+// modeTracker follows the DEC private modes of trackedMode in a byte stream (the
 // child's output as the terminal sees it): CSI ? Pm h and CSI ? Pm l, plus the
 // sequences that change them in ways it does not model (CSI ? Pm r, XTRESTORE; CSI ! p,
 // DECSTR; ESC c, RIS), after which they are unknown. Sequences may be split anywhere
@@ -74,7 +76,7 @@ type modeTracker struct {
 	cur    int  // the parameter being read; saturates at 1<<16
 	params [maxModeParams]uint16
 
-	modes [len(trackedModes)]modeState
+	modes [numModes]modeState
 }
 
 const esc = 0x1b
@@ -83,49 +85,47 @@ const esc = 0x1b
 func (t *modeTracker) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
-		switch t.step {
-		case stepGround:
-			// Fast path: text with no escape sequence is skipped in one search.
-			i := bytes.IndexByte(p, esc)
-			if i < 0 {
-				return n, nil
-			}
-			p = p[i+1:]
-			t.step = stepEsc
-			if len(p) >= 2 && p[0] == '[' && p[1] != '?' && p[1] != '!' {
-				p, t.step = p[1:], stepSkip // Not ours: no need to look closer.
-			}
-		case stepSkip:
-			// Most sequences (SGR, cursor moves) are not ours: skip their parameter
-			// and intermediate bytes in a tight loop.
-			i := 0
-			for i < len(p) && p[i] >= 0x20 && p[i] <= 0x3f {
-				i++
-			}
-			p = p[i:]
-			if len(p) > 0 {
-				t.skipByte(p[0])
-				p = p[1:]
-			}
-		default:
-			t.feed(p[0])
-			p = p[1:]
+		if t.step == stepGround {
+			p = t.ground(p)
+			continue
 		}
+		t.feed(p[0])
+		p = p[1:]
 	}
 	return n, nil
 }
 
-// skipByte takes a byte that is not a parameter or intermediate byte in a skipped
-// sequence.
-func (t *modeTracker) skipByte(b byte) {
-	switch {
-	case b == esc:
-		t.step = stepEsc
-	case b < 0x20 && b != 0x18 && b != 0x1a, b == 0x7f:
-		// C0 controls other than CAN and SUB are executed within a sequence.
-	default: // The final byte, CAN, SUB, or an 8-bit byte: the sequence is over.
-		t.step = stepGround
+// ground is the fast path: it skips text up to the next ESC in one search, and whole
+// CSI sequences that are not ours (SGR, cursor moves) in a tight loop, and returns what
+// is left from the first byte that needs a closer look, with t.step set for it.
+func (t *modeTracker) ground(p []byte) []byte {
+	for {
+		i := bytes.IndexByte(p, esc)
+		if i < 0 {
+			return nil
+		}
+		p = p[i+1:]
+		if len(p) < 2 || p[0] != '[' || p[1] == '?' || p[1] == '!' {
+			t.step = stepEsc
+			return p
+		}
+		j := 1
+		for j < len(p) && p[j] >= 0x20 && p[j] <= 0x3f {
+			j++
+		}
+		if j == len(p) || p[j] < 0x40 || p[j] > 0x7e {
+			// Cut by the end of p, or an unusual byte (a control, ESC): byte by byte.
+			t.step = stepCSIStart
+			return p[1:]
+		}
+		p = p[j+1:]
 	}
+}
+
+// startCSI starts collecting a CSI sequence with the given prefix and intermediate.
+func (t *modeTracker) startCSI(prefix, inter byte) {
+	t.step = stepCSI
+	t.prefix, t.inter, t.skip, t.over, t.n, t.cur = prefix, inter, false, false, 0, -1
 }
 
 // feed takes one byte of an escape sequence.
@@ -146,19 +146,16 @@ func (t *modeTracker) feed(b byte) {
 			t.step = stepGround
 		}
 	case stepCSIStart:
-		// Only CSI ? … (DEC private modes) and CSI ! p (DECSTR) are ours.
+		// Only CSI ? … (DEC private modes) and CSI ! p (DECSTR) are ours. The rest of
+		// another sequence cannot hold the start of one of ours (that needs an ESC,
+		// which ends it), so the fast path can skip it as text.
 		switch b {
 		case '?':
-			t.step = stepCSI
-			t.prefix, t.inter, t.skip, t.over, t.n, t.cur = '?', 0, false, false, 0, -1
+			t.startCSI('?', 0)
 		case '!':
-			t.step = stepCSI
-			t.prefix, t.inter, t.skip, t.over, t.n, t.cur = 0, '!', false, false, 0, -1
+			t.startCSI(0, '!')
 		default:
-			t.step = stepSkip
-			if b < 0x20 || b > 0x3f {
-				t.skipByte(b)
-			}
+			t.step = stepGround
 		}
 	case stepCSI:
 		switch {
@@ -256,18 +253,18 @@ func (t *modeTracker) dispatch(final byte) {
 	}
 }
 
-func (t *modeTracker) forgetAll() { t.modes = [len(trackedModes)]modeState{} }
+func (t *modeTracker) forgetAll() { t.modes = [numModes]modeState{} }
 
 func modeIndex(mode uint16) int {
-	for i, m := range trackedModes {
-		if m == mode {
+	for i := range numModes {
+		if trackedMode(i) == mode {
 			return i
 		}
 	}
 	return -1
 }
 
-// state returns what is known of mode, which must be one of trackedModes.
+// state returns what is known of mode (unknown if it is not tracked).
 func (t *modeTracker) state(mode uint16) modeState {
 	if i := modeIndex(mode); i >= 0 {
 		return t.modes[i]
@@ -280,7 +277,7 @@ func (t *modeTracker) state(mode uint16) modeState {
 // it times out).
 func (t *modeTracker) appendPause(dst []byte) []byte {
 	if t.modes[modeSync] == modeSet {
-		dst = appendMode(dst, trackedModes[modeSync], false)
+		dst = appendMode(dst, trackedMode(modeSync), false)
 	}
 	return dst
 }
@@ -299,15 +296,15 @@ func (t *modeTracker) appendRestore(dst []byte) []byte {
 		}
 		if i >= modeAlt {
 			if st == modeSet && !alt {
-				dst, alt = appendMode(dst, trackedModes[i], true), true
+				dst, alt = appendMode(dst, trackedMode(i), true), true
 			}
 			continue
 		}
-		dst = appendMode(dst, trackedModes[i], st == modeSet)
+		dst = appendMode(dst, trackedMode(i), st == modeSet)
 	}
 	// Last, so that the child's update in progress goes on hiding what it draws next.
 	if t.modes[modeSync] == modeSet {
-		dst = appendMode(dst, trackedModes[modeSync], true)
+		dst = appendMode(dst, trackedMode(modeSync), true)
 	}
 	return dst
 }

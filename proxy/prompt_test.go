@@ -149,3 +149,52 @@ func playOn(t *testing.T, b []byte) vt10x.Terminal {
 	}
 	return term
 }
+
+// TestBorrowDuringSynchronizedUpdate: a child in the middle of a synchronized update
+// (mode 2026) would keep a prompt from being seen until the terminal gives up waiting;
+// Borrow ends the update, and release begins it again, after the child's other modes.
+func TestBorrowDuringSynchronizedUpdate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	defer cancel()
+	eng := newFakeEngine(t.TempDir())
+	var console *proxy.Console
+	eng.onPayload = func(scanner.Command) bool {
+		_, out, release, err := console.Borrow(ctx)
+		if err != nil {
+			t.Error(err)
+			return true
+		}
+		_, _ = io.WriteString(out, "\x1b[?25hPROMPT")
+		release()
+		return true
+	}
+	master, slave := openConsolePTY(t)
+	console = proxy.NewConsole(slave, slave)
+	out := newOutBuf()
+	go out.readFrom(master)
+	cmd := execCommand(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=kitten", "KITTEN_SCREEN=\x1b[?2026h\x1b[?25ldrawing", "GORACE=atexit_sleep_ms=0")
+	done := make(chan error, 1)
+	go func() {
+		_, err := proxy.Run(ctx, cmd, proxy.Config{Console: console, Engine: eng})
+		done <- err
+	}()
+	out.waitForString(t, "AFTER")
+	const want = "\x1b[?2026h\x1b[?25ldrawing" + // the child
+		"\x1b[?2026l" + "\x1b[?25hPROMPT" + // Borrow, the borrower
+		"\x1b[?25l\x1b[?2026h" + "AFTER" // release, the child
+	if got := out.bytes(); !bytes.HasPrefix(got, []byte(want)) {
+		t.Errorf("console shows %q, want %q", got, want)
+	}
+	if _, err := master.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("Run did not return")
+	}
+}

@@ -56,7 +56,7 @@ func (r *router) run() {
 
 // read waits for stdin to be readable, or for the wake pipe to be closed (errStopped),
 // and reads. toChild is how many of the n bytes read go to the child whether or not the
-// console is borrowed: those typed before a borrow began (see Console.claim).
+// console is borrowed: those typed before a borrow began (see Console.readIn).
 func (r *router) read(buf []byte) (n, toChild int, err error) {
 	fds := []unix.PollFd{
 		{Fd: int32(r.c.inFd), Events: unix.POLLIN},
