@@ -66,7 +66,10 @@ func TestPromptWritesNoQueries(t *testing.T) {
 	// 2027, as it does outside ssh.
 	t.Setenv("TERM", "xterm-256color")
 	t.Setenv("TERM_PROGRAM", "tmux")
-	t.Setenv("SSH_TTY", "")
+	t.Setenv("SSH_TTY", "") // Restored at the end; unset meanwhile.
+	if err := os.Unsetenv("SSH_TTY"); err != nil {
+		t.Fatal(err)
+	}
 	master, slave := openPTY(t)
 	screen := newScreenBuf()
 	go screen.readFrom(master)
