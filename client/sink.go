@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zlib"
@@ -28,6 +29,12 @@ type fileSink struct {
 	patcher *rsync.Patcher
 	inf     *inflater
 	w       io.Writer // where packet data goes
+
+	// written counts the bytes that reached tmp. The inflater's goroutine writes there,
+	// so the count is atomic, and the session goroutine passes it on to the display.
+	written  atomic.Int64
+	reported int64
+	disp     *display
 }
 
 func newFileSink(e *recvEntry, disp *display) (*fileSink, error) {
@@ -35,8 +42,8 @@ func newFileSink(e *recvEntry, disp *display) (*fileSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &fileSink{tmp: tmp}
-	var out io.Writer = &countingWriter{w: tmp, add: disp.add}
+	s := &fileSink{tmp: tmp, disp: disp}
+	var out io.Writer = &countingWriter{w: tmp, n: &s.written}
 	if e.useRsync {
 		old, err := os.Open(e.local)
 		if err != nil {
@@ -66,7 +73,16 @@ func (s *fileSink) write(p []byte) error {
 		return nil
 	}
 	_, err := s.w.Write(p)
+	s.report()
 	return err
+}
+
+// report passes the bytes written since the last report to the display. It runs on the
+// session goroutine, which owns the display.
+func (s *fileSink) report() {
+	n := s.written.Load()
+	s.disp.add(n - s.reported)
+	s.reported = n
 }
 
 // commit ends the data, verifies it, applies e's metadata and renames the temporary
@@ -104,6 +120,7 @@ func (s *fileSink) end() error {
 			return err
 		}
 	}
+	s.report()
 	return nil
 }
 
@@ -185,15 +202,15 @@ func (f *inflater) abort() {
 	<-f.done
 }
 
-// countingWriter reports the bytes written to w.
+// countingWriter counts the bytes written to w; it may be used from another goroutine.
 type countingWriter struct {
-	w   io.Writer
-	add func(int64)
+	w io.Writer
+	n *atomic.Int64
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
-	c.add(int64(n))
+	c.n.Add(int64(n))
 	return n, err
 }
 
