@@ -12,6 +12,8 @@ FUZZTIME        ?= 60s
 # The end-to-end benchmarks move 256 MiB per iteration; a couple of iterations is plenty.
 E2E_BENCHTIME   ?= 2x
 TEST_TIMEOUT    ?= 20m
+# ./... skips directories named testdata, but ours holds a Go package (the transcript loader).
+PKGS            := ./... ./testdata/
 
 # Packages that declare fuzz targets or benchmarks, found from the sources so new ones are picked up.
 FUZZ_DIRS  = $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Fuzz' . 2>/dev/null)))
@@ -43,15 +45,15 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change these files (run gofmt -w):"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(PKGS)
 
 staticcheck: tools
-	$(STATICCHECK) ./...
+	$(STATICCHECK) $(PKGS)
 
 # -count=1: no cached results. The e2e tests build and run bin/xferterm, sshd and tmux, which
 # go test's cache cannot see, so a cached pass could hide a change to cmd/xferterm.
 unit:
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 # Each fuzz target runs on its own (go test -fuzz takes one target in one package).
 fuzz-short:
