@@ -317,17 +317,24 @@ func editKitty1(t *testing.T, pw string, edit func(map[string]any)) string {
 	return "kitty-1:" + string(j)
 }
 
-func TestVerifyRefusesReplay(t *testing.T) {
+// kitty1Verifier returns a Verifier with a new key, the password "pw" and a stopped
+// clock, and a kitty-1 bypass for session "s1" that it accepts.
+func kitty1Verifier(t *testing.T) (*approval.Verifier, string) {
+	t.Helper()
 	key, err := approval.GenerateKeyPair()
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
-	v := approval.NewVerifier(key, approval.NewSecret("pw"), fixedClock(now))
 	pw, err := approval.EncodeKitty1(key.PublicKeyEnv(), "s1", "pw", now)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return approval.NewVerifier(key, approval.NewSecret("pw"), fixedClock(now)), pw
+}
+
+func TestVerifyRefusesReplay(t *testing.T) {
+	v, pw := kitty1Verifier(t)
 	if _, err := v.Verify("s1", pw); err != nil {
 		t.Fatalf("first use: %v", err)
 	}
@@ -387,16 +394,7 @@ func TestVerifyReplayMemoryIsBounded(t *testing.T) {
 }
 
 func TestVerifyConcurrentUseAcceptsOnce(t *testing.T) {
-	key, err := approval.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
-	v := approval.NewVerifier(key, approval.NewSecret("pw"), fixedClock(now))
-	pw, err := approval.EncodeKitty1(key.PublicKeyEnv(), "s1", "pw", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, pw := kitty1Verifier(t)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	accepted := 0

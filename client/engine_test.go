@@ -197,18 +197,26 @@ func randomData(seed uint64, n int) string {
 	return string(b)
 }
 
-func TestEngineSend(t *testing.T) {
-	tests := []struct {
-		name    string
-		content string
-		mode    os.FileMode
-	}{
+// oneFileCase is a file that one transfer carries, in either direction.
+type oneFileCase struct {
+	name    string
+	content string
+	mode    os.FileMode
+}
+
+// oneFileCases are the files TestEngineSend and TestEngineReceive carry; the random one
+// is n bytes from seed.
+func oneFileCases(seed uint64, n int) []oneFileCase {
+	return []oneFileCase{
 		{"a small file", hello, 0o640},
 		{"an empty file", "", 0o600},
 		{"a compressible file goes through zlib", textData(300 << 10), 0o644},
-		{"a random file over several packets", randomData(1, 1<<20+123), 0o755},
+		{"a random file over several packets", randomData(seed, n), 0o755},
 	}
-	for _, tt := range tests {
+}
+
+func TestEngineSend(t *testing.T) {
+	for _, tt := range oneFileCases(1, 1<<20+123) {
 		t.Run(tt.name, func(t *testing.T) {
 			local, home := sides(t)
 			src := writeFile(t, local, "f.bin", tt.content, tt.mode)
@@ -234,17 +242,7 @@ func TestEngineSend(t *testing.T) {
 }
 
 func TestEngineReceive(t *testing.T) {
-	tests := []struct {
-		name    string
-		content string
-		mode    os.FileMode
-	}{
-		{"a small file", hello, 0o640},
-		{"an empty file", "", 0o600},
-		{"a compressible file goes through zlib", textData(300 << 10), 0o644},
-		{"a random file over several packets", randomData(2, 1<<20+77), 0o755},
-	}
-	for _, tt := range tests {
+	for _, tt := range oneFileCases(2, 1<<20+77) {
 		t.Run(tt.name, func(t *testing.T) {
 			local, home := sides(t)
 			src := writeFile(t, home, "dir/f.bin", tt.content, tt.mode)

@@ -28,9 +28,10 @@ type fileSink struct {
 	old     *os.File // rsync: our copy, the patch's basis
 	patcher *rsync.Patcher
 	inf     *inflater
-	w       io.Writer // where packet data goes
+	bw      *bufio.Writer // over tmp: a write syscall per 4 KiB packet would cost more than the copy
+	w       io.Writer     // where packet data goes
 
-	// written counts the bytes that reached tmp. The inflater's goroutine writes there,
+	// written counts the bytes written towards tmp. The inflater's goroutine writes there,
 	// so the count is atomic, and the session goroutine passes it on to the display.
 	written  atomic.Int64
 	reported int64
@@ -42,8 +43,8 @@ func newFileSink(e *recvEntry, disp *display) (*fileSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &fileSink{tmp: tmp, disp: disp}
-	var out io.Writer = &countingWriter{w: tmp, n: &s.written}
+	s := &fileSink{tmp: tmp, disp: disp, bw: bufio.NewWriterSize(tmp, sinkBuf)}
+	var out io.Writer = &countingWriter{w: s.bw, n: &s.written}
 	if e.useRsync {
 		old, err := os.Open(e.local)
 		if err != nil {
@@ -106,7 +107,11 @@ func (s *fileSink) commit(e *recvEntry) error {
 	return nil
 }
 
-// end flushes the stages in order: zlib, then the patcher's verification.
+// sinkBuf is the size of the buffer in front of the temporary file.
+const sinkBuf = 64 << 10
+
+// end flushes the stages in order: zlib, then the patcher's verification, then the
+// buffer in front of the temporary file.
 func (s *fileSink) end() error {
 	if s.inf != nil {
 		inf := s.inf
@@ -119,6 +124,9 @@ func (s *fileSink) end() error {
 		if err := s.patcher.Close(); err != nil {
 			return err
 		}
+	}
+	if err := s.bw.Flush(); err != nil {
+		return err
 	}
 	s.report()
 	return nil
@@ -145,33 +153,54 @@ func (s *fileSink) closeOld() {
 	}
 }
 
+// Sizes of the inflater's batches of compressed input.
+const (
+	inflateBatch   = 64 << 10 // compressed bytes handed to the goroutine at once
+	inflateBatches = 3        // batches in existence: being filled, queued, being inflated
+)
+
 // inflater decompresses one zlib stream pushed in pieces. Go's zlib reader pulls, so a
-// goroutine runs it over a pipe; Write returns once the goroutine has taken the bytes.
+// goroutine runs it. Write copies the packets into a batch and hands whole batches to
+// the goroutine through a channel: the session loop neither waits for each packet to be
+// decompressed nor wakes the goroutine once per 4 KiB packet (two context switches per
+// packet, which cost more than the decompression itself). At most inflateBatches
+// batches exist, so memory stays bounded and a slow disk blocks Write.
 type inflater struct {
-	pw   *io.PipeWriter
-	done chan error
+	cur    []byte        // the batch being filled; owned by the writer
+	made   int           // batches allocated so far
+	full   chan []byte   // batches for the goroutine; closed by Close
+	free   chan []byte   // emptied batches, back to the writer
+	quit   chan struct{} // closed by abort
+	exited chan struct{} // closed when the goroutine returns
+	err    error         // the goroutine's result; read after exited is closed
+	closed bool          // full is closed
+	held   []byte        // the goroutine's current batch (owned by the goroutine)
+	rest   []byte        // its unread part (owned by the goroutine)
 }
 
 var errAborted = errors.New("client: aborted")
 
 func newInflater(dst io.Writer) *inflater {
-	pr, pw := io.Pipe()
-	inf := &inflater{pw: pw, done: make(chan error, 1)}
+	inf := &inflater{
+		full:   make(chan []byte, 1),
+		free:   make(chan []byte, inflateBatches),
+		quit:   make(chan struct{}),
+		exited: make(chan struct{}),
+	}
+	inf.cur = make([]byte, 0, inflateBatch)
+	inf.made = 1
 	go func() {
-		// A bufio.Reader is a flate.Reader, so the decompressor reads no further than the
-		// end of its stream, and what follows can be detected.
-		err := inflate(dst, bufio.NewReader(pr))
-		if err != nil {
-			pr.CloseWithError(err) // Unblocks a Write in progress.
-		}
-		inf.done <- err
+		defer close(inf.exited)
+		// inflater is an io.ByteReader, so the decompressor reads no further than the end
+		// of its stream, and what follows can be detected.
+		inf.err = inflate(dst, inf)
 	}()
 	return inf
 }
 
 // inflate copies the decompression of the zlib stream in br to dst and requires that
 // nothing follows the stream.
-func inflate(dst io.Writer, br *bufio.Reader) error {
+func inflate(dst io.Writer, br flateReader) error {
 	zr, err := zlib.NewReader(br)
 	if err != nil {
 		return fmt.Errorf("bad zlib stream: %w", err)
@@ -188,18 +217,142 @@ func inflate(dst io.Writer, br *bufio.Reader) error {
 	return nil
 }
 
-func (f *inflater) Write(p []byte) (int, error) { return f.pw.Write(p) }
+// flateReader is what the decompressor needs to stop exactly at the end of its stream.
+type flateReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+// Write queues p for decompression. It fails once the decompression has failed.
+func (f *inflater) Write(p []byte) (int, error) {
+	if f.closed {
+		return 0, errAborted
+	}
+	done := 0
+	for done < len(p) {
+		n := copy(f.cur[len(f.cur):cap(f.cur)], p[done:])
+		f.cur = f.cur[:len(f.cur)+n]
+		done += n
+		if len(f.cur) == cap(f.cur) {
+			if err := f.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(p), nil
+}
+
+// flush hands the current batch to the goroutine and takes an empty one.
+func (f *inflater) flush() error {
+	select {
+	case f.full <- f.cur:
+	case <-f.exited:
+		return f.failure()
+	}
+	f.cur = nil
+	select {
+	case b := <-f.free:
+		f.cur = b[:0]
+		return nil
+	default:
+	}
+	if f.made < inflateBatches {
+		f.made++
+		f.cur = make([]byte, 0, inflateBatch)
+		return nil
+	}
+	select {
+	case b := <-f.free:
+		f.cur = b[:0]
+		return nil
+	case <-f.exited:
+		return f.failure()
+	}
+}
+
+// failure is the error of a goroutine that returned before the end of the input.
+func (f *inflater) failure() error {
+	if f.err != nil {
+		return f.err
+	}
+	return errors.New("data after the end of the zlib stream")
+}
+
+// Read and ReadByte are the decompressor's input; only the goroutine calls them.
+func (f *inflater) Read(p []byte) (int, error) {
+	if !f.fill() {
+		return 0, f.endErr()
+	}
+	n := copy(p, f.rest)
+	f.rest = f.rest[n:]
+	return n, nil
+}
+
+func (f *inflater) ReadByte() (byte, error) {
+	if !f.fill() {
+		return 0, f.endErr()
+	}
+	b := f.rest[0]
+	f.rest = f.rest[1:]
+	return b, nil
+}
+
+// fill makes f.rest non-empty, giving the previous batch back. It reports false at the
+// end of the input or on abort.
+func (f *inflater) fill() bool {
+	for len(f.rest) == 0 {
+		if f.held != nil {
+			f.free <- f.held[:0] // Never blocks: free holds every batch there is.
+			f.held = nil
+		}
+		select {
+		case b, ok := <-f.full:
+			if !ok {
+				return false
+			}
+			f.held, f.rest = b, b
+		case <-f.quit:
+			return false
+		}
+	}
+	return true
+}
+
+// endErr is what Read returns when fill fails.
+func (f *inflater) endErr() error {
+	select {
+	case <-f.quit:
+		return errAborted
+	default:
+		return io.EOF
+	}
+}
 
 // Close ends the input and returns the result of the decompression.
 func (f *inflater) Close() error {
-	_ = f.pw.Close() // Never fails.
-	return <-f.done
+	if !f.closed {
+		if len(f.cur) > 0 {
+			select {
+			case f.full <- f.cur:
+			case <-f.exited:
+			}
+			f.cur = nil
+		}
+		f.closed = true
+		close(f.full)
+	}
+	<-f.exited
+	return f.err
 }
 
 // abort stops the goroutine and waits for it.
 func (f *inflater) abort() {
-	f.pw.CloseWithError(errAborted)
-	<-f.done
+	select {
+	case <-f.quit:
+	default:
+		close(f.quit)
+	}
+	<-f.exited
 }
 
 // countingWriter counts the bytes written to w; it may be used from another goroutine.

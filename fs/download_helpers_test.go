@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,12 +17,11 @@ import (
 // dlHarness drives an Engine the way the proxy does, for receive sessions: commands
 // in, then Pull until nothing is left, replies parsed back.
 type dlHarness struct {
-	t      testing.TB
-	e      *fs.Engine
-	home   string
-	clock  *fakeClock
-	mu     sync.Mutex // guards events
-	events []fs.Event
+	t     testing.TB
+	e     *fs.Engine
+	home  string
+	clock *fakeClock
+	eventLog
 	max    int               // Pull size
 	sent   []scanner.Command // every command handled, in order
 	notify chan fs.Event     // every event, when it has room
@@ -39,9 +37,7 @@ func newDLHarness(t testing.TB, a fs.Approver, limits fs.Limits) *dlHarness {
 		Now:      h.clock.Now,
 		Limits:   limits,
 		Events: func(ev fs.Event) {
-			h.mu.Lock()
-			h.events = append(h.events, ev)
-			h.mu.Unlock()
+			h.record(ev)
 			select {
 			case h.notify <- ev:
 			default:
@@ -114,18 +110,6 @@ func (h *dlHarness) lastRequest(fid string) (scanner.Command, []byte) {
 		}
 	}
 	return req, sig
-}
-
-func (h *dlHarness) fileEvents() []fs.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []fs.Event
-	for _, ev := range h.events {
-		if ev.Kind == fs.EventFile {
-			out = append(out, ev)
-		}
-	}
-	return out
 }
 
 func receiveCmd(id string, specs int) scanner.Command {

@@ -143,12 +143,7 @@ func TestDownloadRequest(t *testing.T) {
 	if fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", want) {
 		t.Errorf("asked\n%+v\nwant\n%+v", r, want)
 	}
-	var sessions []string
-	for _, ev := range h.events {
-		if ev.Kind == fs.EventSession {
-			sessions = append(sessions, fmt.Sprintf("%s %s %s %v", ev.Direction, ev.SessionID, ev.How, ev.Allowed))
-		}
-	}
+	sessions := h.sessionEvents()
 	if fmt.Sprint(sessions) != "[receive s bypass true]" {
 		t.Errorf("session events %q", sessions)
 	}

@@ -35,6 +35,47 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// eventLog records the engine's events, in the harnesses of both directions. Its
+// methods may be called concurrently.
+type eventLog struct {
+	mu     sync.Mutex // guards events
+	events []fs.Event
+}
+
+// record is the engine's Config.Events.
+func (l *eventLog) record(ev fs.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, ev)
+}
+
+// fileEvents returns the events of kind EventFile so far.
+func (l *eventLog) fileEvents() []fs.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var evs []fs.Event
+	for _, ev := range l.events {
+		if ev.Kind == fs.EventFile {
+			evs = append(evs, ev)
+		}
+	}
+	return evs
+}
+
+// sessionEvents describes the events of kind EventSession so far, each as
+// "<direction> <session id> <how> <allowed>".
+func (l *eventLog) sessionEvents() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var got []string
+	for _, ev := range l.events {
+		if ev.Kind == fs.EventSession {
+			got = append(got, fmt.Sprintf("%s %s %s %v", ev.Direction, ev.SessionID, ev.How, ev.Allowed))
+		}
+	}
+	return got
+}
+
 // upHarness drives an Engine as the output pump and the pty writer would: one command
 // at a time, then everything Pull has.
 type upHarness struct {
@@ -43,9 +84,7 @@ type upHarness struct {
 	root  string // temporary directory holding home and outside
 	home  string
 	clock *fakeClock
-
-	mu     sync.Mutex
-	events []fs.Event
+	eventLog
 }
 
 type harnessOption func(*fs.Config)
@@ -73,11 +112,7 @@ func newUpHarness(t testing.TB, opts ...harnessOption) *upHarness {
 		Home:     h.home,
 		Approver: allowAll,
 		Now:      h.clock.Now,
-		Events: func(ev fs.Event) {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.events = append(h.events, ev)
-		},
+		Events:   h.record,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -109,18 +144,6 @@ func (h *upHarness) pull() []scanner.Command {
 		h.t.Fatal(err)
 	}
 	return cmds
-}
-
-func (h *upHarness) fileEvents() []fs.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var evs []fs.Event
-	for _, ev := range h.events {
-		if ev.Kind == fs.EventFile {
-			evs = append(evs, ev)
-		}
-	}
-	return evs
 }
 
 // parseReplies splits the bytes for the child into escape sequences and decodes them

@@ -512,14 +512,7 @@ func TestUploadSessionEvents(t *testing.T) {
 	})))
 	h.start("yes")
 	wantReplies(t, h, h.do(sendCmd("no")), "status st="+scanner.StatusRefused)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var got []string
-	for _, ev := range h.events {
-		if ev.Kind == fs.EventSession {
-			got = append(got, fmt.Sprintf("%s %s %s %v", ev.Direction, ev.SessionID, ev.How, ev.Allowed))
-		}
-	}
+	got := h.sessionEvents()
 	if want := []string{"send yes policy true", "send no policy false"}; !slices.Equal(got, want) {
 		t.Errorf("session events %q, want %q", got, want)
 	}

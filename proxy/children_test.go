@@ -8,53 +8,33 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/xferterm/xferterm/internal/ptytest"
 	"github.com/xferterm/xferterm/proxy"
-	"github.com/xferterm/xferterm/scanner"
 )
 
-// helperEnv selects a helper child: the test binary re-executed as the command that
-// runs under the proxy.
-const helperEnv = "PROXYTEST_HELPER"
-
-// waitTimeout is the watchdog of every wait in these tests.
-const waitTimeout = 30 * time.Second
-
 func TestMain(m *testing.M) {
-	if mode := os.Getenv(helperEnv); mode != "" {
+	if mode := os.Getenv(ptytest.HelperEnv); mode != "" {
 		os.Exit(helper(mode))
 	}
 	os.Exit(m.Run())
 }
 
-// helper runs the child side of a test and returns its exit code.
+// helper runs the child side of a test and returns its exit code; the modes of
+// ptytest.Helper are there too.
 func helper(mode string) int {
 	switch mode {
 	case "keys":
 		return helperKeys(true)
 	case "flood":
 		return helperFlood()
-	case "strict-send":
-		return helperStrictSend()
-	case "block":
-		fmt.Print("READY\n")
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		return 0
-	case "exit":
-		n, _ := strconv.Atoi(os.Getenv("EXIT_CODE"))
-		return n
-	case "killself":
-		_ = unix.Kill(os.Getpid(), unix.SIGKILL)
-		select {}
 	case "cat":
 		_, _ = io.Copy(os.Stdout, os.Stdin)
 		return 0
@@ -89,8 +69,7 @@ func helper(mode string) int {
 	case "run-panicking":
 		// This process plays xferterm: Run with an engine that panics on the first
 		// payload, on the terminal it was given.
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), helperEnv+"=ask")
+		cmd := ptytest.Command("ask")
 		_, _ = proxy.Run(context.Background(), cmd, proxy.Config{Engine: panicEngine{}})
 		return 0
 	case "hashin":
@@ -108,27 +87,12 @@ func helper(mode string) int {
 		return 0
 	case "orphan":
 		// Leaves a grandchild holding the pty, reading it, and exits at once.
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), helperEnv+"=block")
+		cmd := ptytest.Command("block")
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		if err := cmd.Start(); err != nil {
 			return 101
 		}
 		fmt.Printf("ORPHAN %d\n", cmd.Process.Pid)
-		return 0
-	case "catfile":
-		// CATFILE to stdout from raw mode: what a full-screen program or a client does.
-		if _, err := term.MakeRaw(0); err != nil {
-			return 101
-		}
-		f, err := os.Open(os.Getenv("CATFILE"))
-		if err != nil {
-			return 102
-		}
-		buf := make([]byte, 64<<10)
-		if _, err := io.CopyBuffer(struct{ io.Writer }{os.Stdout}, f, buf); err != nil {
-			return 103
-		}
 		return 0
 	case "env":
 		fmt.Printf("KEY=%q TERM=%q\n", os.Getenv("KITTY_PUBLIC_KEY"), os.Getenv("TERM"))
@@ -141,8 +105,7 @@ func helper(mode string) int {
 		fmt.Printf("SIZE %d %d\n", ws.Row, ws.Col)
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
-	return 100
+	return ptytest.Helper(mode)
 }
 
 // kittenScreen is what the "kitten" helper draws before it asks: a shell line, the
@@ -223,74 +186,3 @@ func helperFlood() int {
 
 // floodPattern is what helperFlood writes: no ESC, so it passes through untouched.
 const floodPattern = "0123456789abcdefghijklmnopqrstuvwxyz\r\n"
-
-// helperStrictSend plays a strict client sending SEND_SRC to the name SEND_DST, as
-// reference-client.md §4.1 describes: send, wait OK, file, wait STARTED, data packets of
-// 4096 bytes, end_data, wait OK, finish. It prints "DONE" on success.
-func helperStrictSend() int {
-	if _, err := term.MakeRaw(0); err != nil {
-		return 101
-	}
-	src, err := os.ReadFile(os.Getenv("SEND_SRC"))
-	if err != nil {
-		fmt.Println("read:", err)
-		return 102
-	}
-	const id, fid = "5e11d", "f1"
-	replies := make(chan scanner.Command, 1024)
-	go func() {
-		sc := scanner.New(io.Discard, func(p []byte, err error) {
-			if err != nil {
-				return
-			}
-			if c, err := scanner.Parse(p); err == nil {
-				replies <- c
-			}
-		}, 0)
-		_, _ = io.Copy(sc, os.Stdin)
-	}()
-	send := func(c scanner.Command) { _, _ = os.Stdout.Write(c.AppendOSC(nil)) }
-	expect := func(st string) error {
-		for {
-			select {
-			case c := <-replies:
-				if c.ID != id || c.Action != scanner.ActionStatus {
-					return fmt.Errorf("unexpected reply %s", c.String())
-				}
-				if c.Status == scanner.StatusProgress {
-					continue
-				}
-				if c.Status != st {
-					return fmt.Errorf("got status %q, want %q", c.Status, st)
-				}
-				return nil
-			case <-time.After(waitTimeout):
-				return fmt.Errorf("no %s", st)
-			}
-		}
-	}
-	fail := func(err error) int {
-		fmt.Printf("\nFAIL %v\n", err)
-		return 1
-	}
-	send(scanner.Command{Action: scanner.ActionSend, ID: id})
-	if err := expect(scanner.StatusOK); err != nil {
-		return fail(err)
-	}
-	send(scanner.Command{Action: scanner.ActionFile, ID: id, FileID: fid, Name: os.Getenv("SEND_DST")})
-	if err := expect(scanner.StatusStarted); err != nil {
-		return fail(err)
-	}
-	for len(src) > 0 {
-		n := min(len(src), 4096)
-		send(scanner.Command{Action: scanner.ActionData, ID: id, FileID: fid, Data: src[:n]})
-		src = src[n:]
-	}
-	send(scanner.Command{Action: scanner.ActionEndData, ID: id, FileID: fid})
-	if err := expect(scanner.StatusOK); err != nil {
-		return fail(err)
-	}
-	send(scanner.Command{Action: scanner.ActionFinish, ID: id})
-	fmt.Print("\nDONE\n")
-	return 0
-}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/xferterm/xferterm/internal/ptytest"
 	"github.com/xferterm/xferterm/proxy"
 	"github.com/xferterm/xferterm/scanner"
 )
@@ -22,27 +23,18 @@ func TestBorrowHoldsOutputAndTakesKeystrokes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ticked.Close()
-	master, slave := openConsolePTY(t)
+	tm := ptytest.NewTerminal(t)
+	master, slave, out := tm.Master, tm.Slave, tm.Out
 	console := proxy.NewConsole(slave, slave)
-	out := newOutBuf()
-	go out.readFrom(master)
-	cmd := execCommand(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=keys", "GORACE=atexit_sleep_ms=0")
+	cmd := ptytest.Command("keys")
 	cmd.ExtraFiles = []*os.File{tickedW}
-	done := make(chan error, 1)
-	go func() {
-		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: console})
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exit status %d", code)
-		}
-		done <- err
-	}()
-	out.waitForString(t, "READY")
+	done := goRun(t.Context(), cmd, proxy.Config{Console: console})
+	out.WaitForString(t, "READY")
 	_ = tickedW.Close() // The child has its copy now.
 	var pid int
-	fmt.Sscanf(string(out.bytes()[bytes.Index(out.bytes(), []byte("READY")):]), "READY %d", &pid)
+	fmt.Sscanf(string(out.Bytes()[bytes.Index(out.Bytes(), []byte("READY")):]), "READY %d", &pid)
 	master.Write([]byte("a"))
-	out.waitFor(t, "a at the child", func(b []byte) bool { return keysReceived(b) == "a" })
+	out.WaitFor(t, "a at the child", func(b []byte) bool { return keysReceived(b) == "a" })
 
 	in, w, release, err := console.Borrow(t.Context())
 	if err != nil {
@@ -69,22 +61,15 @@ func TestBorrowHoldsOutputAndTakesKeystrokes(t *testing.T) {
 		t.Errorf("after release, borrower read %d, %v; want EOF", n, err)
 	}
 
-	out.waitForString(t, "TICK")
-	o := string(out.bytes())
+	out.WaitForString(t, "TICK")
+	o := string(out.Bytes())
 	if i, j := strings.Index(o, "PROMPT-END"), strings.Index(o, "TICK"); i < 0 || i > j {
 		t.Errorf("child output not held during the borrow: %q", o)
 	}
 	master.Write([]byte("bq"))
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("Run did not return")
-	}
-	out.waitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
-	if got := keysReceived(out.bytes()); got != "abq" {
+	waitRun(t, done)
+	out.WaitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
+	if got := keysReceived(out.Bytes()); got != "abq" {
 		t.Errorf("child received %q, want %q", got, "abq")
 	}
 	if _, _, _, err := console.Borrow(t.Context()); !errors.Is(err, proxy.ErrNotRunning) {
@@ -128,46 +113,25 @@ func TestBorrowFromInsideHandlePayload(t *testing.T) {
 		}()
 		return true
 	}
-	master, slave := openConsolePTY(t)
+	tm := ptytest.NewTerminal(t)
+	master, slave, out := tm.Master, tm.Slave, tm.Out
 	console = proxy.NewConsole(slave, slave)
-	out := newOutBuf()
-	go out.readFrom(master)
-	cmd := execCommand(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=ask", "GORACE=atexit_sleep_ms=0")
-	done := make(chan error, 1)
-	go func() {
-		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: console, Engine: eng})
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exit status %d", code)
-		}
-		done <- err
-	}()
-	out.waitForString(t, "ASK?")
+	cmd := ptytest.Command("ask")
+	done := goRun(t.Context(), cmd, proxy.Config{Console: console, Engine: eng})
+	out.WaitForString(t, "ASK?")
 	master.Write([]byte("y"))
-	select {
-	case err := <-answered:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("no answer")
+	if err := ptytest.Receive(t, answered, "no answer"); err != nil {
+		t.Fatal(err)
 	}
-	out.waitForString(t, "READY")
+	out.WaitForString(t, "READY")
 	master.Write([]byte("q"))
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("Run did not return")
-	}
-	out.waitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
-	o := string(out.bytes())
+	waitRun(t, done)
+	out.WaitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
+	o := string(out.Bytes())
 	if !strings.HasPrefix(o, "beforeASK?ANSWER y|after\n") {
 		t.Errorf("output %q, want the prompt between before and after", o)
 	}
-	if got := keysReceived(out.bytes()); got != "q" {
+	if got := keysReceived(out.Bytes()); got != "q" {
 		t.Errorf("child received %q, want q", got)
 	}
 }
@@ -175,21 +139,12 @@ func TestBorrowFromInsideHandlePayload(t *testing.T) {
 // TestBorrowLeavesEarlierKeystrokes: what was typed before Borrow goes to the child,
 // even when the proxy has not read it yet; the borrower gets only what is typed after.
 func TestBorrowLeavesEarlierKeystrokes(t *testing.T) {
-	master, slave := openConsolePTY(t)
+	tm := ptytest.NewTerminal(t)
+	master, slave, out := tm.Master, tm.Slave, tm.Out
 	console := proxy.NewConsole(slave, slave)
-	out := newOutBuf()
-	go out.readFrom(master)
-	cmd := execCommand(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=keys", "GORACE=atexit_sleep_ms=0")
-	done := make(chan error, 1)
-	go func() {
-		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: console})
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exit status %d", code)
-		}
-		done <- err
-	}()
-	out.waitForString(t, "READY")
+	cmd := ptytest.Command("keys")
+	done := goRun(t.Context(), cmd, proxy.Config{Console: console})
+	out.WaitForString(t, "READY")
 
 	want := ""
 	for i := range 20 {
@@ -224,25 +179,18 @@ func TestBorrowLeavesEarlierKeystrokes(t *testing.T) {
 			t.Fatalf("round %d: the borrower read %q, %v; want y", i, first, err)
 		}
 		b.release()
-		out.waitFor(t, typed+" at the child", func(o []byte) bool { return keysReceived(o) == want })
+		out.WaitFor(t, typed+" at the child", func(o []byte) bool { return keysReceived(o) == want })
 	}
 	if _, err := master.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("Run did not return")
-	}
+	waitRun(t, done)
 }
 
 // waitInput waits until the terminal slave holds n unread bytes of input.
 func waitInput(t *testing.T, slave *os.File, n int) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	deadline := time.Now().Add(ptytest.WaitTimeout)
 	for {
 		fds := []unix.PollFd{{Fd: int32(slave.Fd()), Events: unix.POLLIN}}
 		if _, err := unix.Poll(fds, int(time.Until(deadline).Milliseconds())); err != nil && err != unix.EINTR {

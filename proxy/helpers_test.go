@@ -1,22 +1,20 @@
 package proxy_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
+	"github.com/xferterm/xferterm/internal/ptytest"
 	"github.com/xferterm/xferterm/proxy"
 	"github.com/xferterm/xferterm/scanner"
 )
@@ -24,11 +22,9 @@ import (
 // harness is one in-process Run whose console is a pty owned by the test, as a terminal
 // emulator owns one.
 type harness struct {
-	t             *testing.T
-	master, slave *os.File
-	before        *unix.Termios // the console's settings before Run
-	out           *outBuf
-	cmd           *exec.Cmd
+	t *testing.T
+	*ptytest.Terminal
+	cmd *exec.Cmd
 
 	done chan struct{} // closed when Run has returned
 	code int
@@ -38,22 +34,9 @@ type harness struct {
 // startRun runs helper mode under proxy.Run with cfg (its Console is set here).
 func startRun(t *testing.T, ctx context.Context, mode string, cfg proxy.Config, env ...string) *harness {
 	t.Helper()
-	master, slave, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 30, Col: 100}); err != nil {
-		t.Fatal(err)
-	}
-	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, master: master, slave: slave, before: before, out: newOutBuf(), done: make(chan struct{})}
-	go h.out.readFrom(master)
-	cfg.Console = proxy.NewConsole(slave, slave)
-	h.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	h.cmd.Env = append(os.Environ(), append([]string{helperEnv + "=" + mode, "GORACE=atexit_sleep_ms=0"}, env...)...)
+	h := &harness{t: t, Terminal: ptytest.NewTerminal(t), done: make(chan struct{})}
+	cfg.Console = proxy.NewConsole(h.Slave, h.Slave)
+	h.cmd = ptytest.Command(mode, env...)
 	go func() {
 		defer close(h.done)
 		h.code, h.err = proxy.Run(ctx, h.cmd, cfg)
@@ -61,11 +44,9 @@ func startRun(t *testing.T, ctx context.Context, mode string, cfg proxy.Config, 
 	t.Cleanup(func() {
 		select {
 		case <-h.done:
-		case <-time.After(waitTimeout):
+		case <-time.After(ptytest.WaitTimeout):
 			t.Errorf("Run did not return")
 		}
-		_ = slave.Close()
-		_ = master.Close()
 	})
 	return h
 }
@@ -75,28 +56,36 @@ func (h *harness) wait() (int, error) {
 	h.t.Helper()
 	select {
 	case <-h.done:
-	case <-time.After(waitTimeout):
-		h.t.Fatalf("Run did not return; output so far:\n%q", h.out.tail(2000))
+	case <-time.After(ptytest.WaitTimeout):
+		h.t.Fatalf("Run did not return; output so far:\n%q", h.Out.Tail(2000))
 	}
-	after, err := unix.IoctlGetTermios(int(h.slave.Fd()), unix.TCGETS)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if *after != *h.before {
-		h.t.Errorf("console not restored:\nbefore %+v\nafter  %+v", *h.before, *after)
-	}
+	h.CheckRestored(h.t)
 	return h.code, h.err
 }
 
-// send writes keystrokes into the console, as the user typing.
-func (h *harness) send(s string) {
-	h.t.Helper()
-	if _, err := h.master.Write([]byte(s)); err != nil {
-		h.t.Fatal(err)
+// goRun runs cmd under proxy.Run with cfg and returns where its result arrives: an
+// exit status other than 0 is an error too.
+func goRun(ctx context.Context, cmd *exec.Cmd, cfg proxy.Config) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		code, err := proxy.Run(ctx, cmd, cfg)
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit status %d", code)
+		}
+		done <- err
+	}()
+	return done
+}
+
+// waitRun waits for the result of goRun and fails the test on an error.
+func waitRun(t *testing.T, done <-chan error) {
+	t.Helper()
+	if err := ptytest.Receive(t, done, "Run did not return"); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// keys returns what the "keys" helper has reported receiving so far.
+// keysReceived returns what the "keys" helper has reported receiving so far.
 func keysReceived(out []byte) string {
 	var got []byte
 	for line := range strings.SplitSeq(string(out), "\n") {
@@ -110,79 +99,8 @@ func keysReceived(out []byte) string {
 	return string(got)
 }
 
-// outBuf collects what the console shows.
-type outBuf struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	b    []byte
-	err  error // why reading stopped
-}
-
-func newOutBuf() *outBuf {
-	o := &outBuf{}
-	o.cond = sync.NewCond(&o.mu)
-	return o
-}
-
-func (o *outBuf) readFrom(r io.Reader) {
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := r.Read(buf)
-		o.mu.Lock()
-		o.b = append(o.b, buf[:n]...)
-		if err != nil {
-			o.err = err
-		}
-		o.cond.Broadcast()
-		o.mu.Unlock()
-		if err != nil {
-			return
-		}
-	}
-}
-
-// waitFor waits until cond holds for the output so far, or fails the test.
-func (o *outBuf) waitFor(t *testing.T, what string, cond func([]byte) bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	timer := time.AfterFunc(waitTimeout, func() {
-		o.mu.Lock()
-		o.cond.Broadcast()
-		o.mu.Unlock()
-	})
-	defer timer.Stop()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for !cond(o.b) {
-		if o.err != nil || time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %v; output so far:\n%q", what, o.err, tail(o.b, 2000))
-		}
-		o.cond.Wait()
-	}
-}
-
-func (o *outBuf) waitForString(t *testing.T, s string) {
-	t.Helper()
-	o.waitFor(t, strconv.Quote(s), func(b []byte) bool { return bytes.Contains(b, []byte(s)) })
-}
-
-func (o *outBuf) bytes() []byte {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return bytes.Clone(o.b)
-}
-
-func (o *outBuf) tail(n int) []byte { return tail(o.bytes(), n) }
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
-}
-
 // fakeEngine is an Engine whose state the test sets and inspects. As a receiver it
-// serves one strict send session into dir (enough for helperStrictSend).
+// serves one strict send session into dir (enough for ptytest.StrictSend).
 type fakeEngine struct {
 	dir    string
 	ready  chan struct{}
@@ -345,25 +263,6 @@ func (e *fakeEngine) stats() (cancels, closes int) {
 	return e.cancels, e.closes
 }
 
-// openConsolePTY opens a pty to serve as a console, closed at the end of the test.
-func openConsolePTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	master, slave, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 30, Col: 100}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = slave.Close()
-		_ = master.Close()
-	})
-	return master, slave
-}
-
-func execCommand(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }
-
 func unixKill(pid int, sig string) error {
 	if pid <= 0 {
 		return fmt.Errorf("bad pid %d", pid)
@@ -399,15 +298,13 @@ func runNoTerminal(t *testing.T, mode string, stdin io.Reader) string {
 		t.Fatal(err)
 	}
 	defer outR.Close()
-	o := newOutBuf()
-	go o.readFrom(outR)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "GORACE=atexit_sleep_ms=0")
-	code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: proxy.NewConsole(in, outW)})
+	o := ptytest.NewOutput()
+	go o.Collect(outR)
+	code, err := proxy.Run(t.Context(), ptytest.Command(mode), proxy.Config{Console: proxy.NewConsole(in, outW)})
 	_ = outW.Close()
 	if code != 0 || err != nil {
-		t.Fatalf("Run = %d, %v; output %q", code, err, o.tail(500))
+		t.Fatalf("Run = %d, %v; output %q", code, err, o.Tail(500))
 	}
-	o.waitFor(t, "EOF", func([]byte) bool { return o.err != nil })
-	return string(o.bytes())
+	o.WaitEOF(t)
+	return string(o.Bytes())
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/hinshun/vt10x"
 
 	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/internal/ptytest"
 	"github.com/xferterm/xferterm/proxy"
 	"github.com/xferterm/xferterm/scanner"
 )
@@ -33,7 +33,7 @@ func TestPromptGivesTheTerminalBack(t *testing.T) {
 }
 
 func testPromptGivesTheTerminalBack(t *testing.T, key string) {
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), ptytest.WaitTimeout)
 	defer cancel()
 	eng := newFakeEngine(t.TempDir())
 	var console *proxy.Console
@@ -53,62 +53,42 @@ func testPromptGivesTheTerminalBack(t *testing.T, key string) {
 		answered <- result{a, err}
 		return true
 	}
-	master, slave := openConsolePTY(t) // 100x30
+	tm := ptytest.NewTerminal(t) // 100x30
+	master, slave, out := tm.Master, tm.Slave, tm.Out
 	console = proxy.NewConsole(slave, slave)
-	out := newOutBuf()
-	go out.readFrom(master)
-	cmd := execCommand(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=kitten", "GORACE=atexit_sleep_ms=0")
-	done := make(chan error, 1)
-	go func() {
-		code, err := proxy.Run(ctx, cmd, proxy.Config{Console: console, Engine: eng})
-		if err == nil && code != 0 {
-			err = fmt.Errorf("exit status %d", code)
-		}
-		done <- err
-	}()
+	cmd := ptytest.Command("kitten")
+	done := goRun(ctx, cmd, proxy.Config{Console: console, Engine: eng})
 
-	out.waitForString(t, "SEND files to this computer")
+	out.WaitForString(t, "SEND files to this computer")
 	if _, err := master.Write([]byte(key)); err != nil {
 		t.Fatal(err)
 	}
 	// As soon as the prompt has left its screen, before the console is given back,
 	// the user types on.
-	out.waitForString(t, "\x1b[?1049l")
+	out.WaitForString(t, "\x1b[?1049l")
 	if _, err := master.Write([]byte("ls\r")); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case r := <-answered:
-		if r.err != nil {
-			t.Fatal(r.err)
-		}
-		if want := key == "y"; r.a.Allowed() != want {
-			t.Fatalf("answer %+v, want allowed %v", r.a, want)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("no answer")
+	r := ptytest.Receive(t, answered, "no answer")
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
-	out.waitFor(t, "ls at the child", func(b []byte) bool { return keysReceived(b) == "ls\r" })
+	if want := key == "y"; r.a.Allowed() != want {
+		t.Fatalf("answer %+v, want allowed %v", r.a, want)
+	}
+	out.WaitFor(t, "ls at the child", func(b []byte) bool { return keysReceived(b) == "ls\r" })
 	if _, err := master.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("Run did not return")
-	}
-	out.waitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
-	if got := keysReceived(out.bytes()); got != "ls\rq" {
+	waitRun(t, done)
+	out.WaitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
+	if got := keysReceived(out.Bytes()); got != "ls\rq" {
 		t.Errorf("the child received %q, want %q", got, "ls\rq")
 	}
 
 	// The screen just before the prompt drew, and just before the child's output
 	// resumed.
-	stream := out.bytes()
+	stream := out.Bytes()
 	promptAt := bytes.Index(stream, []byte("\x1b[?1049h"))
 	afterAt := bytes.Index(stream, []byte("AFTER"))
 	if promptAt < 0 || afterAt < promptAt {
@@ -154,7 +134,7 @@ func playOn(t *testing.T, b []byte) vt10x.Terminal {
 // (mode 2026) would keep a prompt from being seen until the terminal gives up waiting;
 // Borrow ends the update, and release begins it again, after the child's other modes.
 func TestBorrowDuringSynchronizedUpdate(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	ctx, cancel := context.WithTimeout(t.Context(), ptytest.WaitTimeout)
 	defer cancel()
 	eng := newFakeEngine(t.TempDir())
 	var console *proxy.Console
@@ -168,33 +148,24 @@ func TestBorrowDuringSynchronizedUpdate(t *testing.T) {
 		release()
 		return true
 	}
-	master, slave := openConsolePTY(t)
+	tm := ptytest.NewTerminal(t)
+	master, slave, out := tm.Master, tm.Slave, tm.Out
 	console = proxy.NewConsole(slave, slave)
-	out := newOutBuf()
-	go out.readFrom(master)
-	cmd := execCommand(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=kitten", "KITTEN_SCREEN=\x1b[?2026h\x1b[?25ldrawing", "GORACE=atexit_sleep_ms=0")
+	cmd := ptytest.Command("kitten", "KITTEN_SCREEN=\x1b[?2026h\x1b[?25ldrawing")
 	done := make(chan error, 1)
 	go func() {
 		_, err := proxy.Run(ctx, cmd, proxy.Config{Console: console, Engine: eng})
 		done <- err
 	}()
-	out.waitForString(t, "AFTER")
+	out.WaitForString(t, "AFTER")
 	const want = "\x1b[?2026h\x1b[?25ldrawing" + // the child
 		"\x1b[?2026l" + "\x1b[?25hPROMPT" + // Borrow, the borrower
 		"\x1b[?25l\x1b[?2026h" + "AFTER" // release, the child
-	if got := out.bytes(); !bytes.HasPrefix(got, []byte(want)) {
+	if got := out.Bytes(); !bytes.HasPrefix(got, []byte(want)) {
 		t.Errorf("console shows %q, want %q", got, want)
 	}
 	if _, err := master.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("Run did not return")
-	}
+	waitRun(t, done)
 }

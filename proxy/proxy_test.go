@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,8 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/xferterm/xferterm/internal/ptytest"
 	"github.com/xferterm/xferterm/proxy"
 )
 
@@ -43,7 +43,7 @@ func TestRunReportsTheChildsExitStatus(t *testing.T) {
 }
 
 func TestRunReportsACommandThatCannotStart(t *testing.T) {
-	_, slave := openConsolePTY(t)
+	slave := ptytest.NewTerminal(t).Slave
 	for _, tc := range []struct {
 		name string
 		path string
@@ -53,7 +53,7 @@ func TestRunReportsACommandThatCannotStart(t *testing.T) {
 		{"not executable is 126", t.TempDir(), 126},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := execCommand(tc.path)
+			cmd := exec.Command(tc.path)
 			code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: proxy.NewConsole(slave, slave)})
 			if code != tc.want || err == nil || !strings.HasPrefix(err.Error(), "proxy: ") {
 				t.Errorf("Run = %d, %v; want %d and a proxy error", code, err, tc.want)
@@ -71,8 +71,8 @@ func TestOSC5113IsRemovedAndEverythingElsePassesThrough(t *testing.T) {
 	if code, err := h.wait(); code != 0 || err != nil {
 		t.Fatalf("Run = %d, %v", code, err)
 	}
-	h.out.waitForString(t, "END")
-	if got, want := string(h.out.bytes()), before+after; got != want {
+	h.Out.WaitForString(t, "END")
+	if got, want := string(h.Out.Bytes()), before+after; got != want {
 		t.Errorf("output\n got %q\nwant %q", got, want)
 	}
 	if eng.payloads != 1 {
@@ -90,13 +90,13 @@ func TestChildGetsTheConsoleSizeAndExtraEnv(t *testing.T) {
 	if code, err := h.wait(); code != 0 || err != nil {
 		t.Fatalf("Run = %d, %v", code, err)
 	}
-	h.out.waitForString(t, `KEY="1:abc" TERM="xterm-test"`)
+	h.Out.WaitForString(t, `KEY="1:abc" TERM="xterm-test"`)
 
 	h = startRun(t, t.Context(), "size", proxy.Config{})
 	if code, err := h.wait(); code != 0 || err != nil {
 		t.Fatalf("Run = %d, %v", code, err)
 	}
-	h.out.waitForString(t, "SIZE 30 100")
+	h.Out.WaitForString(t, "SIZE 30 100")
 }
 
 func TestChildGetsCOLUMNSAndLINESWithoutATerminal(t *testing.T) {
@@ -140,32 +140,14 @@ func TestStdinPipeEOFReachesTheChild(t *testing.T) {
 
 func TestSendSmallFile(t *testing.T) {
 	dir := t.TempDir()
-	src := make([]byte, 100_000)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range src {
-		src[i] = byte(rng.Uint32())
-	}
-	srcPath := filepath.Join(t.TempDir(), "src")
-	if err := os.WriteFile(srcPath, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	srcPath, src := ptytest.SendSource(t, 100_000, 1)
 	eng := newFakeEngine(dir)
 	h := startRun(t, t.Context(), "strict-send", proxy.Config{Engine: eng}, "SEND_SRC="+srcPath, "SEND_DST=dst.bin")
 	code, err := h.wait()
 	if code != 0 || err != nil {
-		t.Fatalf("Run = %d, %v; output %q", code, err, h.out.tail(500))
+		t.Fatalf("Run = %d, %v; output %q", code, err, h.Out.Tail(500))
 	}
-	h.out.waitForString(t, "DONE")
-	got, err := os.ReadFile(filepath.Join(dir, "dst.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, src) {
-		t.Errorf("received %d bytes, differ from the %d sent", len(got), len(src))
-	}
-	if out := h.out.bytes(); bytes.Contains(out, []byte("5113")) {
-		t.Errorf("protocol bytes reached the terminal: %q", tail(out, 300))
-	}
+	ptytest.CheckStrictSend(t, h.Out, filepath.Join(dir, "dst.bin"), src)
 }
 
 // A child that writes a lot while not reading its input, while the engine has replies
@@ -192,11 +174,11 @@ func TestNoDeadlockWhenTheChildFloodsAndDoesNotRead(t *testing.T) {
 		"FLOOD_OUT="+strconv.Itoa(nOut), "FLOOD_IN="+strconv.Itoa(nIn))
 	code, err := run.wait()
 	if code != 0 || err != nil {
-		t.Fatalf("Run = %d, %v; output %q", code, err, run.out.tail(300))
+		t.Fatalf("Run = %d, %v; output %q", code, err, run.Out.Tail(300))
 	}
 	want := fmt.Sprintf("\nIN %x\n", h.Sum(nil))
-	run.out.waitForString(t, want)
-	out := run.out.bytes()
+	run.Out.WaitForString(t, want)
+	out := run.Out.Bytes()
 	body := out[:len(out)-len(want)]
 	if len(body) != nOut {
 		t.Fatalf("relayed %d bytes of output, want %d", len(body), nOut)
@@ -230,22 +212,18 @@ func TestCtrlCCancelsATransferAndIsNotForwarded(t *testing.T) {
 			eng := newFakeEngine(t.TempDir())
 			eng.setActive(tc.active)
 			h := startRun(t, t.Context(), "keys", proxy.Config{Engine: eng})
-			h.out.waitForString(t, "READY")
-			h.send(tc.keys)
+			h.Out.WaitForString(t, "READY")
+			h.Type(t, tc.keys)
 			if tc.cancels > 0 {
 				// The child may see nothing from this unit; wait for the cancel.
-				select {
-				case <-eng.canceled:
-				case <-time.After(waitTimeout):
-					t.Fatal("no CancelAll")
-				}
+				ptytest.Receive(t, eng.canceled, "no CancelAll")
 			}
-			h.send("q")
+			h.Type(t, "q")
 			if code, err := h.wait(); code != 0 || err != nil {
 				t.Fatalf("Run = %d, %v", code, err)
 			}
-			h.out.waitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
-			if got := keysReceived(h.out.bytes()); got != tc.want+"q" {
+			h.Out.WaitFor(t, "q at the child", func(b []byte) bool { return strings.HasSuffix(keysReceived(b), "q") })
+			if got := keysReceived(h.Out.Bytes()); got != tc.want+"q" {
 				t.Errorf("child received %q, want %q", got, tc.want+"q")
 			}
 			if c, _ := eng.stats(); c != tc.cancels {
@@ -261,7 +239,7 @@ func TestCancelHangsUpTheChildAndUnblocksThePump(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	eng := newFakeEngine(t.TempDir())
 	h := startRun(t, ctx, "block", proxy.Config{Engine: eng})
-	h.out.waitForString(t, "READY")
+	h.Out.WaitForString(t, "READY")
 	cancel()
 	code, err := h.wait()
 	if code != 129 || !errors.Is(err, context.Canceled) {
@@ -275,13 +253,9 @@ func TestCancelHangsUpTheChildAndUnblocksThePump(t *testing.T) {
 func TestTickIsCalledWhileRunning(t *testing.T) {
 	eng := newFakeEngine(t.TempDir())
 	h := startRun(t, t.Context(), "block", proxy.Config{Engine: eng, TickInterval: time.Millisecond})
-	select {
-	case <-eng.ticked:
-	case <-time.After(waitTimeout):
-		t.Fatal("no Tick")
-	}
-	h.out.waitForString(t, "READY")
-	h.send("\x04") // cooked mode: ^D is EOF, and "block" exits
+	ptytest.Receive(t, eng.ticked, "no Tick")
+	h.Out.WaitForString(t, "READY")
+	h.Type(t, "\x04") // cooked mode: ^D is EOF, and "block" exits
 	if code, err := h.wait(); code != 0 || err != nil {
 		t.Errorf("Run = %d, %v", code, err)
 	}
@@ -291,40 +265,21 @@ func TestTickIsCalledWhileRunning(t *testing.T) {
 // dies. The process under test is this binary running proxy.Run (helper
 // "run-panicking") on a pty owned by the test.
 func TestPanicRestoresTheTerminal(t *testing.T) {
-	master, slave := openConsolePTY(t)
-	out := newOutBuf()
-	go out.readFrom(master)
-	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tm := ptytest.NewTerminal(t)
 	var stderr bytes.Buffer
-	cmd := execCommand(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=run-panicking", "GORACE=atexit_sleep_ms=0")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, &stderr
+	cmd := ptytest.Command("run-panicking")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tm.Slave, tm.Slave, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(waitTimeout):
-		_ = cmd.Process.Kill()
-		<-done
+	if !ptytest.WaitExit(cmd) {
 		t.Fatal("no panic")
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(stderr.String(), "panic: engine bug") {
 		t.Errorf("exit %d, stderr %q; want a panic", code, stderr.String())
 	}
-	after, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *after != *before {
-		t.Errorf("terminal not restored after a panic:\nbefore %+v\nafter  %+v", *before, *after)
-	}
+	tm.CheckRestored(t)
 }
 
 // A background process that keeps the pty open does not keep Run waiting: once the
@@ -335,7 +290,7 @@ func TestRunReturnsWhenABackgroundProcessHoldsThePTY(t *testing.T) {
 	if code, err := h.wait(); code != 0 || err != nil {
 		t.Fatalf("Run = %d, %v", code, err)
 	}
-	h.out.waitForString(t, "ORPHAN ")
+	h.Out.WaitForString(t, "ORPHAN ")
 }
 
 // Input from a pipe reaches a raw child byte for byte, control characters included.
@@ -356,10 +311,9 @@ func TestStdinPipeInputArrivesIntact(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer outR.Close()
-	out := newOutBuf()
-	go out.readFrom(outR)
-	cmd := execCommand(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=hashin", "IN="+strconv.Itoa(len(in)), "GORACE=atexit_sleep_ms=0")
+	out := ptytest.NewOutput()
+	go out.Collect(outR)
+	cmd := ptytest.Command("hashin", "IN="+strconv.Itoa(len(in)))
 	done := make(chan error, 1)
 	go func() {
 		code, err := proxy.Run(t.Context(), cmd, proxy.Config{Console: proxy.NewConsole(inR, outW)})
@@ -370,18 +324,11 @@ func TestStdinPipeInputArrivesIntact(t *testing.T) {
 		done <- err
 	}()
 	// Only once the child is raw: before, the line discipline would edit the input.
-	out.waitForString(t, "READY")
+	out.WaitForString(t, "READY")
 	if _, err := inW.Write(in); err != nil {
 		t.Fatal(err)
 	}
 	_ = inW.Close()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatal("Run did not return")
-	}
-	out.waitForString(t, fmt.Sprintf("IN %x\n", sum))
+	waitRun(t, done)
+	out.WaitForString(t, fmt.Sprintf("IN %x\n", sum))
 }

@@ -2,20 +2,15 @@ package main
 
 import (
 	"bufio"
-	"errors"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
-
 	"github.com/xferterm/xferterm/fs"
+	"github.com/xferterm/xferterm/internal/ptytest"
 	"github.com/xferterm/xferterm/proxy"
 	"github.com/xferterm/xferterm/scanner"
 )
@@ -27,59 +22,28 @@ import (
 // the file data rate through the proxy. 256 MiB of tty bytes per iteration, or
 // XFERTERM_BENCH_BYTES.
 func BenchmarkSendFileRealEngine(b *testing.B) {
-	n := 256 << 20
-	if s := os.Getenv("XFERTERM_BENCH_BYTES"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
-			b.Fatalf("XFERTERM_BENCH_BYTES=%q", s)
-		}
-	}
+	n := ptytest.BenchBytes(b)
 	stream, data := writeSendStream(b, filepath.Join(b.TempDir(), "stream"), n)
 	home := b.TempDir()
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer null.Close()
-	helperCmd := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), helperEnv+"=catfile", "CATFILE="+stream, "GORACE=atexit_sleep_ms=0")
-		return cmd
-	}
-	var relay, prox time.Duration
-	for b.Loop() {
-		t0 := time.Now()
-		cmd := helperCmd()
-		ptmx, err := pty.Start(cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(null, ptmx); err != nil && !errors.Is(err, syscall.EIO) {
-			b.Fatal(err)
-		}
-		_ = cmd.Wait()
-		_ = ptmx.Close()
-		relay += time.Since(t0)
-
+	var prox time.Duration
+	ptytest.RelayVsProxy(b, stream, n, func(cmd *exec.Cmd, null *os.File) time.Duration {
 		eng, err := fs.NewEngine(fs.Config{Home: home, Approver: fs.FixedApprover{Allow: true, How: "policy"}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		t0 = time.Now()
-		code, err := proxy.Run(b.Context(), helperCmd(), proxy.Config{Console: proxy.NewConsole(null, null), Engine: eng})
+		t0 := time.Now()
+		code, err := proxy.Run(b.Context(), cmd, proxy.Config{Console: proxy.NewConsole(null, null), Engine: eng})
 		if code != 0 || err != nil {
 			b.Fatalf("Run = %d, %v", code, err)
 		}
-		prox += time.Since(t0)
+		d := time.Since(t0)
+		prox += d
 		if st, err := os.Stat(filepath.Join(home, "bench.bin")); err != nil || st.Size() != int64(data) {
 			b.Fatalf("received file: %v, %v; want %d bytes", st, err, data)
 		}
-	}
-	iters := float64(b.N)
-	b.ReportMetric(float64(n)*iters/1e6/relay.Seconds(), "relay-MB/s")
-	b.ReportMetric(float64(n)*iters/1e6/prox.Seconds(), "proxy-MB/s")
-	b.ReportMetric(prox.Seconds()/relay.Seconds(), "proxy/relay")
-	b.ReportMetric(float64(data)*iters/1e6/prox.Seconds(), "file-MB/s")
+		return d
+	})
+	b.ReportMetric(float64(data)*float64(b.N)/1e6/prox.Seconds(), "file-MB/s")
 }
 
 // writeSendStream writes a quiet send session of about n bytes to path and returns the

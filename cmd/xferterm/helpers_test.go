@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"strconv"
 	"strings"
-	"sync"
-	"testing"
-	"time"
 )
 
 // streamBlock is the size of the block a stream repeats: generating all of a large
@@ -87,84 +81,4 @@ func (g *gen) piece() []byte {
 	default:
 		return []byte(strings.Repeat("─", r.IntN(40)) + "\r\n")
 	}
-}
-
-// outBuf collects what the terminal shows.
-type outBuf struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	b    []byte
-	err  error
-}
-
-func newOutBuf() *outBuf {
-	o := &outBuf{}
-	o.cond = sync.NewCond(&o.mu)
-	return o
-}
-
-func (o *outBuf) grow(n int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.b = append(make([]byte, 0, n+64<<10), o.b...)
-}
-
-func (o *outBuf) readFrom(r io.Reader) {
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := r.Read(buf)
-		o.mu.Lock()
-		o.b = append(o.b, buf[:n]...)
-		if err != nil {
-			o.err = err
-		}
-		o.cond.Broadcast()
-		o.mu.Unlock()
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (o *outBuf) waitFor(t *testing.T, what string, cond func([]byte) bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	timer := time.AfterFunc(waitTimeout, func() {
-		o.mu.Lock()
-		o.cond.Broadcast()
-		o.mu.Unlock()
-	})
-	defer timer.Stop()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for !cond(o.b) {
-		if o.err != nil || time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %v; output so far %q", what, o.err, tailOf(o.b, 500))
-		}
-		o.cond.Wait()
-	}
-}
-
-func (o *outBuf) waitForString(t *testing.T, s string) {
-	t.Helper()
-	o.waitFor(t, strconv.Quote(s), func(b []byte) bool { return bytes.Contains(b, []byte(s)) })
-}
-
-func (o *outBuf) bytes() []byte {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b
-}
-
-func (o *outBuf) tail(n int) []byte {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return bytes.Clone(tailOf(o.b, n))
-}
-
-func tailOf(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
 }

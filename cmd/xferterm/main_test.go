@@ -13,27 +13,22 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"github.com/xferterm/xferterm/internal/ptytest"
 )
 
 // These tests drive the xferterm binary the way a terminal emulator does: the test owns
 // a pty, runs xferterm on its slave, reads the master and writes keystrokes into it. The
-// command xferterm runs is this test binary again, in a helper mode (helperEnv).
-
-const (
-	helperEnv   = "XFERTERM_TEST_HELPER"
-	waitTimeout = 30 * time.Second
-)
+// command xferterm runs is this test binary again, in a helper mode (ptytest.HelperEnv).
 
 // xferterm is the binary under test, built by TestMain.
 var xferterm string
 
 func TestMain(m *testing.M) {
-	if mode := os.Getenv(helperEnv); mode != "" {
+	if mode := os.Getenv(ptytest.HelperEnv); mode != "" {
 		os.Exit(helper(mode))
 	}
 	dir, err := os.MkdirTemp("", "xferterm-test-")
@@ -59,6 +54,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// helper runs the child side of a test and returns its exit code; the modes of
+// ptytest.Helper are there too.
 func helper(mode string) int {
 	switch mode {
 	case "gen":
@@ -78,12 +75,6 @@ func helper(mode string) int {
 			n -= k
 		}
 		return 0
-	case "exit":
-		n, _ := strconv.Atoi(os.Getenv("EXIT_CODE"))
-		return n
-	case "killself":
-		_ = unix.Kill(os.Getpid(), unix.SIGKILL)
-		select {}
 	case "size":
 		// Reports its size at start and after each SIGWINCH; exits at 'q'.
 		if _, err := term.MakeRaw(0); err != nil {
@@ -110,78 +101,29 @@ func helper(mode string) int {
 				return 0
 			}
 		}
-	case "block":
-		fmt.Print("READY\n")
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		return 0
-	case "catfile":
-		// CATFILE to stdout from raw mode, as a client writes its stream.
-		if _, err := term.MakeRaw(0); err != nil {
-			return 101
-		}
-		f, err := os.Open(os.Getenv("CATFILE"))
-		if err != nil {
-			return 102
-		}
-		buf := make([]byte, 64<<10)
-		if _, err := io.CopyBuffer(struct{ io.Writer }{os.Stdout}, f, buf); err != nil {
-			return 103
-		}
-		return 0
-	case "strict-send":
-		return helperStrictSend()
 	case "read-all":
 		b, _ := io.ReadAll(os.Stdin)
 		fmt.Printf("GOT %q\n", b)
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
-	return 100
+	return ptytest.Helper(mode)
 }
 
-// run is one xferterm process on a pty owned by the test.
+// proc is one xferterm process on a terminal owned by the test.
 type proc struct {
-	t             *testing.T
-	master, slave *os.File
-	before        unix.Termios
-	cmd           *exec.Cmd
-	stderr        bytes.Buffer
-	out           *outBuf
+	t *testing.T
+	*ptytest.Terminal
+	cmd    *exec.Cmd
+	stderr bytes.Buffer
 }
 
 // start runs `xferterm -- <this binary>` in helper mode with stdin from in (nil: the
-// pty) and stdout on the pty.
+// terminal) and stdout on the terminal.
 func start(t *testing.T, mode string, in *os.File, env ...string) *proc {
 	t.Helper()
-	master, slave, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &proc{t: t, master: master, slave: slave, out: newOutBuf()}
-	t.Cleanup(func() {
-		if r.cmd != nil && r.cmd.ProcessState == nil {
-			_ = r.cmd.Process.Kill() // Best effort: the test failed.
-			_ = r.cmd.Wait()
-		}
-		_ = slave.Close()
-		_ = master.Close()
-	})
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 30, Col: 100}); err != nil {
-		t.Fatal(err)
-	}
-	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.before = *before
-	go r.out.readFrom(master)
-
-	if mode == "" {
-		return r // just the pty
-	}
-	r.cmd = exec.Command(xferterm, "--", os.Args[0], "-test.run=^$")
-	r.cmd.Env = append(os.Environ(), append([]string{helperEnv + "=" + mode, "GORACE=atexit_sleep_ms=0"}, env...)...)
-	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = slave, slave, &r.stderr
+	r := &proc{t: t, Terminal: ptytest.NewTerminal(t)}
+	r.cmd = ptytest.CommandUnder([]string{xferterm, "--"}, mode, env...)
+	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = r.Slave, r.Slave, &r.stderr
 	ctty := 0
 	if in != nil {
 		r.cmd.Stdin, ctty = in, 1
@@ -190,6 +132,12 @@ func start(t *testing.T, mode string, in *os.File, env ...string) *proc {
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if r.cmd.ProcessState == nil {
+			_ = r.cmd.Process.Kill() // Best effort: the test failed.
+			_ = r.cmd.Wait()
+		}
+	})
 	return r
 }
 
@@ -197,22 +145,10 @@ func start(t *testing.T, mode string, in *os.File, env ...string) *proc {
 // status as a shell reports it.
 func (r *proc) wait() int {
 	r.t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- r.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(waitTimeout):
-		_ = r.cmd.Process.Kill()
-		<-done
-		r.t.Fatalf("xferterm did not exit; stderr %q; output %q", r.stderr.String(), r.out.tail(500))
+	if !ptytest.WaitExit(r.cmd) {
+		r.t.Fatalf("xferterm did not exit; stderr %q; output %q", r.stderr.String(), r.Out.Tail(500))
 	}
-	after, err := unix.IoctlGetTermios(int(r.slave.Fd()), unix.TCGETS)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if *after != r.before {
-		r.t.Errorf("terminal not restored:\nbefore %+v\nafter  %+v", r.before, *after)
-	}
+	r.CheckRestored(r.t)
 	ws := r.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
 		return 128 + int(ws.Signal())
@@ -220,23 +156,14 @@ func (r *proc) wait() int {
 	return ws.ExitStatus()
 }
 
-// drain closes the test's slave once xferterm has exited, so that the master reaches
-// EIO, and returns everything the terminal received.
-func (r *proc) drain() []byte {
-	r.t.Helper()
-	_ = r.slave.Close()
-	r.out.waitFor(r.t, "EOF", func([]byte) bool { return r.out.err != nil })
-	return r.out.bytes()
-}
-
 func TestPassThroughIsByteExact(t *testing.T) {
 	const n = 64 << 20
 	r := start(t, "gen", nil, "GEN_BYTES="+strconv.Itoa(n))
-	r.out.grow(n)
+	r.Out.Grow(n)
 	if code := r.wait(); code != 0 {
 		t.Fatalf("exit status %d; stderr %q", code, r.stderr.String())
 	}
-	got := r.drain()
+	got := r.Drain(t)
 	want := make([]byte, n)
 	newStream().fill(want)
 	if !bytes.Equal(got, want) {
@@ -273,7 +200,7 @@ func TestSignalsToXferterm(t *testing.T) {
 	for _, sig := range []unix.Signal{unix.SIGHUP, unix.SIGTERM, unix.SIGINT, unix.SIGQUIT} {
 		t.Run(unix.SignalName(sig), func(t *testing.T) {
 			r := start(t, "block", nil)
-			r.out.waitForString(t, "READY")
+			r.Out.WaitForString(t, "READY")
 			if err := r.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -286,14 +213,14 @@ func TestSignalsToXferterm(t *testing.T) {
 
 func TestResizeReachesTheChild(t *testing.T) {
 	r := start(t, "size", nil)
-	r.out.waitForString(t, "SIZE 30 100")
+	r.Out.WaitForString(t, "SIZE 30 100")
 	for _, ws := range []unix.Winsize{{Row: 40, Col: 120}, {Row: 12, Col: 33}} {
-		if err := unix.IoctlSetWinsize(int(r.master.Fd()), unix.TIOCSWINSZ, &ws); err != nil {
+		if err := unix.IoctlSetWinsize(int(r.Master.Fd()), unix.TIOCSWINSZ, &ws); err != nil {
 			t.Fatal(err)
 		}
-		r.out.waitForString(t, fmt.Sprintf("SIZE %d %d", ws.Row, ws.Col))
+		r.Out.WaitForString(t, fmt.Sprintf("SIZE %d %d", ws.Row, ws.Col))
 	}
-	if _, err := r.master.Write([]byte("q")); err != nil {
+	if _, err := r.Master.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
 	if code := r.wait(); code != 0 {
@@ -312,7 +239,7 @@ func TestStdinNotATerminal(t *testing.T) {
 		if code := r.wait(); code != 0 {
 			t.Fatalf("exit status %d; stderr %q", code, r.stderr.String())
 		}
-		if out := r.drain(); !bytes.Contains(out, []byte(`GOT ""`)) {
+		if out := r.Drain(t); !bytes.Contains(out, []byte(`GOT ""`)) {
 			t.Errorf("output %q", out)
 		}
 	})
@@ -330,57 +257,34 @@ func TestStdinNotATerminal(t *testing.T) {
 		if code := r.wait(); code != 0 {
 			t.Fatalf("exit status %d; stderr %q", code, r.stderr.String())
 		}
-		if out := r.drain(); !bytes.Contains(out, []byte(`GOT "hello\nworld"`)) {
+		if out := r.Drain(t); !bytes.Contains(out, []byte(`GOT "hello\nworld"`)) {
 			t.Errorf("output %q", out)
 		}
 	})
 }
 
 func TestStdoutFailureRestoresAndEnds(t *testing.T) {
-	master, slave, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer master.Close()
-	defer slave.Close()
-	go func() { _, _ = io.Copy(io.Discard, master) }()
-	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tm := ptytest.NewTerminal(t)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = pr.Close() // stdout is a pipe nobody reads: the first write fails with EPIPE.
 	var stderr bytes.Buffer
-	cmd := exec.Command(xferterm, "--", os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=gen", "GEN_BYTES=1000000", "GORACE=atexit_sleep_ms=0")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, pw, &stderr
+	cmd := ptytest.CommandUnder([]string{xferterm, "--"}, "gen", "GEN_BYTES=1000000")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tm.Slave, pw, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	_ = pw.Close()
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(waitTimeout):
-		_ = cmd.Process.Kill()
-		<-done
+	if !ptytest.WaitExit(cmd) {
 		t.Fatal("xferterm did not exit")
 	}
 	if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(stderr.String(), "proxy: write to terminal") {
 		t.Errorf("exit %v, stderr %q; want a failure naming the terminal write", cmd.ProcessState, stderr.String())
 	}
-	after, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *after != *before {
-		t.Errorf("terminal not restored")
-	}
+	tm.CheckRestored(t)
 }
 
 func TestUsage(t *testing.T) {

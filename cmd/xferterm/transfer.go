@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -79,7 +80,7 @@ func runTransfer(args []string) int {
 	// Signals cancel the transfer cleanly (ac=cancel), then the deferred restore runs.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	err = client.Run(ctx, tty, opts)
+	err = client.Run(ctx, newTTYConn(tty), opts)
 	restore()
 	if err != nil {
 		return transferFail(err)
@@ -95,4 +96,41 @@ func transferFail(err error) int {
 	}
 	fmt.Fprintln(os.Stderr, "xferterm transfer: "+msg)
 	return 1
+}
+
+// ttyConn is the client's tty: reads (and their deadlines) through the non-blocking
+// file, writes through a second, blocking descriptor of /dev/tty when one can be
+// opened. A pty takes a few KiB per write(2); with a non-blocking descriptor every
+// partial write costs an EAGAIN, a trip through the netpoller and a goroutine wake-up,
+// which on a busy machine cost more than the bytes. A blocking write(2) waits in the
+// kernel until the whole buffer is in. It cannot be interrupted by a deadline: at the
+// end the client waits a bounded time for a stuck write, then exits anyway.
+type ttyConn struct {
+	*os.File          // reads, read deadlines
+	w        *os.File // blocking writes; nil: writes go to File
+}
+
+func newTTYConn(tty *os.File) *ttyConn {
+	c := &ttyConn{File: tty}
+	fd, err := syscall.Open("/dev/tty", syscall.O_WRONLY|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err == nil {
+		c.w = os.NewFile(uintptr(fd), "/dev/tty") // Blocking: os.NewFile keeps it so.
+	}
+	return c
+}
+
+func (c *ttyConn) Write(p []byte) (int, error) {
+	if c.w == nil {
+		return c.File.Write(p)
+	}
+	return c.w.Write(p)
+}
+
+// SetWriteDeadline applies to the non-blocking descriptor only; a blocking write
+// ignores it.
+func (c *ttyConn) SetWriteDeadline(t time.Time) error {
+	if c.w == nil {
+		return c.File.SetWriteDeadline(t)
+	}
+	return nil
 }
