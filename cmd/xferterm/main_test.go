@@ -36,12 +36,6 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	// xferterm keeps its key pair, config and audit log under HOME and the XDG
-	// directories: keep the tests' out of the user's.
-	for _, k := range []string{"HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"} {
-		_ = os.Setenv(k, filepath.Join(dir, "home")) // Cannot fail for these names.
-	}
-	_ = os.Unsetenv("XFERTERM_PASSWORD") // Cannot fail.
 	xferterm = filepath.Join(dir, "xferterm")
 	build := exec.Command("go", "build", "-o", xferterm, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -49,6 +43,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building xferterm:", err)
 		os.Exit(1)
 	}
+	// xferterm keeps its key pair, config and audit log under HOME and the XDG
+	// directories: keep the tests' out of the user's. (After the build, which keeps
+	// using the user's Go caches.)
+	for _, k := range []string{"HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"} {
+		_ = os.Setenv(k, filepath.Join(dir, "home")) // Cannot fail for these names.
+	}
+	_ = os.Unsetenv("XFERTERM_PASSWORD") // Cannot fail.
 	code := m.Run()
 	_ = os.RemoveAll(dir) // Best effort.
 	os.Exit(code)
