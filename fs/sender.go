@@ -30,6 +30,11 @@ const (
 // new content passed off as the file.
 var errChanged = errors.New("fs: file changed while it was being sent")
 
+// errNotYet is returned by sender.packet when its source read the file without producing
+// output yet (the rsync differ bounds the work of one Read over matching blocks): no
+// packet now, call again later, with the engine's lock released in between.
+var errNotYet = errors.New("fs: no packet yet")
+
 // sendStatus turns a failure to send a requested file into the status the client sees
 // (terminal-side.md §7.3, §12); text is scanner.TextAddSendFile when the file could not
 // be opened, scanner.TextReadData when reading it failed. It is the only place the
@@ -195,6 +200,9 @@ func (d *download) sendStep(dst []byte, start, max int) ([]byte, bool) {
 		return dst, false
 	}
 	p, last, err := s.packet()
+	if err == errNotYet {
+		return dst, false // d.cur stays: hasData keeps the pty writer coming back
+	}
 	if err != nil {
 		status := sendStatus(err, scanner.TextReadData)
 		d.fileEvent(s, status)
@@ -353,6 +361,7 @@ func (s *sender) packet() ([]byte, bool, error) {
 	if s.w-s.r <= MaxDataPacket && !s.eof {
 		s.w = copy(s.buf, s.buf[s.r:s.w])
 		s.r = 0
+		left := s.left()
 		for s.w <= MaxDataPacket && !s.eof {
 			n, err := s.src.Read(s.buf[s.w:])
 			s.w += n
@@ -361,6 +370,11 @@ func (s *sender) packet() ([]byte, bool, error) {
 				s.eof = true
 			case err != nil:
 				return nil, false, err
+			case n == 0 && s.left() < left:
+				// The file was read, nothing came out yet: not stuck, busy (the rsync
+				// differ over matching blocks). The bytes read so far stay in buf.
+				s.empty = 0
+				return nil, false, errNotYet
 			case n == 0:
 				if s.empty++; s.empty >= maxEmptyReads {
 					return nil, false, io.ErrNoProgress
@@ -378,6 +392,14 @@ func (s *sender) packet() ([]byte, bool, error) {
 	p := s.buf[s.r:s.w]
 	s.r = s.w
 	return p, true, nil
+}
+
+// left returns the bytes of the file still to read (0 for a symlink).
+func (s *sender) left() int64 {
+	if s.file != nil {
+		return s.file.left
+	}
+	return 0
 }
 
 // content returns the bytes of the file read so far.

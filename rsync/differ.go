@@ -19,6 +19,13 @@ const maxEmptyReads = 100
 // tiny block sizes the new file is read through a buffer of this size.
 const minReadSize = 32 << 10
 
+// readBudget bounds the bytes of the new file one Read consumes when it has no
+// output to show for them (a run of matching blocks is held back to be coalesced
+// into one BlockRange): Read then returns (0, nil), and the caller comes back
+// later. Without it a Read over a large identical file would hash the whole file
+// at once (about 0.7 s per GiB) while the caller holds its locks.
+const readBudget = 4 << 20
+
 // Differ generates a delta (rsync.md §5) from a signature and a new file. It
 // is pull-based: Read yields delta bytes, ending with the Hash operation and
 // then io.EOF. The output is byte for byte what kitty's delta generator
@@ -58,6 +65,7 @@ type Differ struct {
 
 	done bool
 	err  error
+	work int // bytes of the new file read during the current Read
 }
 
 // NewDiffer returns a Differ that reads newFile and yields its delta against
@@ -78,9 +86,12 @@ func NewDiffer(sig *Signature, newFile io.Reader) *Differ {
 }
 
 // Read implements io.Reader. It returns io.EOF after the Hash operation has
-// been delivered.
+// been delivered. It may return (0, nil) after reading readBudget bytes of the
+// new file (at least) without producing output: the delta is not finished, call
+// again. The delta bytes are the same however the calls are split.
 func (d *Differ) Read(p []byte) (int, error) {
 	n := 0
+	d.work = 0
 	for n < len(p) {
 		if d.segPos < d.nsegs {
 			c := copy(p[n:], d.segs[d.segPos])
@@ -90,7 +101,7 @@ func (d *Differ) Read(p []byte) (int, error) {
 			}
 			continue
 		}
-		if d.done || d.err != nil {
+		if d.done || d.err != nil || d.work >= readBudget {
 			break
 		}
 		d.nsegs, d.segPos, d.nscratch = 0, 0, 0
@@ -101,17 +112,17 @@ func (d *Differ) Read(p []byte) (int, error) {
 		return n, nil
 	case d.err != nil:
 		return 0, d.err
-	default:
+	case d.done:
 		return 0, io.EOF
+	default:
+		return 0, nil // the work budget is spent; more next time
 	}
 }
 
-// step advances the algorithm of rsync.md §6 until it has produced output,
-// finished, or failed.
 func (d *Differ) step() {
 	bs := d.bs
 	sig := d.sig
-	for d.nsegs == 0 && !d.done && d.err == nil {
+	for d.nsegs == 0 && !d.done && d.err == nil && d.work < readBudget {
 		if d.shift {
 			d.doShift()
 		}
@@ -225,6 +236,7 @@ func (d *Differ) need(n int) bool {
 		if m > 0 {
 			_, _ = d.sum.Write(d.buf[len(d.buf) : len(d.buf)+m]) // Never fails.
 			d.buf = d.buf[:len(d.buf)+m]
+			d.work += m
 			empty = 0
 		}
 		switch {
