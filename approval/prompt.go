@@ -122,25 +122,26 @@ func (o onlcrWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// onlcrTerminal is an onlcrWriter on a terminal. Its Fd lets Bubble Tea read
-// the window size and follow SIGWINCH; Read and Close (which Bubble Tea does
-// not call on its output) do nothing, so the caller's file stays open.
-type onlcrTerminal struct {
-	onlcrWriter
+// terminalOutput is the prompt's output on a terminal. Its Fd lets Bubble
+// Tea read the window size and follow SIGWINCH; Read and Close (which Bubble
+// Tea does not call on its output) do nothing, so the caller's file stays
+// open.
+type terminalOutput struct {
+	io.Writer
 	fd uintptr
 }
 
-func (t onlcrTerminal) Fd() uintptr              { return t.fd }
-func (t onlcrTerminal) Read([]byte) (int, error) { return 0, io.EOF }
-func (t onlcrTerminal) Close() error             { return nil }
+func (t terminalOutput) Fd() uintptr              { return t.fd }
+func (t terminalOutput) Read([]byte) (int, error) { return 0, io.EOF }
+func (t terminalOutput) Close() error             { return nil }
 
-// wrapOutput returns the writer Bubble Tea draws on: out without queries
-// (queryFilter), with ONLCR emulation, keeping out's file descriptor visible
-// if it is a terminal.
+// wrapOutput returns the writer Bubble Tea draws on: out from the first frame
+// of the prompt's view on (frameGate), without queries (queryFilter), with
+// ONLCR emulation, keeping out's file descriptor visible if it is a terminal.
 func wrapOutput(out io.Writer) io.Writer {
-	w := onlcrWriter{&queryFilter{w: out}}
+	w := &frameGate{w: onlcrWriter{&queryFilter{w: out}}}
 	if f, ok := out.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
-		return onlcrTerminal{onlcrWriter: w, fd: f.Fd()}
+		return terminalOutput{Writer: w, fd: f.Fd()}
 	}
 	return w
 }
@@ -197,7 +198,17 @@ func newModel(q Question, timeout time.Duration, clock func() time.Time) model {
 }
 
 // Init does nothing: Prompt's clock sends the timeout and countdown messages.
-func (m model) Init() tea.Cmd { return nil }
+// Bubble Tea calls it once its renderer runs, before it renders the model's
+// first view.
+func (m model) Init() tea.Cmd {
+	if testHookInit != nil {
+		testHookInit()
+	}
+	return nil
+}
+
+// testHookInit, when not nil, is called by Init (in tests only).
+var testHookInit func()
 
 // Update handles keys, the timeout, the countdown and resizes. Besides the
 // model, it changes one thing: it tells the input when a message has been

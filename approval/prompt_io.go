@@ -2,6 +2,7 @@ package approval
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -120,6 +121,55 @@ func dropSequence(seq []byte) bool {
 	}
 	return false
 }
+
+// frameGate passes Bubble Tea's output on from the first write that enters the
+// alternate screen, and refuses the writes before it.
+//
+// Bubble Tea starts its renderer's frame ticker before it renders the model's first
+// view, so a tick in between (the program's goroutine held up for a frame's time, as
+// under load) draws the renderer's empty initial view: an inline frame, which on the
+// user's screen turns bracketed paste on, pushes kitty keyboard flags and erases
+// from the start of the cursor's line to the end of the screen (CR, ED). The next
+// frame then saves the cursor at column 0 as it enters the alternate screen and turns
+// bracketed paste off, so that the prompt would leave neither the screen, nor the
+// cursor, nor the child's modes as they were. The prompt's view is always on the
+// alternate screen, so everything Bubble Tea writes before it enters it is of that
+// initial view (or a query, which queryFilter drops anyway). The refused write fails
+// (errNoFrame), and the renderer, which records a frame as drawn only once it has
+// been written, draws the next one as its first: it enters the alternate screen and
+// starts from a cleared screen. Should the program end before drawing the prompt's
+// view, nothing reaches out at all.
+//
+// Bubble Tea writes each frame with a single Write. frameGate is not safe for
+// concurrent use (Bubble Tea writes from one goroutine at a time).
+type frameGate struct {
+	w    io.Writer
+	open bool
+}
+
+// errNoFrame is frameGate's refusal of output written before the prompt's first frame.
+var errNoFrame = errors.New("approval: output before the prompt's first frame")
+
+// enterAltScreen is what Bubble Tea writes to enter the alternate screen (mode
+// 1049, which saves the cursor) in the prompt's first frame.
+var enterAltScreen = []byte("\x1b[?1049h")
+
+func (g *frameGate) Write(p []byte) (int, error) {
+	if !g.open {
+		if !bytes.Contains(p, enterAltScreen) {
+			if testHookRefused != nil {
+				testHookRefused()
+			}
+			return 0, errNoFrame
+		}
+		g.open = true
+	}
+	return g.w.Write(p)
+}
+
+// testHookRefused, when not nil, is called when frameGate refuses a write (in tests
+// only).
+var testHookRefused func()
 
 // ackWait bounds how long the prompt's input waits for the program to handle what it
 // last read before it reads more. A read that makes no message (half an escape

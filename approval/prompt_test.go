@@ -287,17 +287,23 @@ type screenWatcher struct {
 	term    vt10x.Terminal
 	want    string
 	onDrawn func()
+	onWrite func() // if not nil, called on every write
 
-	mu    sync.Mutex // guards drawn
+	mu    sync.Mutex // guards drawn and raw
 	drawn string     // the screen when want first appeared
+	raw   []byte     // everything written, for failure messages
 }
 
 func (s *screenWatcher) Write(p []byte) (int, error) {
+	if s.onWrite != nil {
+		s.onWrite()
+	}
 	if _, err := s.term.Write(p); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.raw = append(s.raw, p...)
 	if screen := s.term.String(); s.drawn == "" && strings.Contains(screen, s.want) {
 		s.drawn = screen
 		go s.onDrawn()
@@ -318,20 +324,58 @@ func termWithText(t *testing.T) (vt10x.Terminal, string, vt10x.Cursor) {
 	return term, term.String(), term.Cursor()
 }
 
-func checkScreen(t *testing.T, term vt10x.Terminal, screen string, cursor vt10x.Cursor) {
+// checkScreen checks that the prompt has left the screen and the cursor as
+// they were, and that it wrote nothing before entering the alternate screen
+// and left bracketed paste alone.
+func checkScreen(t *testing.T, out *screenWatcher, screen string, cursor vt10x.Cursor) {
 	t.Helper()
-	if got := term.String(); got != screen {
+	if got := out.term.String(); got != screen {
 		t.Errorf("screen after the prompt:\n%s\nwant:\n%s", got, screen)
 	}
-	if got := term.Cursor(); got.X != cursor.X || got.Y != cursor.Y {
+	if got := out.term.Cursor(); got.X != cursor.X || got.Y != cursor.Y {
 		t.Errorf("cursor at %d,%d after the prompt, want %d,%d", got.X, got.Y, cursor.X, cursor.Y)
 	}
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	if !bytes.HasPrefix(out.raw, []byte("\x1b[?1049h")) {
+		t.Error("the prompt wrote on the user's screen before entering the alternate screen")
+	}
+	if bytes.Contains(out.raw, []byte("\x1b[?2004")) {
+		t.Error("the prompt changed bracketed paste")
+	}
+	if t.Failed() {
+		t.Logf("the prompt wrote %q", out.raw)
+	}
+}
+
+// drawEarly makes the renderer of the prompts that follow draw before the
+// program renders the prompt's first view, as it does when the program's
+// goroutine is held up for a frame's time, as under load (Bubble Tea starts
+// its frame ticker first): Init, called in between, waits until the program
+// has written to out, or tried to.
+func drawEarly(t *testing.T, out *screenWatcher) {
+	wrote := make(chan struct{})
+	var once sync.Once
+	signal := func() { once.Do(func() { close(wrote) }) }
+	out.onWrite = signal
+	t.Cleanup(approval.SetPromptHooks(func() { <-wrote }, signal))
 }
 
 // TestPromptRestoresScreen shows the prompt on a terminal model, answers
 // once the question is visible, and checks that afterwards the screen and the
-// cursor are exactly as before.
+// cursor are exactly as before: with the first frame drawn at once, and with
+// the renderer drawing before the program renders the prompt's view.
 func TestPromptRestoresScreen(t *testing.T) {
+	for _, early := range []bool{false, true} {
+		name := "first view on time"
+		if early {
+			name = "renderer draws before the first view"
+		}
+		t.Run(name, func(t *testing.T) { testPromptRestoresScreen(t, early) })
+	}
+}
+
+func testPromptRestoresScreen(t *testing.T, early bool) {
 	for _, key := range []string{"y", "n", "\x1b[27u"} {
 		t.Run(strconv.Quote(key), func(t *testing.T) {
 			term, screen, cursor := termWithText(t)
@@ -341,6 +385,9 @@ func TestPromptRestoresScreen(t *testing.T) {
 				_, err := pw.Write([]byte(key))
 				typed <- err
 			}}
+			if early {
+				drawEarly(t, out)
+			}
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			a, err := approval.Prompt(ctx, pr, out, downloadQuestion(3), time.Minute)
@@ -359,7 +406,7 @@ func TestPromptRestoresScreen(t *testing.T) {
 					t.Errorf("the prompt screen lacks %q:\n%s", want, out.drawn)
 				}
 			}
-			checkScreen(t, term, screen, cursor)
+			checkScreen(t, out, screen, cursor)
 		})
 	}
 	t.Run("cancelled while shown", func(t *testing.T) {
@@ -370,10 +417,13 @@ func TestPromptRestoresScreen(t *testing.T) {
 		defer cancel()
 		cctx, ccancel := context.WithCancel(ctx)
 		out := &screenWatcher{term: term, want: "READ files from this computer", onDrawn: ccancel}
+		if early {
+			drawEarly(t, out)
+		}
 		a, err := approval.Prompt(cctx, pr, out, downloadQuestion(3), time.Minute)
 		if !errors.Is(err, context.Canceled) || a.Allowed() {
 			t.Fatalf("Prompt = %+v, %v; want deny and context.Canceled", a, err)
 		}
-		checkScreen(t, term, screen, cursor)
+		checkScreen(t, out, screen, cursor)
 	})
 }
