@@ -196,6 +196,7 @@ type promptInput struct {
 	done     chan struct{} // closed by stop
 	acked    chan struct{} // capacity 1: the program has handled a message since the last read
 	handed   bool          // owned by Read: the last read handed out bytes
+	keys     bool          // owned by Read: and they were all plain keys (plainKeys)
 }
 
 func newPromptInput(in io.Reader) *promptInput {
@@ -205,7 +206,15 @@ func newPromptInput(in io.Reader) *promptInput {
 }
 
 func (p *promptInput) Read(b []byte) (int, error) {
-	if p.handed {
+	switch {
+	case p.handed && p.keys:
+		// Those bytes become key events for certain: wait for the program however
+		// long it takes under load, or a keystroke typed after the answer is lost.
+		select {
+		case <-p.acked:
+		case <-p.done:
+		}
+	case p.handed:
 		t := time.NewTimer(ackWait)
 		select {
 		case <-p.acked:
@@ -226,7 +235,24 @@ func (p *promptInput) Read(b []byte) (int, error) {
 	default:
 	}
 	p.handed = n > 0
+	p.keys = plainKeys(b[:n])
 	return n, err
+}
+
+// plainKeys reports whether every byte of b is a key that Bubble Tea turns into a key
+// event on its own (printable ASCII, Enter, Tab, Backspace, Ctrl+C, Ctrl+D), so that
+// handing b out certainly makes a message. Escape sequences and UTF-8 are not counted:
+// a partial one makes no message until the rest arrives.
+func plainKeys(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case c >= 0x20 && c < 0x7f:
+		case c == '\r', c == '\n', c == '\t', c == 0x7f, c == 0x08, c == 0x03, c == 0x04:
+		default:
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // ack tells Read that the program has handled a message.
