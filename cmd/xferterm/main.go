@@ -79,9 +79,10 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 	}
 	configFile := flags.String("config", "", "config file (default $XDG_CONFIG_HOME/xferterm/config.toml)")
 	passwordFile := flags.String("password-file", "", "file holding the bypass password (config: password_file)")
-	overrides := make(map[string]*string, len(configFlags))
+	isOverride := make(map[string]bool, len(configFlags))
 	for _, f := range configFlags {
-		overrides[f.name] = flags.String(f.name, "", f.usage)
+		flags.String(f.name, "", f.usage) // Read back through flags.Visit.
+		isOverride[f.name] = true
 	}
 	if err := flags.Parse(args); err != nil {
 		return usageStatus(err)
@@ -102,7 +103,7 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 	}
 	var flagErr error
 	flags.Visit(func(f *flag.Flag) {
-		if _, ok := overrides[f.Name]; ok && flagErr == nil {
+		if isOverride[f.Name] && flagErr == nil {
 			if err := cfg.Set(strings.ReplaceAll(f.Name, "-", "_"), f.Value.String()); err != nil {
 				flagErr = fmt.Errorf("-%s: %w", f.Name, err)
 			}
