@@ -13,11 +13,8 @@ import (
 )
 
 // startPTY starts cmd in a new session whose controlling terminal is a new pty of size
-// ws, and returns the ptmx. The ptmx is non-blocking and served by the runtime poller,
-// so that deadlines and Close interrupt a Read or Write in progress (creack/pty
-// io_test.go TestReadDeadline, TestReadClose). Only SyscallConn may be used to reach its
-// descriptor afterwards: Fd would make it blocking again.
-func startPTY(cmd *exec.Cmd, ws *unix.Winsize) (*os.File, error) {
+// ws, and returns the ptmx.
+func startPTY(cmd *exec.Cmd, ws *unix.Winsize) (*master, error) {
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		return nil, err
@@ -38,54 +35,41 @@ func startPTY(cmd *exec.Cmd, ws *unix.Winsize) (*os.File, error) {
 		_ = ptmx.Close() // Best effort: already failing.
 		return nil, err
 	}
-	f, err := pollable(ptmx)
+	m, err := takeMaster(ptmx)
 	if err != nil {
 		_ = cmd.Process.Kill() // Best effort: already failing.
 		_ = cmd.Wait()         // Reap it; its status does not matter.
 		return nil, err
 	}
-	return f, nil
+	return m, nil
 }
 
-// pollable returns a non-blocking duplicate of f, registered with the runtime poller,
-// and closes f. (pty.Open has called f.Fd, which makes f blocking for good.)
-func pollable(f *os.File) (*os.File, error) {
+// takeMaster returns a master on a duplicate of f's descriptor, and closes f.
+func takeMaster(f *os.File) (*master, error) {
 	defer func() { _ = f.Close() }() // Best effort: the duplicate lives on.
 	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("dup ptmx: %w", err)
 	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		_ = unix.Close(fd) // Best effort: already failing.
-		return nil, fmt.Errorf("set ptmx non-blocking: %w", err)
-	}
-	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
-}
-
-// control runs fn on the descriptor of the pollable file f without making it blocking.
-func control(f *os.File, fn func(fd int) error) error {
-	rc, err := f.SyscallConn()
+	m, err := newMaster(fd)
 	if err != nil {
-		return err
+		_ = unix.Close(fd) // Best effort: already failing.
+		return nil, err
 	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
+	return m, nil
 }
 
 // setSize sets the child's window size; the kernel then sends SIGWINCH to its
 // foreground process group.
-func setSize(ptmx *os.File, ws *unix.Winsize) error {
-	return control(ptmx, func(fd int) error { return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, ws) })
+func setSize(ptmx *master, ws *unix.Winsize) error {
+	return ptmx.control(func(fd int) error { return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, ws) })
 }
 
 // childTermios returns the termios of the child's side of the pty (on Linux, TCGETS on
 // the master reads the slave's settings).
-func childTermios(ptmx *os.File) (*unix.Termios, error) {
+func childTermios(ptmx *master) (*unix.Termios, error) {
 	var t *unix.Termios
-	err := control(ptmx, func(fd int) error {
+	err := ptmx.control(func(fd int) error {
 		var err error
 		t, err = unix.IoctlGetTermios(fd, unix.TCGETS)
 		return err

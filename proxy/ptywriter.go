@@ -1,9 +1,6 @@
 package proxy
 
-import (
-	"fmt"
-	"os"
-)
+import "fmt"
 
 // Sizes of the keystroke units in flight between the router and the pty writer.
 const (
@@ -19,8 +16,8 @@ const (
 // are never interleaved. It may block for as long as the child does not read; nothing
 // else waits for it but the router.
 type ptyWriter struct {
-	f   *os.File // ptmx
-	eng Engine   // may be nil
+	f   *master
+	eng Engine // may be nil
 
 	keys chan []byte     // units from the router, unbuffered
 	free chan []byte     // empty unit buffers, back to the router; capacity keyBufs
@@ -29,7 +26,7 @@ type ptyWriter struct {
 	err  error           // why run returned, if not stop; read after done
 }
 
-func newPtyWriter(ptmx *os.File, eng Engine, stop <-chan struct{}) *ptyWriter {
+func newPtyWriter(ptmx *master, eng Engine, stop <-chan struct{}) *ptyWriter {
 	w := &ptyWriter{
 		f: ptmx, eng: eng,
 		keys: make(chan []byte),
@@ -43,8 +40,8 @@ func newPtyWriter(ptmx *os.File, eng Engine, stop <-chan struct{}) *ptyWriter {
 	return w
 }
 
-// run writes units until stop is closed or a write fails (the child has gone, or Run set
-// a past write deadline to interrupt it).
+// run writes units until stop is closed or a write fails (the child has gone, or Run closed
+// the master to interrupt it).
 func (w *ptyWriter) run() {
 	defer close(w.done)
 	var ready <-chan struct{}

@@ -23,7 +23,7 @@ const drainIdle = 200 * time.Millisecond
 // pump is the output direction: ptmx → scanner → terminal, payloads → engine.
 // Everything but exited is owned by the pump goroutine until done is closed.
 type pump struct {
-	f   *os.File // ptmx
+	f   *master
 	sc  *scanner.Scanner
 	eng Engine // may be nil
 
@@ -35,7 +35,7 @@ type pump struct {
 	err    error         // run's error; read after done
 }
 
-func newPump(ptmx *os.File, out io.Writer, eng Engine, maxPayload int) *pump {
+func newPump(ptmx *master, out io.Writer, eng Engine, maxPayload int) *pump {
 	p := &pump{f: ptmx, eng: eng, failed: make(chan struct{}), done: make(chan struct{})}
 	p.sc = scanner.New(out, p.handle, maxPayload)
 	return p
@@ -62,7 +62,7 @@ func (p *pump) run() {
 	for {
 		if p.exited.Load() {
 			// Measured from here, so that time spent in the engine does not count.
-			_ = p.f.SetReadDeadline(time.Now().Add(drainIdle)) // Cannot fail on a pollable file.
+			p.f.SetReadDeadline(time.Now().Add(drainIdle))
 		}
 		n, err := p.f.Read(buf)
 		if n > 0 && p.outErr == nil {

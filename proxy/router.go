@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,8 +14,8 @@ type router struct {
 	c    *Console
 	eng  Engine // may be nil
 	w    *ptyWriter
-	ptmx *os.File // to read the child's VEOF and ICANON at EOF
-	wake int      // read end of a pipe that Run closes to stop run
+	ptmx *master // to read the child's VEOF and ICANON at EOF
+	wake int     // read end of a pipe that Run closes to stop run
 
 	last byte // the last byte sent to the child
 	sent bool // whether any byte was

@@ -116,7 +116,7 @@ func Run(ctx context.Context, cmd *exec.Cmd, cfg Config) (exitCode int, err erro
 type session struct {
 	c    *Console
 	cmd  *exec.Cmd
-	ptmx *os.File
+	ptmx *master
 	eng  Engine // may be nil
 
 	stop     chan struct{} // closed to end the writer, the ticker and gated writes
@@ -197,7 +197,7 @@ loop:
 		// process that still writes, or a prompt nobody needs any more, gets
 		// drainGrace, then is cut off as by a closing terminal.
 		p.exited.Store(true)
-		_ = s.ptmx.SetReadDeadline(time.Now().Add(drainIdle)) // Cannot fail on a pollable file.
+		s.ptmx.SetReadDeadline(time.Now().Add(drainIdle))
 		t := time.NewTimer(drainGrace)
 		select {
 		case <-p.done:
@@ -210,10 +210,11 @@ loop:
 	}
 
 	// Wind down: the writer and the ticker see stop; a write into the child in progress
-	// is cut short; the router sees the wake pipe close; a borrower's pipe is closed.
+	// is cut short by closing the master (the pump has finished with it); the router
+	// sees the wake pipe close; a borrower's pipe is closed.
 	s.end()
-	_ = s.ptmx.SetWriteDeadline(time.Now()) // Best effort: may be closed already.
-	_ = wakeW.Close()                       // Best effort.
+	_ = s.ptmx.Close() // Best effort: may be closed already.
+	_ = wakeW.Close()  // Best effort.
 	s.closeEngine()
 	s.c.detach()
 	wg.Wait()

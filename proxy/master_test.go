@@ -1,0 +1,212 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+
+	"github.com/xferterm/xferterm/internal/ptytest"
+)
+
+// openMaster returns a master and the raw slave of a new pty; the test cleans both up.
+// Each time a Read or Write of the master waits in poll, the events it waits for are
+// sent on waits, if there is room.
+func openMaster(t *testing.T) (m *master, tty *os.File, waits <-chan int16) {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := term.MakeRaw(int(tty.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	m, err = takeMaster(ptmx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan int16, 16)
+	m.beforePoll = func(ev int16) {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
+	t.Cleanup(func() { _ = m.Close(); _ = tty.Close() })
+	return m, tty, ch
+}
+
+// waitFor returns once a call of the master waits in poll for events.
+func waitFor(t *testing.T, waits <-chan int16, events int16) {
+	t.Helper()
+	timeout := time.After(ptytest.WaitTimeout)
+	for {
+		select {
+		case ev := <-waits:
+			if ev == events {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no call waits for events %#x", events)
+		}
+	}
+}
+
+// result is what a Read or Write in a goroutine returned.
+type result struct {
+	n   int
+	err error
+}
+
+func goRead(m *master, p []byte) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		n, err := m.Read(p)
+		ch <- result{n, err}
+	}()
+	return ch
+}
+
+func await(t *testing.T, ch <-chan result) result {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(ptytest.WaitTimeout):
+		t.Fatal("call still blocked")
+		return result{}
+	}
+}
+
+func TestMasterReadWrite(t *testing.T) {
+	m, tty, _ := openMaster(t)
+	// Child to proxy.
+	got := goRead(m, make([]byte, 100))
+	if _, err := tty.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if r := await(t, got); r.err != nil || r.n != 5 {
+		t.Fatalf("Read = %d, %v; want 5, nil", r.n, r.err)
+	}
+	// Proxy to child, more than the pty holds: Write waits for the reader.
+	want := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
+	done := make(chan result, 1)
+	go func() {
+		n, err := m.Write(want)
+		done <- result{n, err}
+	}()
+	buf := make([]byte, 0, len(want))
+	for len(buf) < len(want) {
+		n, err := tty.Read(buf[len(buf):cap(buf)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = buf[:len(buf)+n]
+	}
+	if r := await(t, done); r.err != nil || r.n != len(want) {
+		t.Fatalf("Write = %d, %v", r.n, r.err)
+	}
+	if !bytes.Equal(buf, want) {
+		t.Fatal("the child read other bytes than were written")
+	}
+}
+
+func TestMasterReadDeadline(t *testing.T) {
+	m, tty, waits := openMaster(t)
+	// A deadline set while Read waits wakes it.
+	got := goRead(m, make([]byte, 10))
+	waitFor(t, waits, unix.POLLIN)
+	m.SetReadDeadline(time.Now().Add(-time.Second))
+	if r := await(t, got); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read = %d, %v; want the deadline error", r.n, r.err)
+	}
+	// A passed deadline does not hide data that is there.
+	if _, err := tty.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if n, err := m.Read(buf); err != nil || string(buf[:n]) != "x" {
+		t.Fatalf("Read = %q, %v; want x", buf[:n], err)
+	}
+	// Cleared, Read waits again, and data ends the wait.
+	m.SetReadDeadline(time.Time{})
+	got = goRead(m, buf)
+	if _, err := tty.Write([]byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	if r := await(t, got); r.err != nil || string(buf[:r.n]) != "y" {
+		t.Fatalf("Read = %q, %v; want y", buf[:r.n], r.err)
+	}
+	// A future deadline passes while Read waits.
+	m.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if r := await(t, goRead(m, buf)); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read = %d, %v; want the deadline error", r.n, r.err)
+	}
+}
+
+func TestMasterCloseInterrupts(t *testing.T) {
+	before := openFDs(t)
+	m, tty, waits := openMaster(t)
+	reading := goRead(m, make([]byte, 10))
+	waitFor(t, waits, unix.POLLIN)
+	writing := make(chan result, 1)
+	go func() {
+		// The child never reads: this fills the pty and waits.
+		n, err := m.Write(make([]byte, 4<<20))
+		writing <- result{n, err}
+	}()
+	waitFor(t, waits, unix.POLLOUT)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := await(t, reading); !errors.Is(r.err, os.ErrClosed) {
+		t.Errorf("Read = %d, %v; want os.ErrClosed", r.n, r.err)
+	}
+	if r := await(t, writing); !errors.Is(r.err, os.ErrClosed) || r.n >= 4<<20 {
+		t.Errorf("Write = %d, %v; want os.ErrClosed and a short count", r.n, r.err)
+	}
+	// Closed for good, and the child's side is hung up.
+	if _, err := m.Read(make([]byte, 1)); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Read after Close = %v", err)
+	}
+	if _, err := m.Write([]byte("x")); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Write after Close = %v", err)
+	}
+	m.SetReadDeadline(time.Now()) // Must not touch a closed descriptor.
+	if err := m.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+	if _, err := tty.Write([]byte("x")); !errors.Is(err, unix.EIO) {
+		t.Errorf("child's write after Close = %v; want EIO (hung up)", err)
+	}
+	_ = tty.Close()
+	if after := openFDs(t); after != before {
+		t.Errorf("%d descriptors open before, %d after", before, after)
+	}
+}
+
+func TestMasterHangup(t *testing.T) {
+	m, tty, waits := openMaster(t)
+	got := goRead(m, make([]byte, 10))
+	waitFor(t, waits, unix.POLLIN)
+	if err := tty.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := await(t, got); !errors.Is(r.err, unix.EIO) {
+		t.Fatalf("Read = %d, %v; want EIO once the child's side is closed", r.n, r.err)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
