@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"bufio"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,14 +16,11 @@ import (
 
 // BenchmarkPassthroughPTY: a child cats terminal-like text (no OSC 5113) through
 // proxy.Run, and through a minimal relay (pty + io.Copy) in the same run; reported as
-// MB/s of each and their ratio (proxy time / relay time).
+// MB/s, CPU and the ratios of each (see ptytest.RelayVsProxy).
 func BenchmarkPassthroughPTY(b *testing.B) {
 	n := ptytest.BenchBytes(b)
 	path := filepath.Join(b.TempDir(), "text")
-	writeFile(b, path, n, func(w *bufio.Writer, rng *rand.Rand) {
-		fmt.Fprintf(w, "\x1b[3%dm%6d\x1b[0m │ some log line with words, ünïcödé ✓, and a number %d\r\n",
-			rng.IntN(8), rng.IntN(1e6), rng.Uint64())
-	})
+	ptytest.WriteText(b, path, n)
 	benchRelayVsProxy(b, path, n, nil)
 }
 

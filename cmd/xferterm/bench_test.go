@@ -46,6 +46,64 @@ func BenchmarkSendFileRealEngine(b *testing.B) {
 	b.ReportMetric(float64(data)*float64(b.N)/1e6/prox.Seconds(), "file-MB/s")
 }
 
+// BenchmarkPassthroughBinary is the pass-through benchmark as a user would run it: cat
+// of terminal-like text inside the xferterm binary (xferterm -- cat FILE) against the
+// same cat inside script(1), util-linux's pty relay (script -q -c 'cat FILE' /dev/null),
+// both with stdin and stdout on /dev/null, back to back in alternating order.
+// Reported: MB/s of each, CPU (user+system of the relay and cat together, from wait4)
+// per wall time, and the medians of the per-iteration ratios xferterm/script of wall and
+// of CPU time. 256 MiB per iteration, or XFERTERM_BENCH_BYTES.
+func BenchmarkPassthroughBinary(b *testing.B) {
+	n := ptytest.BenchBytes(b)
+	path := filepath.Join(b.TempDir(), "text")
+	ptytest.WriteText(b, path, n)
+	script, err := exec.LookPath("script")
+	if err != nil {
+		b.Fatal("script(1) is needed as the baseline (Debian: bsdutils):", err)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer null.Close()
+	run := func(name string, args ...string) (wall, cpu time.Duration) {
+		cmd := exec.Command(name, args...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("%s: %v", cmd, err)
+		}
+		wall = time.Since(t0)
+		return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	runScript := func() (time.Duration, time.Duration) { return run(script, "-q", "-c", "cat '"+path+"'", os.DevNull) }
+	runXferterm := func() (time.Duration, time.Duration) { return run(xferterm, "--", "cat", path) }
+	var sWall, sCPU, xWall, xCPU time.Duration
+	var wallRatios, cpuRatios []float64
+	i := 0
+	for b.Loop() {
+		var sw, sc, xw, xc time.Duration
+		if i%2 == 0 {
+			sw, sc = runScript()
+			xw, xc = runXferterm()
+		} else {
+			xw, xc = runXferterm()
+			sw, sc = runScript()
+		}
+		i++
+		sWall, sCPU, xWall, xCPU = sWall+sw, sCPU+sc, xWall+xw, xCPU+xc
+		wallRatios = append(wallRatios, xw.Seconds()/sw.Seconds())
+		cpuRatios = append(cpuRatios, xc.Seconds()/sc.Seconds())
+	}
+	mb := float64(n) * float64(b.N) / 1e6
+	b.ReportMetric(mb/sWall.Seconds(), "script-MB/s")
+	b.ReportMetric(mb/xWall.Seconds(), "xferterm-MB/s")
+	b.ReportMetric(sCPU.Seconds()/sWall.Seconds()*100, "script-cpu%")
+	b.ReportMetric(xCPU.Seconds()/xWall.Seconds()*100, "xferterm-cpu%")
+	b.ReportMetric(ptytest.Median(wallRatios), "wall-xferterm/script")
+	b.ReportMetric(ptytest.Median(cpuRatios), "cpu-xferterm/script")
+}
+
 // writeSendStream writes a quiet send session of about n bytes to path and returns the
 // path and the size of the file it carries.
 func writeSendStream(b *testing.B, path string, n int) (string, int) {

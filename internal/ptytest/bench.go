@@ -1,8 +1,11 @@
 package ptytest
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"slices"
@@ -26,6 +29,31 @@ func BenchBytes(b *testing.B) int {
 		return n
 	}
 	return 256 << 20
+}
+
+// WriteText writes n bytes of terminal-like text to path: log lines with colour (SGR)
+// sequences, UTF-8 and CRLF, as a program in a terminal prints them.
+func WriteText(b *testing.B, path string, n int) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for written := 0; written < n; {
+		k, _ := fmt.Fprintf(w, "\x1b[3%dm%6d\x1b[0m │ some log line with words, ünïcödé ✓, and a number %d\r\n",
+			rng.IntN(8), rng.IntN(1e6), rng.Uint64()) // A bufio.Writer's error comes back at Flush.
+		written += k
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Truncate(int64(n)); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // RelayVsProxy times, per iteration of b.Loop, the helper "catfile" of path (n bytes)
@@ -68,8 +96,8 @@ func RelayVsProxy(b *testing.B, path string, n int, viaProxy func(cmd *exec.Cmd,
 	b.ReportMetric(float64(n)*iters/1e6/prox.Seconds(), "proxy-MB/s")
 	b.ReportMetric(relayCPU.Seconds()/relay.Seconds()*100, "relay-cpu%")
 	b.ReportMetric(proxCPU.Seconds()/prox.Seconds()*100, "proxy-cpu%")
-	b.ReportMetric(median(wallRatios), "wall-proxy/relay")
-	b.ReportMetric(median(cpuRatios), "cpu-proxy/relay")
+	b.ReportMetric(Median(wallRatios), "wall-proxy/relay")
+	b.ReportMetric(Median(cpuRatios), "cpu-proxy/relay")
 }
 
 // pairRun is one timed run: its wall time, as the run reports it, and the CPU time this
@@ -98,8 +126,8 @@ func runRelay(b *testing.B, path string, null *os.File) time.Duration {
 	return time.Since(t0)
 }
 
-// median returns the median of v (which it sorts).
-func median(v []float64) float64 {
+// Median returns the median of v (which it sorts).
+func Median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
