@@ -10,11 +10,13 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/internal/pollfd"
 )
 
 // startPTY starts cmd in a new session whose controlling terminal is a new pty of size
 // ws, and returns the ptmx.
-func startPTY(cmd *exec.Cmd, ws *unix.Winsize) (*master, error) {
+func startPTY(cmd *exec.Cmd, ws *unix.Winsize) (*pollfd.File, error) {
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		return nil, err
@@ -44,14 +46,15 @@ func startPTY(cmd *exec.Cmd, ws *unix.Winsize) (*master, error) {
 	return m, nil
 }
 
-// takeMaster returns a master on a duplicate of f's descriptor, and closes f.
-func takeMaster(f *os.File) (*master, error) {
+// takeMaster returns the ptmx f as a pollfd.File (see package pollfd for why), on a
+// duplicate of its descriptor, and closes f.
+func takeMaster(f *os.File) (*pollfd.File, error) {
 	defer func() { _ = f.Close() }() // Best effort: the duplicate lives on.
 	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("dup ptmx: %w", err)
 	}
-	m, err := newMaster(fd)
+	m, err := pollfd.New(fd)
 	if err != nil {
 		_ = unix.Close(fd) // Best effort: already failing.
 		return nil, err
@@ -61,15 +64,15 @@ func takeMaster(f *os.File) (*master, error) {
 
 // setSize sets the child's window size; the kernel then sends SIGWINCH to its
 // foreground process group.
-func setSize(ptmx *master, ws *unix.Winsize) error {
-	return ptmx.control(func(fd int) error { return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, ws) })
+func setSize(ptmx *pollfd.File, ws *unix.Winsize) error {
+	return ptmx.Control(func(fd int) error { return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, ws) })
 }
 
 // childTermios returns the termios of the child's side of the pty (on Linux, TCGETS on
 // the master reads the slave's settings).
-func childTermios(ptmx *master) (*unix.Termios, error) {
+func childTermios(ptmx *pollfd.File) (*unix.Termios, error) {
 	var t *unix.Termios
-	err := ptmx.control(func(fd int) error {
+	err := ptmx.Control(func(fd int) error {
 		var err error
 		t, err = unix.IoctlGetTermios(fd, unix.TCGETS)
 		return err

@@ -1,6 +1,10 @@
 package proxy
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/xferterm/xferterm/internal/pollfd"
+)
 
 // Sizes of the keystroke units in flight between the router and the pty writer.
 const (
@@ -16,7 +20,7 @@ const (
 // are never interleaved. It may block for as long as the child does not read; nothing
 // else waits for it but the router.
 type ptyWriter struct {
-	f   *master
+	f   *pollfd.File
 	eng Engine // may be nil
 
 	keys chan []byte     // units from the router, unbuffered
@@ -26,7 +30,7 @@ type ptyWriter struct {
 	err  error           // why run returned, if not stop; read after done
 }
 
-func newPtyWriter(ptmx *master, eng Engine, stop <-chan struct{}) *ptyWriter {
+func newPtyWriter(ptmx *pollfd.File, eng Engine, stop <-chan struct{}) *ptyWriter {
 	w := &ptyWriter{
 		f: ptmx, eng: eng,
 		keys: make(chan []byte),

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/xferterm/xferterm/internal/pollfd"
 	"github.com/xferterm/xferterm/scanner"
 )
 
@@ -23,7 +24,7 @@ const drainIdle = 200 * time.Millisecond
 // pump is the output direction: ptmx → scanner → terminal, payloads → engine.
 // Everything but exited is owned by the pump goroutine until done is closed.
 type pump struct {
-	f   *master
+	f   *pollfd.File
 	sc  *scanner.Scanner
 	eng Engine // may be nil
 
@@ -35,7 +36,7 @@ type pump struct {
 	err    error         // run's error; read after done
 }
 
-func newPump(ptmx *master, out io.Writer, eng Engine, maxPayload int) *pump {
+func newPump(ptmx *pollfd.File, out io.Writer, eng Engine, maxPayload int) *pump {
 	p := &pump{f: ptmx, eng: eng, failed: make(chan struct{}), done: make(chan struct{})}
 	p.sc = scanner.New(out, p.handle, maxPayload)
 	return p
@@ -62,7 +63,7 @@ func (p *pump) run() {
 	for {
 		if p.exited.Load() {
 			// Measured from here, so that time spent in the engine does not count.
-			p.f.SetReadDeadline(time.Now().Add(drainIdle))
+			_ = p.f.SetReadDeadline(time.Now().Add(drainIdle)) // Fails only once closed; the read says so.
 		}
 		n, err := p.f.Read(buf)
 		if n > 0 && p.outErr == nil {

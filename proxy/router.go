@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/internal/pollfd"
 )
 
 // router is the input direction: stdin → (borrower | Ctrl+C check) → pty writer.
@@ -14,8 +16,8 @@ type router struct {
 	c    *Console
 	eng  Engine // may be nil
 	w    *ptyWriter
-	ptmx *master // to read the child's VEOF and ICANON at EOF
-	wake int     // read end of a pipe that Run closes to stop run
+	ptmx *pollfd.File // to read the child's VEOF and ICANON at EOF
+	wake int          // read end of a pipe that Run closes to stop run
 
 	last byte // the last byte sent to the child
 	sent bool // whether any byte was

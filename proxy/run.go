@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/internal/pollfd"
 )
 
 // Engine serves the OSC 5113 payloads found in the child's output (fs.Engine implements
@@ -116,7 +118,7 @@ func Run(ctx context.Context, cmd *exec.Cmd, cfg Config) (exitCode int, err erro
 type session struct {
 	c    *Console
 	cmd  *exec.Cmd
-	ptmx *master
+	ptmx *pollfd.File
 	eng  Engine // may be nil
 
 	stop     chan struct{} // closed to end the writer, the ticker and gated writes
@@ -197,7 +199,7 @@ loop:
 		// process that still writes, or a prompt nobody needs any more, gets
 		// drainGrace, then is cut off as by a closing terminal.
 		p.exited.Store(true)
-		s.ptmx.SetReadDeadline(time.Now().Add(drainIdle))
+		_ = s.ptmx.SetReadDeadline(time.Now().Add(drainIdle)) // Fails only once closed: nothing to wake.
 		t := time.NewTimer(drainGrace)
 		select {
 		case <-p.done:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xferterm/xferterm/approval"
 	"github.com/xferterm/xferterm/client"
+	"github.com/xferterm/xferterm/internal/pollfd"
 )
 
 // runTransfer is `xferterm transfer`: the client side of the protocol, run on the remote
@@ -40,19 +41,13 @@ func runTransfer(args []string) int {
 		opts.EncodeBypass = approval.EncodeKitty1
 	}
 
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return transferFail(fmt.Errorf("no controlling terminal: %w", err))
-	}
-	defer func() { _ = tty.Close() }() // Best effort: we are exiting.
-	// Not tty.Fd(): it would put the file in blocking mode, and Run needs deadlines to
-	// stop its reader at the end.
-	conn, err := tty.SyscallConn()
+	tty, err := openTTY("/dev/tty")
 	if err != nil {
 		return transferFail(err)
 	}
+	defer func() { _ = tty.Close() }() // Best effort: we are exiting.
 	withFD := func(f func(fd int)) {
-		_ = conn.Control(func(fd uintptr) { f(int(fd)) }) // Fails only on a closed file.
+		_ = tty.Control(func(fd int) error { f(fd); return nil }) // Fails only once closed.
 	}
 	var state *term.State
 	withFD(func(fd int) { state, err = term.MakeRaw(fd) })
@@ -80,7 +75,7 @@ func runTransfer(args []string) int {
 	// Signals cancel the transfer cleanly (ac=cancel), then the deferred restore runs.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	err = client.Run(ctx, newTTYConn(tty), opts)
+	err = client.Run(ctx, tty, opts)
 	restore()
 	if err != nil {
 		return transferFail(err)
@@ -98,25 +93,36 @@ func transferFail(err error) int {
 	return 1
 }
 
-// ttyConn is the client's tty: reads (and their deadlines) through the non-blocking
-// file, writes through a second, blocking descriptor of /dev/tty when one can be
-// opened. A pty takes a few KiB per write(2); with a non-blocking descriptor every
-// partial write costs an EAGAIN, a trip through the netpoller and a goroutine wake-up,
-// which on a busy machine cost more than the bytes. A blocking write(2) waits in the
-// kernel until the whole buffer is in. It cannot be interrupted by a deadline: at the
-// end the client waits a bounded time for a stuck write, then exits anyway.
+// ttyConn is the client's tty, /dev/tty opened twice: reads (and their deadlines)
+// through a non-blocking descriptor served by poll(2) (see package pollfd: the runtime
+// poller would be woken for every chunk that arrives), writes through a second,
+// blocking descriptor when one can be opened. A pty takes a few KiB per write(2); a
+// blocking write(2) waits in the kernel until the whole buffer is in, where a
+// non-blocking one would cost an EAGAIN and a poll(2) per piece. A blocking write cannot
+// be interrupted by a deadline: at the end the client waits a bounded time for a stuck
+// write, then exits anyway.
 type ttyConn struct {
-	*os.File          // reads, read deadlines
-	w        *os.File // blocking writes; nil: writes go to File
+	*pollfd.File          // reads, read deadlines, ioctls
+	w            *os.File // blocking writes; nil: writes go to File
 }
 
-func newTTYConn(tty *os.File) *ttyConn {
-	c := &ttyConn{File: tty}
-	fd, err := syscall.Open("/dev/tty", syscall.O_WRONLY|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
-	if err == nil {
-		c.w = os.NewFile(uintptr(fd), "/dev/tty") // Blocking: os.NewFile keeps it so.
+// openTTY opens the terminal at path (/dev/tty: the controlling terminal) as a ttyConn.
+func openTTY(path string) (*ttyConn, error) {
+	const flags = syscall.O_RDWR | syscall.O_NOCTTY | syscall.O_CLOEXEC
+	fd, err := syscall.Open(path, flags, 0)
+	if err != nil {
+		return nil, fmt.Errorf("no controlling terminal: %w", err)
 	}
-	return c
+	f, err := pollfd.New(fd)
+	if err != nil {
+		_ = syscall.Close(fd) // Best effort: already failing.
+		return nil, err
+	}
+	c := &ttyConn{File: f}
+	if wfd, err := syscall.Open(path, flags&^syscall.O_RDWR|syscall.O_WRONLY, 0); err == nil {
+		c.w = os.NewFile(uintptr(wfd), path) // Blocking: os.NewFile keeps it so.
+	}
+	return c, nil
 }
 
 func (c *ttyConn) Write(p []byte) (int, error) {
@@ -133,4 +139,13 @@ func (c *ttyConn) SetWriteDeadline(t time.Time) error {
 		return c.File.SetWriteDeadline(t)
 	}
 	return nil
+}
+
+// Close closes both descriptors.
+func (c *ttyConn) Close() error {
+	err := c.File.Close()
+	if c.w != nil {
+		err = errors.Join(err, c.w.Close())
+	}
+	return err
 }

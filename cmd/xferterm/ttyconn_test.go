@@ -1,53 +1,47 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"github.com/xferterm/xferterm/internal/ptytest"
 )
 
-// ttyConnRaw puts f in raw mode without making it blocking (f.Fd would).
-func ttyConnRaw(f *os.File) error {
-	conn, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var rerr error
-	if err := conn.Control(func(fd uintptr) { _, rerr = term.MakeRaw(int(fd)) }); err != nil {
-		return err
-	}
-	return rerr
-}
-
-// TestTTYConnWritesThroughBlockingFD: writes go through the blocking descriptor whole,
-// reads through the non-blocking one, and a write deadline is accepted (and ignored)
-// when the blocking descriptor is in use.
-func TestTTYConnWritesThroughBlockingFD(t *testing.T) {
+// TestTTYConn: writes go through the blocking descriptor whole, reads through the
+// poll(2)-served one with working deadlines, a write deadline is accepted (and ignored)
+// when the blocking descriptor is in use, and Close closes both descriptors.
+func TestTTYConn(t *testing.T) {
 	ptmx, tty, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pty: %v", err)
-	}
-	defer func() { _ = ptmx.Close(); _ = tty.Close() }()
-	fd, err := syscall.Open(tty.Name(), syscall.O_WRONLY|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := os.NewFile(uintptr(fd), tty.Name())
-	defer func() { _ = w.Close() }()
-	c := &ttyConn{File: tty, w: w}
+	defer func() { _ = ptmx.Close(); _ = tty.Close() }()
+	if _, err := term.MakeRaw(int(tty.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	before := openFDs(t)
+	c, err := openTTY(tty.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.w == nil {
+		t.Fatal("no blocking descriptor for writes")
+	}
+	if fl, err := unix.FcntlInt(c.w.Fd(), unix.F_GETFL, 0); err != nil || fl&unix.O_NONBLOCK != 0 {
+		t.Fatalf("write descriptor flags = %#x, %v; want blocking", fl, err)
+	}
 
 	// More than a pty takes at once: one Write call puts it all in.
 	msg := make([]byte, 200<<10)
 	for i := range msg {
 		msg[i] = 'a' + byte(i%26)
-	}
-	if err := ttyConnRaw(tty); err != nil {
-		t.Fatal(err)
 	}
 	got := make(chan []byte, 1)
 	go func() {
@@ -55,8 +49,7 @@ func TestTTYConnWritesThroughBlockingFD(t *testing.T) {
 		_, _ = io.ReadFull(ptmx, b)
 		got <- b
 	}()
-	n, err := c.Write(msg)
-	if n != len(msg) || err != nil {
+	if n, err := c.Write(msg); n != len(msg) || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
 	select {
@@ -64,8 +57,17 @@ func TestTTYConnWritesThroughBlockingFD(t *testing.T) {
 		if string(b) != string(msg) {
 			t.Fatal("the other side read other bytes")
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(ptytest.WaitTimeout):
 		t.Fatal("the other side did not get the bytes")
+	}
+
+	// Reads.
+	if _, err := ptmx.Write([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "hi" {
+		t.Fatalf("Read = %q, %v; want hi", buf[:n], err)
 	}
 	if err := c.SetWriteDeadline(time.Now()); err != nil {
 		t.Errorf("SetWriteDeadline = %v", err)
@@ -73,13 +75,23 @@ func TestTTYConnWritesThroughBlockingFD(t *testing.T) {
 	if err := c.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
 		t.Fatalf("SetReadDeadline = %v", err)
 	}
-	if _, err := c.Read(make([]byte, 1)); !os.IsTimeout(err) {
+	if _, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("Read after a past deadline = %v, want a timeout", err)
 	}
 
-	// Without the blocking descriptor everything goes through the file.
-	plain := &ttyConn{File: tty}
-	if err := plain.SetWriteDeadline(time.Time{}); err != nil {
-		t.Errorf("SetWriteDeadline without w = %v", err)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
 	}
+	if after := openFDs(t); after != before {
+		t.Errorf("%d descriptors open before openTTY, %d after Close", before, after)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }

@@ -1,4 +1,4 @@
-package proxy
+package pollfd
 
 import (
 	"bytes"
@@ -14,10 +14,10 @@ import (
 	"github.com/xferterm/xferterm/internal/ptytest"
 )
 
-// openMaster returns a master and the raw slave of a new pty; the test cleans both up.
-// Each time a Read or Write of the master waits in poll, the events it waits for are
-// sent on waits, if there is room.
-func openMaster(t *testing.T) (m *master, tty *os.File, waits <-chan int16) {
+// openMaster returns the File of the master of a new pty, and its slave in raw mode;
+// the test cleans both up. Each time a Read or Write of the File waits in poll, the
+// events it waits for are sent on waits, if there is room.
+func openMaster(t *testing.T) (m *File, tty *os.File, waits <-chan int16) {
 	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
@@ -26,8 +26,12 @@ func openMaster(t *testing.T) (m *master, tty *os.File, waits <-chan int16) {
 	if _, err := term.MakeRaw(int(tty.Fd())); err != nil {
 		t.Fatal(err)
 	}
-	m, err = takeMaster(ptmx)
+	fd, err := unix.Dup(int(ptmx.Fd()))
 	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ptmx.Close() // The duplicate lives on.
+	if m, err = New(fd); err != nil {
 		t.Fatal(err)
 	}
 	ch := make(chan int16, 16)
@@ -63,7 +67,7 @@ type result struct {
 	err error
 }
 
-func goRead(m *master, p []byte) <-chan result {
+func goRead(m *File, p []byte) <-chan result {
 	ch := make(chan result, 1)
 	go func() {
 		n, err := m.Read(p)
@@ -83,7 +87,7 @@ func await(t *testing.T, ch <-chan result) result {
 	}
 }
 
-func TestMasterReadWrite(t *testing.T) {
+func TestFileReadWrite(t *testing.T) {
 	m, tty, _ := openMaster(t)
 	// Child to proxy.
 	got := goRead(m, make([]byte, 100))
@@ -116,12 +120,14 @@ func TestMasterReadWrite(t *testing.T) {
 	}
 }
 
-func TestMasterReadDeadline(t *testing.T) {
+func TestFileReadDeadline(t *testing.T) {
 	m, tty, waits := openMaster(t)
 	// A deadline set while Read waits wakes it.
 	got := goRead(m, make([]byte, 10))
 	waitFor(t, waits, unix.POLLIN)
-	m.SetReadDeadline(time.Now().Add(-time.Second))
+	if err := m.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	if r := await(t, got); !errors.Is(r.err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Read = %d, %v; want the deadline error", r.n, r.err)
 	}
@@ -134,7 +140,9 @@ func TestMasterReadDeadline(t *testing.T) {
 		t.Fatalf("Read = %q, %v; want x", buf[:n], err)
 	}
 	// Cleared, Read waits again, and data ends the wait.
-	m.SetReadDeadline(time.Time{})
+	if err := m.SetReadDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
 	got = goRead(m, buf)
 	if _, err := tty.Write([]byte("y")); err != nil {
 		t.Fatal(err)
@@ -143,13 +151,51 @@ func TestMasterReadDeadline(t *testing.T) {
 		t.Fatalf("Read = %q, %v; want y", buf[:r.n], r.err)
 	}
 	// A future deadline passes while Read waits.
-	m.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if err := m.SetReadDeadline(time.Now().Add(20 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
 	if r := await(t, goRead(m, buf)); !errors.Is(r.err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Read = %d, %v; want the deadline error", r.n, r.err)
 	}
 }
 
-func TestMasterCloseInterrupts(t *testing.T) {
+func TestFileWriteDeadline(t *testing.T) {
+	m, tty, waits := openMaster(t)
+	// The child never reads: the Write fills the pty and waits, until the deadline.
+	writing := make(chan result, 1)
+	go func() {
+		n, err := m.Write(make([]byte, 4<<20))
+		writing <- result{n, err}
+	}()
+	waitFor(t, waits, unix.POLLOUT)
+	if err := m.SetWriteDeadline(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r := await(t, writing)
+	if !errors.Is(r.err, os.ErrDeadlineExceeded) || r.n >= 4<<20 {
+		t.Fatalf("Write = %d, %v; want a short count and the deadline error", r.n, r.err)
+	}
+	// The write deadline does not touch reads.
+	if _, err := tty.Write([]byte("z")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if n, err := m.Read(buf); err != nil || string(buf[:n]) != "z" {
+		t.Fatalf("Read = %q, %v; want z", buf[:n], err)
+	}
+	// Cleared, writing works again once the child reads.
+	if err := m.SetWriteDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetInt(int(tty.Fd()), unix.TCFLSH, unix.TCIFLUSH); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.Write([]byte("ok")); err != nil || n != 2 {
+		t.Fatalf("Write = %d, %v; want 2, nil", n, err)
+	}
+}
+
+func TestFileCloseInterrupts(t *testing.T) {
 	before := openFDs(t)
 	m, tty, waits := openMaster(t)
 	reading := goRead(m, make([]byte, 10))
@@ -177,7 +223,12 @@ func TestMasterCloseInterrupts(t *testing.T) {
 	if _, err := m.Write([]byte("x")); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Write after Close = %v", err)
 	}
-	m.SetReadDeadline(time.Now()) // Must not touch a closed descriptor.
+	if err := m.SetReadDeadline(time.Now()); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("SetReadDeadline after Close = %v", err)
+	}
+	if err := m.Control(func(int) error { return nil }); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Control after Close = %v", err)
+	}
 	if err := m.Close(); err != nil {
 		t.Errorf("second Close = %v", err)
 	}
@@ -190,7 +241,7 @@ func TestMasterCloseInterrupts(t *testing.T) {
 	}
 }
 
-func TestMasterHangup(t *testing.T) {
+func TestFileHangup(t *testing.T) {
 	m, tty, waits := openMaster(t)
 	got := goRead(m, make([]byte, 10))
 	waitFor(t, waits, unix.POLLIN)

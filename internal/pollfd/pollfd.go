@@ -1,0 +1,244 @@
+// Package pollfd reads and writes a non-blocking descriptor (a pty master, a tty) with
+// poll(2) in the calling goroutine, instead of Go's network poller.
+//
+// That is for speed. A descriptor registered with the runtime poller gets an epoll
+// wake-up for every chunk of data that arrives, and the thread sleeping in epoll_wait is
+// woken that often even while the reader is busy with data already there; on a pty that
+// a program floods, that costs as much as relaying the data. A File costs what a blocking
+// read(2) or write(2) costs, and can still be interrupted: by a deadline, or by Close.
+package pollfd
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// File is a non-blocking descriptor served by poll(2). One goroutine may Read while
+// another Writes; Read is not safe for concurrent use with itself, nor Write with itself.
+type File struct {
+	fd int
+	// stop is an eventfd that becomes readable, for good, when Close begins. kick[0]
+	// and kick[1] are eventfds that SetReadDeadline and SetWriteDeadline make readable
+	// to wake a Read or a Write in progress.
+	stop int
+	kick [2]int
+	// deadline[0] and [1] are the read and write deadlines in Unix nanoseconds; 0: none.
+	deadline [2]atomic.Int64
+
+	// beforePoll, if set, is called each time a Read or Write is about to wait in
+	// poll(2), with the events it waits for; tests use it to know that a call waits.
+	beforePoll func(events int16)
+
+	// mu is held for reading by every call that uses the descriptors and for writing
+	// by Close, so that a descriptor is never closed (and its number reused) under a
+	// call in progress.
+	mu        sync.RWMutex
+	closed    bool // guarded by mu
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Directions, as indexes of File.kick and File.deadline.
+const (
+	reading = 0
+	writing = 1
+)
+
+// New takes over fd, makes it non-blocking and returns its File. The File closes fd.
+// fd's file description must not be shared with code that expects it blocking.
+func New(fd int) (*File, error) {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return nil, fmt.Errorf("pollfd: set non-blocking: %w", err)
+	}
+	f := &File{fd: fd, stop: -1, kick: [2]int{-1, -1}}
+	for _, p := range []*int{&f.stop, &f.kick[reading], &f.kick[writing]} {
+		efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			f.closeEvents()
+			return nil, fmt.Errorf("pollfd: eventfd: %w", err)
+		}
+		*p = efd
+	}
+	return f, nil
+}
+
+// Read reads what is there, waiting until there is something. It returns
+// os.ErrDeadlineExceeded when the read deadline passes with nothing to read, and
+// os.ErrClosed after Close. Errors of read(2) are returned as they are (a pty master
+// reads EIO once every process has closed the other side).
+//
+// It returns after one read(2), however little that brought: reading on until the
+// descriptor is empty, to return more at once, ends every Read with a read(2) that
+// finds nothing, and was measured slower on a pty.
+func (f *File) Read(p []byte) (int, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.closed {
+		return 0, os.ErrClosed
+	}
+	for {
+		n, err := unix.Read(f.fd, p)
+		switch {
+		case n > 0:
+			return n, nil
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			if err := f.wait(reading, unix.POLLIN); err != nil {
+				return 0, err
+			}
+		case err != nil:
+			return 0, err
+		case len(p) == 0:
+			return 0, nil
+		default:
+			return 0, unix.EIO // End of file: not seen on a tty, but the reader must stop.
+		}
+	}
+}
+
+// Write writes all of p, waiting while the descriptor is full. It returns how much was
+// written and os.ErrDeadlineExceeded when the write deadline passes first, or
+// os.ErrClosed when Close interrupts it.
+func (f *File) Write(p []byte) (int, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.closed {
+		return 0, os.ErrClosed
+	}
+	n := 0
+	for n < len(p) {
+		k, err := unix.Write(f.fd, p[n:])
+		if k > 0 {
+			n += k
+		}
+		switch {
+		case err == nil || err == unix.EINTR:
+		case err == unix.EAGAIN:
+			if err := f.wait(writing, unix.POLLOUT); err != nil {
+				return n, err
+			}
+		default:
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// wait polls the descriptor for events until it is ready (or has an error or a hangup,
+// which the next read or write reports), Close begins, or the deadline of dir passes.
+// The caller holds mu for reading.
+func (f *File) wait(dir int, events int16) error {
+	fds := []unix.PollFd{
+		{Fd: int32(f.fd), Events: events},
+		{Fd: int32(f.stop), Events: unix.POLLIN},
+		{Fd: int32(f.kick[dir]), Events: unix.POLLIN},
+	}
+	for {
+		timeout := -1
+		if d := f.deadline[dir].Load(); d != 0 {
+			left := time.Until(time.Unix(0, d))
+			if left <= 0 {
+				return os.ErrDeadlineExceeded
+			}
+			timeout = int((left + time.Millisecond - 1) / time.Millisecond)
+		}
+		for i := range fds {
+			fds[i].Revents = 0
+		}
+		if f.beforePoll != nil {
+			f.beforePoll(events)
+		}
+		if _, err := unix.Poll(fds, timeout); err != nil && err != unix.EINTR {
+			return fmt.Errorf("pollfd: poll: %w", err)
+		}
+		if fds[1].Revents != 0 {
+			return os.ErrClosed
+		}
+		if fds[2].Revents != 0 {
+			var b [8]byte
+			_, _ = unix.Read(f.kick[dir], b[:]) // Clears it; nothing else reads it.
+		}
+		if fds[0].Revents != 0 {
+			return nil
+		}
+	}
+}
+
+// SetReadDeadline bounds Read, as os.File.SetReadDeadline does: a Read in progress, or a
+// later one, returns os.ErrDeadlineExceeded once t has passed with nothing read. The
+// zero t means no deadline. It returns os.ErrClosed after Close.
+func (f *File) SetReadDeadline(t time.Time) error { return f.setDeadline(reading, t) }
+
+// SetWriteDeadline bounds Write likewise.
+func (f *File) SetWriteDeadline(t time.Time) error { return f.setDeadline(writing, t) }
+
+func (f *File) setDeadline(dir int, t time.Time) error {
+	var d int64
+	if !t.IsZero() {
+		d = t.UnixNano()
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.closed {
+		return os.ErrClosed
+	}
+	old := f.deadline[dir].Swap(d)
+	if d != 0 && (old == 0 || d < old) {
+		// A call in progress waits for the old deadline, which is later: wake it to
+		// compute again. (One that waits for an earlier one wakes then and does.)
+		wake(f.kick[dir])
+	}
+	return nil
+}
+
+// Control runs fn on the descriptor, for an ioctl. It returns os.ErrClosed after Close.
+func (f *File) Control(fn func(fd int) error) error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.closed {
+		return os.ErrClosed
+	}
+	return fn(f.fd)
+}
+
+// Close wakes every Read and Write in progress (they return os.ErrClosed), waits for them
+// to leave, and closes the descriptor. (Closing a pty master hangs up its other side.)
+// It is idempotent.
+func (f *File) Close() error {
+	f.closeOnce.Do(func() {
+		wake(f.stop)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.closed = true
+		f.closeErr = unix.Close(f.fd)
+		f.closeEvents()
+		if f.closeErr != nil {
+			f.closeErr = fmt.Errorf("pollfd: close: %w", f.closeErr)
+		}
+	})
+	return f.closeErr
+}
+
+// closeEvents closes the eventfds that are open.
+func (f *File) closeEvents() {
+	for _, p := range []*int{&f.stop, &f.kick[reading], &f.kick[writing]} {
+		if *p >= 0 {
+			_ = unix.Close(*p) // An eventfd closes.
+			*p = -1
+		}
+	}
+}
+
+// wake adds one to the eventfd efd, which makes it readable. It cannot fail short of a
+// counter overflow, and an eventfd that full is readable anyway.
+func wake(efd int) {
+	var one [8]byte
+	binary.NativeEndian.PutUint64(one[:], 1)
+	_, _ = unix.Write(efd, one[:])
+}
