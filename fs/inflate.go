@@ -1,50 +1,85 @@
 package fs
 
 import (
+	"bufio"
 	"errors"
 	"io"
+	"iter"
 
 	"github.com/klauspost/compress/zlib"
 )
 
 // inflater decompresses one file's zlib stream (terminal-side.md §9), which spans any
 // number of data packets cut at arbitrary points. The decompressor pulls its input, so
-// it runs in a goroutine of its own; Write hands it one packet and returns only once the
-// goroutine has consumed all of it (or stopped), so the caller's buffer is free again
-// and the output written so far is on disk. At most one goroutine runs per inflater, and
-// it never outlives close.
+// it runs as a coroutine (iter.Pull) that the caller resumes with each packet: Write
+// lends it the packet and returns once it has used all of it and asks for more (or has
+// stopped), so the caller's buffer is free again and the output written so far is on
+// disk. Nothing runs between two calls. A resume switches directly to the coroutine and
+// back on the caller's thread, which costs far less than handing each ~4 KiB packet to
+// a goroutine through channels and waiting for it (two scheduler wake-ups per packet),
+// and the caller may read the output's state (the size written) as soon as Write
+// returns, with no synchronisation of its own.
+//
+// The input reaches the decompressor through a bufio.Reader, for which it has a fast
+// Huffman decoder (its generic one calls ReadByte through an interface per byte). The
+// buffer only ever holds bytes of packets already lent, so what it holds after the end
+// of the stream is trailing data, like the rest of z.cur.
+//
+// Memory per open file is bounded and independent of the input: the decompressor's
+// state (its 32 KiB window and tables), the inflateIn input buffer, the inflateBuf
+// output buffer and the coroutine's stack. Packets are never queued; each is borrowed
+// only for the duration of its Write.
 //
 // Unlike kitty, a stream that ends early (close before the zlib trailer) or that is
 // followed by more bytes is an error.
 //
-// Write and close are called by one goroutine (the engine's, with its lock held).
+// Write and close are called by one goroutine at a time (the engine's, with its lock
+// held), and never by a goroutine locked to its OS thread (runtime.LockOSThread): a
+// switch to a coroutine with other thread locking than at its creation is a fatal
+// runtime error. No caller in this module locks its thread. The coroutine starts with
+// the first Write or close and never outlives close.
 type inflater struct {
-	in     chan []byte   // packets for the goroutine; closed by close
-	need   chan struct{} // the goroutine has consumed its packet and wants the next
-	done   chan struct{} // closed when the goroutine returns
+	resume func() (struct{}, bool) // runs the decompressor until it wants input (true) or returns (false)
+	stop   func()                  // ends the coroutine; see close
+	done   bool                    // the decompressor has returned
 	closed bool
 
-	// Owned by the goroutine until done is closed.
+	// Used by the coroutine while it runs, and by the caller between two resumes.
+	yield func(struct{}) bool // suspends the decompressor; only the coroutine calls it
 	out   io.Writer
-	cur   []byte // rest of the packet being decompressed
-	owed  bool   // a packet was taken and not yet acknowledged on need
-	eof   bool   // in was closed
-	ended bool   // the stream ended cleanly
+	br    *bufio.Reader // over z: the decompressor's input
+	cur   []byte        // rest of the packet being decompressed
+	eof   bool          // close was called: there is no more input
+	ended bool          // the stream ended cleanly
 	err   error
 }
 
-// inflateBuf is the size of the goroutine's output buffer.
-const inflateBuf = 32 << 10
+// Buffer sizes of an inflater.
+const (
+	inflateBuf = 32 << 10 // output: decompressed bytes per write to the output
+	inflateIn  = 4 << 10  // input: a client's data packet
+)
 
+// newInflater returns an inflater writing the decompressed stream to out.
 func newInflater(out io.Writer) *inflater {
-	z := &inflater{
-		in:   make(chan []byte),
-		need: make(chan struct{}),
-		done: make(chan struct{}),
-		out:  out,
-	}
-	go z.run()
+	z := &inflater{out: out}
+	z.br = bufio.NewReaderSize(z, inflateIn)
+	z.resume, z.stop = iter.Pull(z.coroutine)
 	return z
+}
+
+// coroutine is the body of the decompressor's coroutine.
+func (z *inflater) coroutine(yield func(struct{}) bool) {
+	z.yield = yield
+	z.run()
+}
+
+// step lends the decompressor the input in z.cur (none after close) and runs it until it
+// has used all of it and wants more, or returns.
+func (z *inflater) step() {
+	if _, more := z.resume(); !more {
+		z.done = true
+	}
 }
 
 // Write decompresses p into the output. After the stream has ended, any further
@@ -53,46 +88,45 @@ func (z *inflater) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	select {
-	case <-z.done:
-		return 0, z.result(true)
-	default:
-	}
-	select {
-	case z.in <- p:
-	case <-z.done:
+	if z.done || z.closed {
 		return 0, z.result(true)
 	}
-	select {
-	case <-z.need:
-		return len(p), nil
-	case <-z.done:
-		// The stream ended inside p (trailing bytes are then in z.cur) or failed.
+	z.cur = p
+	z.step()
+	if z.done {
+		// The stream ended inside p (trailing bytes are then in z.br or z.cur) or
+		// failed.
 		if err := z.result(false); err != nil {
 			return 0, err
 		}
-		return len(p), nil
 	}
+	return len(p), nil
 }
 
-// close ends the input and waits for the goroutine. It reports a truncated or corrupt
-// stream, or an output error. It may be called more than once.
+// close ends the input and lets the decompressor finish. It reports a truncated or
+// corrupt stream, or an output error. It may be called more than once.
 func (z *inflater) close() error {
 	if !z.closed {
 		z.closed = true
-		close(z.in)
+		z.eof = true
+		if !z.done {
+			// With eof set the decompressor never asks for input again: it runs to its
+			// end. stop is then only a safeguard that the coroutine is gone.
+			z.step()
+		}
+		z.stop()
+		z.done = true
 	}
-	<-z.done
 	return z.result(false)
 }
 
-// result is the outcome once done is closed. more says whether input arrived after the
-// goroutine finished.
+// result is the outcome once the decompressor has returned. more says whether input
+// arrived after it finished.
 func (z *inflater) result(more bool) error {
 	switch {
 	case z.err != nil:
 		return z.err
-	case z.ended && (more || len(z.cur) > 0):
+	case z.ended && (more || z.leftover()):
 		return errZlibTrailing
 	case !z.ended:
 		return errZlibTruncated
@@ -100,9 +134,10 @@ func (z *inflater) result(more bool) error {
 	return nil
 }
 
+// run decompresses the input into the output until the stream ends or fails, and
+// records the outcome.
 func (z *inflater) run() {
-	defer close(z.done)
-	zr, err := zlib.NewReader(z)
+	zr, err := zlib.NewReader(z.br)
 	if err != nil {
 		z.err = z.inputError(err)
 		return
@@ -118,7 +153,7 @@ func (z *inflater) run() {
 		}
 		if err == io.EOF {
 			z.ended = true
-			if len(z.cur) > 0 {
+			if z.leftover() {
 				z.err = errZlibTrailing
 			}
 			return
@@ -138,30 +173,25 @@ func (z *inflater) inputError(err error) error {
 	return errors.Join(errZlibCorrupt, err)
 }
 
-// fill makes z.cur non-empty, acknowledging the previous packet first. It reports false
-// at the end of the input.
+// fill makes z.cur non-empty, suspending the decompressor until the next Write when the
+// packet is used up. It reports false at the end of the input.
 func (z *inflater) fill() bool {
 	for len(z.cur) == 0 {
 		if z.eof {
 			return false
 		}
-		if z.owed {
-			z.owed = false
-			z.need <- struct{}{}
-		}
-		p, ok := <-z.in
-		if !ok {
+		z.cur = nil // Do not keep the caller's buffer.
+		if !z.yield(struct{}{}) {
+			// Stopped while waiting: close has ended the input.
 			z.eof = true
-			continue
 		}
-		z.cur, z.owed = p, true
 	}
 	return true
 }
 
-// Read and ReadByte are the decompressor's input; only the goroutine calls them.
-// Implementing io.ByteReader stops the decompressor from reading ahead, so the bytes
-// after the stream's end stay in z.cur to be reported.
+// Read is the input of z.br; only the coroutine calls it. It suspends the decompressor
+// only once z.cur is used up, and z.br calls it only once its buffer is empty, so each
+// packet is decompressed in full before the next is asked for.
 func (z *inflater) Read(p []byte) (int, error) {
 	if !z.fill() {
 		return 0, io.EOF
@@ -171,11 +201,8 @@ func (z *inflater) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (z *inflater) ReadByte() (byte, error) {
-	if !z.fill() {
-		return 0, io.EOF
-	}
-	b := z.cur[0]
-	z.cur = z.cur[1:]
-	return b, nil
+// leftover says whether input remains that the decompressor has not used: after the
+// end of the stream, trailing data.
+func (z *inflater) leftover() bool {
+	return len(z.cur) > 0 || z.br.Buffered() > 0
 }
