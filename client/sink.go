@@ -157,6 +157,7 @@ func (s *fileSink) closeOld() {
 const (
 	inflateBatch   = 64 << 10 // compressed bytes handed to the goroutine at once
 	inflateBatches = 3        // batches in existence: being filled, queued, being inflated
+	inflateIn      = 32 << 10 // the decompressor's read buffer
 )
 
 // inflater decompresses one zlib stream pushed in pieces. Go's zlib reader pulls, so a
@@ -191,16 +192,18 @@ func newInflater(dst io.Writer) *inflater {
 	inf.made = 1
 	go func() {
 		defer close(inf.exited)
-		// inflater is an io.ByteReader, so the decompressor reads no further than the end
-		// of its stream, and what follows can be detected.
 		inf.err = inflate(dst, inf)
 	}()
 	return inf
 }
 
-// inflate copies the decompression of the zlib stream in br to dst and requires that
-// nothing follows the stream.
-func inflate(dst io.Writer, br flateReader) error {
+// inflate copies the decompression of the zlib stream in src to dst and requires that
+// nothing follows the stream. The decompressor reads through a bufio.Reader: for that
+// type it has a fast Huffman decoder (its generic one calls ReadByte through an
+// interface per byte), and, as with any io.ByteReader, it reads no further than the end
+// of its stream, so what follows is still in br to be detected.
+func inflate(dst io.Writer, src io.Reader) error {
+	br := bufio.NewReaderSize(src, inflateIn)
 	zr, err := zlib.NewReader(br)
 	if err != nil {
 		return fmt.Errorf("bad zlib stream: %w", err)
@@ -215,12 +218,6 @@ func inflate(dst io.Writer, br flateReader) error {
 		return fmt.Errorf("%d bytes after the end of the zlib stream", n)
 	}
 	return nil
-}
-
-// flateReader is what the decompressor needs to stop exactly at the end of its stream.
-type flateReader interface {
-	io.Reader
-	io.ByteReader
 }
 
 // Write queues p for decompression. It fails once the decompression has failed.
@@ -278,7 +275,7 @@ func (f *inflater) failure() error {
 	return errors.New("data after the end of the zlib stream")
 }
 
-// Read and ReadByte are the decompressor's input; only the goroutine calls them.
+// Read is the decompressor's input; only the goroutine calls it.
 func (f *inflater) Read(p []byte) (int, error) {
 	if !f.fill() {
 		return 0, f.endErr()
@@ -286,15 +283,6 @@ func (f *inflater) Read(p []byte) (int, error) {
 	n := copy(p, f.rest)
 	f.rest = f.rest[n:]
 	return n, nil
-}
-
-func (f *inflater) ReadByte() (byte, error) {
-	if !f.fill() {
-		return 0, f.endErr()
-	}
-	b := f.rest[0]
-	f.rest = f.rest[1:]
-	return b, nil
 }
 
 // fill makes f.rest non-empty, giving the previous batch back. It reports false at the
