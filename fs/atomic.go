@@ -66,18 +66,19 @@ func (t *target) release() {
 // when complete (DESIGN.md: a file is never written in place). Until then it is 0600
 // and hidden.
 type tempFile struct {
-	t    target
-	name string // temporary name in t.dir; "" once renamed or removed
-	f    *os.File
-	w    *bufio.Writer // over f: the client's 4 KiB packets would be one syscall each
+	t     target
+	name  string // temporary name in t.dir; "" once renamed or removed
+	f     *os.File
+	w     *bufio.Writer // over f: the client's 4 KiB packets would be one syscall each
+	hooks *uploadHooks  // may be nil
 }
 
 // tempBuf is the write buffer of a temporary file.
 const tempBuf = 64 << 10
 
 // createTemp creates a temporary file beside t, O_EXCL and O_NOFOLLOW in its directory.
-// On success the tempFile owns t.
-func createTemp(t target) (*tempFile, error) {
+// On success the tempFile owns t. hooks may be nil.
+func createTemp(t target, hooks *uploadHooks) (*tempFile, error) {
 	var fd int
 	name, err := withTempName(t.base, func(name string) error {
 		var err error
@@ -88,13 +89,22 @@ func createTemp(t target) (*tempFile, error) {
 		return nil, &opError{Op: opWrite, Path: t.path, Err: err}
 	}
 	f := os.NewFile(uintptr(fd), t.path)
-	return &tempFile{t: t, name: name, f: f, w: bufio.NewWriterSize(f, tempBuf)}, nil
+	return &tempFile{t: t, name: name, f: f, w: bufio.NewWriterSize(f, tempBuf), hooks: hooks}, nil
 }
 
 // commit closes the file, gives it its final mode and mtime and renames it over the
 // destination. On error the temporary is removed.
+//
+// When something is already at the destination, the file's data is flushed to the disk
+// (fsync) before the rename: a file system may persist a rename before the data of the
+// file it names, and a crash would then leave an empty or partial file where the old
+// one was. So after a crash the destination holds the old file or the whole new one. A
+// new name costs no fsync: a crash can lose the new file, but no data the user had.
 func (tf *tempFile) commit(mode uint32, mtime int64, hasMtime bool) error {
 	err := tf.w.Flush()
+	if err == nil && tf.replaces() {
+		err = tf.hooks.sync(tf.f, tf.t.path)
+	}
 	if err == nil {
 		err = tf.f.Chmod(os.FileMode(mode))
 	}
@@ -115,6 +125,13 @@ func (tf *tempFile) commit(mode uint32, mtime int64, hasMtime bool) error {
 	tf.name = ""
 	tf.t.release()
 	return nil
+}
+
+// replaces reports whether the destination exists (as anything: a symlink or a
+// directory there fails the rename anyway).
+func (tf *tempFile) replaces() bool {
+	var st unix.Stat_t
+	return unix.Fstatat(tf.t.dir, tf.t.base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil
 }
 
 // discard closes and removes the temporary file. It may be called more than once.
@@ -180,6 +197,8 @@ type uploadHooks struct {
 	statfs func(fd int) (int64, error)
 	// write is called before each write to a destination with the bytes written so far.
 	write func(path string, written int64) error
+	// fsync replaces the fsync of a file that is about to replace another at path.
+	fsync func(path string) error
 }
 
 func (h *uploadHooks) freeSpace(fd int) (int64, error) {
@@ -191,6 +210,13 @@ func (h *uploadHooks) freeSpace(fd int) (int64, error) {
 		return 0, err
 	}
 	return int64(st.Bavail) * int64(st.Bsize), nil
+}
+
+func (h *uploadHooks) sync(f *os.File, path string) error {
+	if h != nil && h.fsync != nil {
+		return h.fsync(path)
+	}
+	return f.Sync()
 }
 
 func (h *uploadHooks) beforeWrite(path string, written int64) error {

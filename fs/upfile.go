@@ -95,7 +95,7 @@ func (f *upFile) start(u *upload) error {
 		if err != nil {
 			return err
 		}
-		tmp, err := createTemp(target{dir: dir, base: base, path: f.path})
+		tmp, err := createTemp(target{dir: dir, base: base, path: f.path}, u.hooks)
 		if err != nil {
 			closeFD(dir)
 			return err

@@ -6,7 +6,16 @@ package fs
 func SetUploadFaults(e *Engine, statfs func(fd int) (int64, error), write func(path string, written int64) error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.uploadHooks = uploadHooks{statfs: statfs, write: write}
+	e.uploadHooks.statfs, e.uploadHooks.write = statfs, write
+}
+
+// SetSyncHook replaces the fsync of a file that is about to replace another: fsync gets
+// the destination's path, and an error it returns fails the file. nil means the real
+// fsync.
+func SetSyncHook(e *Engine, fsync func(path string) error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.uploadHooks.fsync = fsync
 }
 
 // FailGrace is how long a send session whose files all failed waits before CANCELED.
