@@ -170,12 +170,15 @@ func (f *File) wait(dir int, events int16) error {
 	}
 }
 
-// SetReadDeadline bounds Read, as os.File.SetReadDeadline does: a Read in progress, or a
-// later one, returns os.ErrDeadlineExceeded once t has passed with nothing read. The
-// zero t means no deadline. It returns os.ErrClosed after Close.
+// SetReadDeadline bounds how long Read waits: a Read in progress, or a later one, that
+// has to wait returns os.ErrDeadlineExceeded once t has passed. Unlike
+// os.File.SetReadDeadline, a passed deadline does not stop a Read that finds data there
+// (a reader that drains until the other side goes quiet wants exactly that). The zero t
+// means no deadline. It returns os.ErrClosed after Close.
 func (f *File) SetReadDeadline(t time.Time) error { return f.setDeadline(reading, t) }
 
-// SetWriteDeadline bounds Write likewise.
+// SetWriteDeadline bounds how long Write waits, likewise: a Write that has to wait for
+// room returns what it has written and os.ErrDeadlineExceeded once t has passed.
 func (f *File) SetWriteDeadline(t time.Time) error { return f.setDeadline(writing, t) }
 
 func (f *File) setDeadline(dir int, t time.Time) error {
