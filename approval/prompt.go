@@ -12,6 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/xferterm/xferterm/internal/termtext"
 	"golang.org/x/term"
 )
 
@@ -300,7 +301,7 @@ func (m model) View() tea.View {
 		add(m.itemLines()...)
 	}
 	add("", " Only allow transfers from computers you trust.",
-		faint(" Session "+Sanitize(m.q.SessionID)), "")
+		faint(" Session "+termtext.Sanitize(m.q.SessionID)), "")
 	keys := " " + bold("y") + " allow   "
 	if m.q.File != nil {
 		keys += bold("a") + " allow all for this transfer   "
@@ -322,7 +323,7 @@ func (m model) home() string {
 	if m.q.Home == "" {
 		return "the home directory"
 	}
-	return Sanitize(m.q.Home)
+	return termtext.Sanitize(m.q.Home)
 }
 
 // fileLines describes the subject of a per-file question.

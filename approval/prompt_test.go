@@ -218,26 +218,6 @@ func TestPromptSanitizesPeerText(t *testing.T) {
 	}
 }
 
-func TestSanitize(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{"plain/path with spaces.txt", "plain/path with spaces.txt"},
-		{"ünïcödé 日本語 🙂", "ünïcödé 日本語 🙂"},
-		{"a\x00b\tc\nd\re", `a\x00b\x09c\x0ad\x0de`},
-		{"esc\x1b[31mred", `esc\x1b[31mred`},
-		{"del\x7f", `del\x7f`},
-		{"c1\u0085\u009b", `c1\x85\x9b`},
-		{"bad\xff\xfeutf8", `bad\xff\xfeutf8`},
-		{"bidi\u202eevil\u2066", `bidi\u{202e}evil\u{2066}`},
-		{"zero\u200bwidth\ufeff", `zero\u{200b}width\u{feff}`},
-		{"line\u2028para\u2029", `line\u{2028}para\u{2029}`},
-		{"real \ufffd stays", "real \ufffd stays"},
-	} {
-		if got := approval.Sanitize(tt.in); got != tt.want {
-			t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // TestPromptProgram runs the real Bubble Tea program on byte buffers.
 func TestPromptProgram(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/xferterm/xferterm/internal/termtext"
 )
 
 // Direction is the direction of a transfer, seen from this computer.
@@ -151,44 +151,6 @@ type Answer struct {
 // Allowed reports whether the answer allows the transfer or file.
 func (a Answer) Allowed() bool { return a.Decision == Allow || a.Decision == AllowAll }
 
-// Sanitize makes peer-supplied text safe to show on a terminal: invalid UTF-8
-// bytes and control characters (C0, DEL, C1) become \xNN, and invisible
-// formatting characters (bidirectional overrides, zero-width characters, line
-// and paragraph separators) become \u{NNNN}. Everything else is kept.
-func Sanitize(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || needsEscape(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x100 && unicode.IsControl(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case needsEscape(r):
-			fmt.Fprintf(&b, `\u{%04x}`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// needsEscape reports whether r must not reach the terminal as is.
-func needsEscape(r rune) bool {
-	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
-}
-
 // displayPath sanitizes p and abbreviates home to ~.
 func displayPath(p, home string) string {
 	if home != "" && home != "/" {
@@ -198,7 +160,7 @@ func displayPath(p, home string) string {
 			p = filepath.Join("~", rel)
 		}
 	}
-	return Sanitize(p)
+	return termtext.Sanitize(p)
 }
 
 // humanSize formats a byte count with binary units ("3.2 KiB").

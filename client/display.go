@@ -5,8 +5,9 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/xferterm/xferterm/internal/termtext"
 )
 
 // ProgressMode chooses how progress is shown.
@@ -65,7 +66,7 @@ func (d *display) begin(files int, bytes int64) {
 
 // fileStart notes that the data of a file begins to flow.
 func (d *display) fileStart(name string, size int64) {
-	d.cur = fileProgress{name: sanitize(name), size: size, start: d.now(), open: true}
+	d.cur = fileProgress{name: termtext.Sanitize(name), size: size, start: d.now(), open: true}
 }
 
 // add counts n more bytes of file content.
@@ -81,16 +82,16 @@ func (d *display) fileEnd(name string, size int64, ok bool, reason string) {
 	} else {
 		d.filesFailed++
 	}
-	if d.cur.open && d.cur.name == sanitize(name) {
+	if d.cur.open && d.cur.name == termtext.Sanitize(name) {
 		d.cur.open = false
 	}
 	if d.mode != ProgressLines {
 		return
 	}
 	if ok {
-		fmt.Fprintf(d.lines, "%s %s (%s)\n", d.verb, sanitize(name), formatBytes(size))
+		fmt.Fprintf(d.lines, "%s %s (%s)\n", d.verb, termtext.Sanitize(name), formatBytes(size))
 	} else {
-		fmt.Fprintf(d.lines, "failed %s: %s\n", sanitize(name), sanitize(reason))
+		fmt.Fprintf(d.lines, "failed %s: %s\n", termtext.Sanitize(name), termtext.Sanitize(reason))
 	}
 }
 
@@ -229,37 +230,4 @@ func truncate(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n])
-}
-
-// sanitize makes peer-supplied (or file-system-supplied) text safe to show on a
-// terminal: control characters, C1 controls, other non-printable runes and invalid
-// UTF-8 are written as escapes (\x1b, \u200e), so no byte of s can start an escape
-// sequence.
-func sanitize(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsPrint(r):
-			b.WriteRune(r)
-		case r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-		i += n
-	}
-	return b.String()
 }

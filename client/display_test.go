@@ -9,29 +9,6 @@ import (
 	"github.com/xferterm/xferterm/client"
 )
 
-func TestSanitize(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"plain name.txt", "plain name.txt"},
-		{"ünïcödé ✓", "ünïcödé ✓"},
-		{"evil\x1b]0;pwned\x07", `evil\x1b]0;pwned\x07`},
-		{"csi\x1b[2J", `csi\x1b[2J`},
-		{"c1 \u009b31m", `c1 \x9b31m`},
-		{"newline\nand\rcr", `newline\x0aand\x0dcr`},
-		{"bidi \u202e", `bidi \u202e`},
-		{"bad utf8 \xff", `bad utf8 \xff`},
-		{"del\x7f", `del\x7f`},
-	}
-	for _, tt := range tests {
-		got := client.Sanitize(tt.in)
-		if got != tt.want {
-			t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if strings.ContainsAny(got, "\x1b\x07\n\r\x7f") || strings.Contains(got, "\u009b") {
-			t.Errorf("Sanitize(%q) = %q still holds a control character", tt.in, got)
-		}
-	}
-}
-
 func TestFormatBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB",
 		5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB", 2 << 40: "2.0 TiB", 5000 << 40: "5000.0 TiB"} {

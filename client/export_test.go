@@ -12,9 +12,6 @@ import (
 // NewKeyDetector returns the writer that spots cancel keys in typed bytes.
 func NewKeyDetector(cancel func()) io.Writer { return &keyDetector{cancel: cancel} }
 
-// Sanitize is sanitize.
-func Sanitize(s string) string { return sanitize(s) }
-
 // FormatBytes is formatBytes.
 func FormatBytes(n int64) string { return formatBytes(n) }
 

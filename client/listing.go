@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/xferterm/xferterm/internal/termtext"
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
 )
@@ -22,7 +23,7 @@ func (r *receiver) listing(cmd *scanner.Command) error {
 			return err
 		}
 		if cmd.Status == "" || r.byST[cmd.Status] != nil {
-			return protocolError("listing entry with a missing or duplicate id %q", sanitize(cmd.Status))
+			return protocolError("listing entry with a missing or duplicate id %q", termtext.Sanitize(cmd.Status))
 		}
 		if cmd.Name == "" {
 			return protocolError("listing entry without a name")
@@ -44,7 +45,7 @@ func (r *receiver) listing(cmd *scanner.Command) error {
 		return nil
 	case cmd.Action == scanner.ActionStatus:
 		if cmd.Status != scanner.StatusOK {
-			return fmt.Errorf("client: the terminal reports an error: %s", sanitize(cmd.Status))
+			return fmt.Errorf("client: the terminal reports an error: %s", termtext.Sanitize(cmd.Status))
 		}
 		r.home = cmd.Name
 		return r.endListing()
@@ -65,9 +66,9 @@ func (r *receiver) endListing() error {
 		for _, k := range ks {
 			st := r.specErrs[k]
 			if strings.HasPrefix(st, "ENOENT:") {
-				msgs = append(msgs, fmt.Sprintf("file not found: %s", sanitize(r.specs[k])))
+				msgs = append(msgs, fmt.Sprintf("file not found: %s", termtext.Sanitize(r.specs[k])))
 			} else {
-				msgs = append(msgs, fmt.Sprintf("%s: %s", sanitize(r.specs[k]), sanitize(st)))
+				msgs = append(msgs, fmt.Sprintf("%s: %s", termtext.Sanitize(r.specs[k]), termtext.Sanitize(st)))
 			}
 		}
 		return fmt.Errorf("client: %s", strings.Join(msgs, "; "))
@@ -80,13 +81,13 @@ func (r *receiver) endListing() error {
 		}
 		p := r.byST[e.pr]
 		if p == nil || p.ft != scanner.FileDirectory {
-			return protocolError("listing entry %q has an unknown parent", sanitize(e.remote))
+			return protocolError("listing entry %q has an unknown parent", termtext.Sanitize(e.remote))
 		}
 		e.parent = p
 	}
 	for k, t := range tops {
 		if len(t) == 0 {
-			return fmt.Errorf("client: no matches found for %s", sanitize(r.specs[k]))
+			return fmt.Errorf("client: no matches found for %s", termtext.Sanitize(r.specs[k]))
 		}
 	}
 	if err := r.mapLocal(tops); err != nil {
@@ -163,7 +164,7 @@ func (r *receiver) mapLocal(tops [][]*recvEntry) error {
 		}
 		base := path.Base(e.remote)
 		if base == "/" || base == "." || base == ".." || strings.ContainsRune(base, 0) {
-			return protocolError("unsafe name %q in the listing", sanitize(e.remote))
+			return protocolError("unsafe name %q in the listing", termtext.Sanitize(e.remote))
 		}
 		switch {
 		case e.parent != nil:
@@ -179,7 +180,7 @@ func (r *receiver) mapLocal(tops [][]*recvEntry) error {
 			e.local = dest
 		}
 		if seen[e.local] {
-			return protocolError("two listing entries map to %s", sanitize(e.local))
+			return protocolError("two listing entries map to %s", termtext.Sanitize(e.local))
 		}
 		seen[e.local] = true
 		return nil

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/xferterm/xferterm/internal/termtext"
 	"github.com/xferterm/xferterm/scanner"
 )
 
@@ -154,7 +155,7 @@ func (r *receiver) cleanup() {
 func (r *receiver) specIndex(fid string) (int, error) {
 	k, err := strconv.Atoi(fid)
 	if err != nil || k < 0 || k >= len(r.specs) || strconv.Itoa(k) != fid {
-		return 0, protocolError("listing for invalid spec id %q", sanitize(fid))
+		return 0, protocolError("listing for invalid spec id %q", termtext.Sanitize(fid))
 	}
 	return k, nil
 }
@@ -167,7 +168,7 @@ func (r *receiver) handle(cmd *scanner.Command) error {
 			return protocolError("unexpected response %s from the terminal while waiting for permission", cmd.Action)
 		}
 		if cmd.Status != scanner.StatusOK {
-			return fmt.Errorf("%w: %s", ErrPermissionDenied, sanitize(cmd.Status))
+			return fmt.Errorf("%w: %s", ErrPermissionDenied, termtext.Sanitize(cmd.Status))
 		}
 		r.phase = recvListing
 		return nil
@@ -183,7 +184,7 @@ func (r *receiver) transfer(cmd *scanner.Command) error {
 	case scanner.ActionData, scanner.ActionEndData:
 		e := r.byFID[cmd.FileID]
 		if e == nil || reqIndex(e) >= r.next || r.sig != nil && r.sig.e == e {
-			return protocolError("got data for unknown file id %q", sanitize(cmd.FileID))
+			return protocolError("got data for unknown file id %q", termtext.Sanitize(cmd.FileID))
 		}
 		if e.state == entryDone {
 			return protocolError("got data for file id %s after its end", e.fid)
@@ -200,17 +201,17 @@ func (r *receiver) transfer(cmd *scanner.Command) error {
 			if cmd.Status == scanner.StatusOK {
 				return protocolError("unexpected OK")
 			}
-			return fmt.Errorf("client: the terminal reports an error: %s", sanitize(cmd.Status))
+			return fmt.Errorf("client: the terminal reports an error: %s", termtext.Sanitize(cmd.Status))
 		}
 		e := r.byFID[cmd.FileID]
 		if e == nil {
-			return protocolError("status for unknown file id %q", sanitize(cmd.FileID))
+			return protocolError("status for unknown file id %q", termtext.Sanitize(cmd.FileID))
 		}
 		if cmd.Status == scanner.StatusOK || cmd.Status == scanner.StatusProgress || cmd.Status == scanner.StatusStarted {
 			return nil // Not part of this direction; harmless.
 		}
 		if !e.final() {
-			r.fail(e, sanitize(cmd.Status))
+			r.fail(e, termtext.Sanitize(cmd.Status))
 		}
 		return nil
 	}
@@ -278,7 +279,7 @@ func (r *receiver) fail(e *recvEntry, reason string) {
 		r.pending--
 	}
 	e.state = entryFailed
-	r.failed = append(r.failed, FailedFile{Name: sanitize(e.local), Reason: reason})
+	r.failed = append(r.failed, FailedFile{Name: termtext.Sanitize(e.local), Reason: reason})
 	r.s.disp.fileEnd(e.local, e.size, false, reason)
 }
 
@@ -337,11 +338,11 @@ func (r *receiver) fill(dst []byte) ([]byte, error) {
 func (r *receiver) finishLocal() {
 	for _, e := range r.links {
 		if e.linkTo.state != entryDone {
-			r.failed = append(r.failed, FailedFile{Name: sanitize(e.local), Reason: "its link target failed"})
+			r.failed = append(r.failed, FailedFile{Name: termtext.Sanitize(e.local), Reason: "its link target failed"})
 			continue
 		}
 		if err := replaceWithLink(e.linkTo.local, e.local); err != nil {
-			r.failed = append(r.failed, FailedFile{Name: sanitize(e.local), Reason: err.Error()})
+			r.failed = append(r.failed, FailedFile{Name: termtext.Sanitize(e.local), Reason: err.Error()})
 			r.s.disp.fileEnd(e.local, 0, false, err.Error())
 			continue
 		}
@@ -356,7 +357,7 @@ func (r *receiver) finishLocal() {
 	sort.SliceStable(dirs, func(i, j int) bool { return len(dirs[i].local) > len(dirs[j].local) })
 	for _, e := range dirs {
 		if err := applyMeta(e.local, e.perm, e.mtime, false); err != nil {
-			r.failed = append(r.failed, FailedFile{Name: sanitize(e.local), Reason: err.Error()})
+			r.failed = append(r.failed, FailedFile{Name: termtext.Sanitize(e.local), Reason: err.Error()})
 		}
 	}
 }

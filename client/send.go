@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/klauspost/compress/zlib"
+	"github.com/xferterm/xferterm/internal/termtext"
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
 )
@@ -151,20 +152,20 @@ func (sd *sender) handle(cmd *scanner.Command) error {
 			return protocolError("unexpected %s from the terminal while waiting for permission", cmd.Action)
 		}
 		if cmd.Status != scanner.StatusOK {
-			return fmt.Errorf("%w: %s", ErrPermissionDenied, sanitize(cmd.Status))
+			return fmt.Errorf("%w: %s", ErrPermissionDenied, termtext.Sanitize(cmd.Status))
 		}
 		sd.granted = true
 		return nil
 	}
 	if cmd.FileID == "" {
 		if cmd.Action == scanner.ActionStatus && cmd.Status != scanner.StatusOK {
-			return fmt.Errorf("client: the terminal reports an error: %s", sanitize(cmd.Status))
+			return fmt.Errorf("client: the terminal reports an error: %s", termtext.Sanitize(cmd.Status))
 		}
 		return protocolError("unexpected %s without a file id", cmd.Action)
 	}
 	f := sd.byFID[cmd.FileID]
 	if f == nil || f.idx >= sd.meta {
-		return protocolError("%s for unknown file id %q", cmd.Action, sanitize(cmd.FileID))
+		return protocolError("%s for unknown file id %q", cmd.Action, termtext.Sanitize(cmd.FileID))
 	}
 	switch cmd.Action {
 	case scanner.ActionStatus:
@@ -179,7 +180,7 @@ func (sd *sender) handle(cmd *scanner.Command) error {
 func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 	if f.final() {
 		return protocolError("status %q for file id %s, which already has its final status",
-			sanitize(cmd.Status), f.fid)
+			termtext.Sanitize(cmd.Status), f.fid)
 	}
 	switch cmd.Status {
 	case scanner.StatusStarted:
@@ -215,7 +216,7 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 			sd.s.disp.fileEnd(f.local, f.size, true, "")
 		}
 	default:
-		sd.fail(f, sanitize(cmd.Status))
+		sd.fail(f, termtext.Sanitize(cmd.Status))
 	}
 	return nil
 }
@@ -224,7 +225,7 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 func (sd *sender) fail(f *sendFile, reason string) {
 	f.state = sendFailed
 	sd.final++
-	sd.failed = append(sd.failed, FailedFile{Name: sanitize(f.local), Reason: reason})
+	sd.failed = append(sd.failed, FailedFile{Name: termtext.Sanitize(f.local), Reason: reason})
 	sd.s.disp.fileEnd(f.local, f.size, false, reason)
 	if sd.stream != nil && sd.stream.f == f {
 		sd.stream.close()

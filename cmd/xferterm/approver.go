@@ -9,6 +9,7 @@ import (
 
 	"github.com/xferterm/xferterm/approval"
 	"github.com/xferterm/xferterm/fs"
+	"github.com/xferterm/xferterm/internal/termtext"
 	"github.com/xferterm/xferterm/scanner"
 )
 
@@ -109,7 +110,7 @@ func (a *approver) file(ctx context.Context, r fs.Request) fs.Decision {
 	q := approval.Question{Direction: approval.Upload, SessionID: r.SessionID, Home: a.home, File: &item}
 	ans, err := a.ask(ctx, q)
 	if err != nil {
-		a.note("refused to write %s: %v", approval.Sanitize(r.File.Path), err)
+		a.note("refused to write %s: %v", termtext.Sanitize(r.File.Path), err)
 		return fs.Decision{How: string(approval.MethodPolicy), Reason: err.Error()}
 	}
 	return fs.Decision{
