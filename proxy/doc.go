@@ -27,7 +27,10 @@
 //
 // # Glossary
 //
-//   - ptmx: the master side of the child's pseudo-terminal, owned by the proxy.
+//   - ptmx: the master side of the child's pseudo-terminal, owned by the proxy. It is a
+//     pollfd.File: read and written with poll(2) in the pump's and the writer's own
+//     goroutines, not through Go's network poller, whose wake-up per chunk of output cost
+//     as much as the relaying (see package internal/pollfd).
 //   - console: the user's terminal, our stdin and stdout.
 //   - unit: one read from stdin, or one Pull from the engine; written to the child whole.
 //   - borrow: the approval prompt taking the console for a while (see [Console.Borrow]).
