@@ -14,6 +14,7 @@ type event struct {
 	kind eventKind
 	cmd  scanner.Command // evReply
 	err  error           // evBadReply, evReadError
+	text byte            // evText
 }
 
 type eventKind uint8
@@ -23,6 +24,7 @@ const (
 	evBadReply                       // an OSC 5113 reply the strict parser refused
 	evCancelKey                      // the user pressed Ctrl+C or Esc
 	evReadError                      // the tty read failed or hit EOF
+	evText                           // the user typed a printable ASCII character
 )
 
 // inbox is an unbounded queue of events from the reader goroutine to the session
@@ -68,12 +70,15 @@ func (b *inbox) close() {
 }
 
 // readLoop reads the tty until it fails, turning OSC 5113 replies into evReply (or
-// evBadReply) and cancel keys into evCancelKey. Every other byte (typed text, DA1
-// replies, focus events) is dropped. It runs in its own goroutine and closes done when
-// it returns.
+// evBadReply), cancel keys into evCancelKey and typed characters into evText (see
+// keyDetector). Every other byte (DA1 replies, focus events) is dropped. It runs in its
+// own goroutine and closes done when it returns.
 func readLoop(r io.Reader, in *inbox, done chan<- struct{}) {
 	defer close(done)
-	keys := &keyDetector{cancel: func() { in.push(event{kind: evCancelKey}) }}
+	keys := &keyDetector{
+		cancel: func() { in.push(event{kind: evCancelKey}) },
+		text:   func(b byte) { in.push(event{kind: evText, text: b}) },
+	}
 	sc := scanner.New(keys, func(p []byte, err error) {
 		if err != nil {
 			in.push(event{kind: evBadReply, err: &ReplyError{Reason: err.Error()}})

@@ -44,6 +44,7 @@ type display struct {
 	note     string    // what the session waits for, shown before any data flows
 	drawn    bool      // a status line is on the tty
 	lastDraw time.Time // when it was drawn
+	paused   bool      // no redraws: other text (a question) is on the tty
 }
 
 type fileProgress struct {
@@ -97,7 +98,26 @@ func (d *display) fileEnd(name string, size int64, ok bool, reason string) {
 
 // due reports whether the tty line should be redrawn now.
 func (d *display) due() bool {
-	return d.mode == ProgressTTY && d.now().Sub(d.lastDraw) >= redrawEvery
+	return d.mode == ProgressTTY && !d.paused && d.now().Sub(d.lastDraw) >= redrawEvery
+}
+
+// pause stops redraws so that other text can be written to the tty, and appends what
+// erases the status line, if one is drawn, to dst. The text written next starts at the
+// beginning of an empty line.
+func (d *display) pause(dst []byte) []byte {
+	d.paused = true
+	if d.mode == ProgressTTY && d.drawn {
+		dst = append(dst, "\r\x1b[K"...)
+		d.drawn = false
+	}
+	return dst
+}
+
+// resume lets redraws start again, on the line where the cursor is. The clock of the
+// rates restarts: the time the user took to answer is not transfer time.
+func (d *display) resume() {
+	d.paused = false
+	d.start = d.now()
 }
 
 // redraw appends the escape sequence that replaces the status line (CR, erase line,

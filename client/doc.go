@@ -26,7 +26,8 @@
 // # Structure
 //
 // One goroutine reads the tty: a scanner extracts replies, and every other byte goes to
-// a key detector (Ctrl+C as 0x03, CSI 99;5u, CSI 27u). One goroutine writes to the tty,
+// a key detector (Ctrl+C as 0x03, CSI 99;5u, CSI 27u), which also passes typed
+// characters on for the --confirm-paths question (send.go). One goroutine writes to the tty,
 // one buffer at a time, so that the session loop (the caller of Run) never blocks on
 // backpressure and keeps watching replies, keys, timers and its context. The protocol
 // state of each direction (send.go, receive.go) is separate from the display

@@ -29,6 +29,21 @@ type link struct {
 
 	// onPayload, if set, is called (in the pump goroutine) after each payload is handled.
 	onPayload func(l *link, cmd scanner.Command)
+	// onText, if set, is called (in the pump goroutine) with all the text the client
+	// wrote outside OSC 5113 so far, after each piece of it.
+	onText func(l *link, text []byte)
+	text   []byte // owned by the pump goroutine
+}
+
+// linkText passes the client's text output to link.onText.
+type linkText struct{ l *link }
+
+func (w linkText) Write(p []byte) (int, error) {
+	if w.l.onText != nil {
+		w.l.text = append(w.l.text, p...)
+		w.l.onText(w.l, w.l.text)
+	}
+	return len(p), nil
 }
 
 // inject writes raw bytes (a key press) to the client, from a goroutine of its own so
@@ -66,7 +81,7 @@ func runEngine(t *testing.T, home string, approver fs.Approver, opts client.Opti
 	wg.Add(1)
 	go func() { // the output pump
 		defer close(pumpDone)
-		sc := scanner.New(io.Discard, func(p []byte, err error) {
+		sc := scanner.New(linkText{l}, func(p []byte, err error) {
 			if err != nil {
 				t.Errorf("client wrote a broken sequence: %v", err)
 				return

@@ -32,3 +32,8 @@ func StatusLine(name string, size, done int64, files, totalFiles int, total, tot
 	now = t0.Add(elapsed)
 	return d.statusLine(width)
 }
+
+// NewTextKeyDetector returns the writer that spots cancel keys and typed text.
+func NewTextKeyDetector(cancel func(), text func(byte)) io.Writer {
+	return &keyDetector{cancel: cancel, text: text}
+}

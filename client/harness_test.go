@@ -32,6 +32,10 @@ type terminal struct {
 	mu       sync.Mutex // guards payloads and text
 	payloads []string
 	text     []byte // pass-through bytes (the progress display)
+
+	// onText, if set (by start), is called in the terminal goroutine with all the
+	// pass-through text so far, after each piece of it.
+	onText func(tm *terminal, text []byte)
 }
 
 // write sends raw bytes to the client. Errors after the client is gone are ignored.
@@ -52,7 +56,11 @@ type textSink struct{ tm *terminal }
 func (s textSink) Write(p []byte) (int, error) {
 	s.tm.mu.Lock()
 	s.tm.text = append(s.tm.text, p...)
+	text := append([]byte(nil), s.tm.text...)
 	s.tm.mu.Unlock()
+	if s.tm.onText != nil {
+		s.tm.onText(s.tm, text)
+	}
 	return len(p), nil
 }
 

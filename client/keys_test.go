@@ -45,3 +45,35 @@ func TestKeyDetector(t *testing.T) {
 		})
 	}
 }
+
+// Typed text reaches the session: printable ASCII outside escape sequences, and y and
+// n as kitty keyboard events.
+func TestKeyDetectorText(t *testing.T) {
+	tests := []struct {
+		name, input, want string
+	}{
+		{"plain text", "y n", "y n"},
+		{"control bytes are not text", "\r\n\ty\x7f", "y"},
+		{"escape sequences are not text", "\x1b[?62;22c\x1b[Iy\x1b[O", "y"},
+		{"kitty y and n", "\x1b[121u\x1b[110;1u\x1b[121;1:2u", "yny"},
+		{"kitty shift+y", "\x1b[121;2u", "Y"},
+		{"kitty y release is not text", "\x1b[121;1:3u", ""},
+		{"kitty ctrl+n is not text", "\x1b[110;5u", ""},
+		{"kitty other letters are not reported", "\x1b[97u", ""},
+		{"alt+y (ESC y) is not text", "\x1by", ""},
+		{"UTF-8 is not reported", "é", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for cut := 0; cut <= len(tt.input); cut++ {
+				var got []byte
+				k := client.NewTextKeyDetector(func() { t.Fatal("cancel") }, func(b byte) { got = append(got, b) })
+				_, _ = k.Write([]byte(tt.input[:cut]))
+				_, _ = k.Write([]byte(tt.input[cut:]))
+				if string(got) != tt.want {
+					t.Fatalf("split at %d: text %q, want %q", cut, got, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -112,6 +112,12 @@ type Options struct {
 	Compress       Compress
 	Mode           Mode
 	TransmitDeltas bool
+	// ConfirmPaths (--confirm-paths) makes a send session stop once the terminal has
+	// answered every file command, show on the tty where each file will go, and wait
+	// for the user to type y (go on) or n (cancel) before any data is sent. The real
+	// client offers it in the send direction only (reference-client.md §1); a receive
+	// session ignores it.
+	ConfirmPaths bool
 
 	// Args are the command-line paths: sources then, in Normal mode, the destination.
 	Args []string
@@ -130,7 +136,8 @@ type Options struct {
 
 	// Timeout bounds every wait for the terminal: for the answer to send/receive (which
 	// may wait for a human), and later for any sign of progress (a reply, or a write the
-	// terminal accepted). 0 means DefaultTimeout.
+	// terminal accepted), but not while the ConfirmPaths question waits for the user.
+	// 0 means DefaultTimeout.
 	Timeout time.Duration
 	// CancelWait is how long a cancel waits for CANCELED. 0 means DefaultCancelWait.
 	CancelWait time.Duration

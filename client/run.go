@@ -34,6 +34,16 @@ type machine interface {
 	cleanup()
 }
 
+// typist is implemented by a machine that reads what the user types (the
+// --confirm-paths question). typed gets each printable character; an error ends the
+// session like a protocol error does. asking reports that the machine waits for the
+// user, not for the terminal: the idle timeout does not run meanwhile (the real client
+// has no timeout there either).
+type typist interface {
+	typed(c byte) error
+	asking() bool
+}
+
 // session is the part of a run shared by both directions: the tty reader and writer,
 // the timers, the display, cancel handling. It is owned by the goroutine that called Run.
 type session struct {
@@ -203,6 +213,10 @@ func (s *session) loop(ctx context.Context) error {
 			}
 			touch()
 		case <-idle.C:
+			if t, ok := s.m.(typist); ok && t.asking() && !s.w.busy {
+				touch() // A question waits for the user, for as long as it takes.
+				continue
+			}
 			return s.abort(timeoutError(s.waitingFor(), s.opts.Timeout))
 		case <-ctx.Done():
 			return s.abort(fmt.Errorf("%w (%v)", ErrCanceled, context.Cause(ctx)))
@@ -252,6 +266,11 @@ func (s *session) dispatch(ev event) error {
 		return fmt.Errorf("%w: read: %w", errTTY, ev.err)
 	case evBadReply:
 		return ev.err
+	case evText:
+		if t, ok := s.m.(typist); ok {
+			return t.typed(ev.text)
+		}
+		return nil
 	}
 	cmd := &ev.cmd
 	if cmd.ID != s.id {

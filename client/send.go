@@ -36,6 +36,7 @@ type sendFile struct {
 	idx        int              // index in sender.files
 	state      sendState
 	remotePath string // n from the terminal (unsanitized)
+	exists     bool   // STARTED came with sz: the terminal has a file there already
 }
 
 func (f *sendFile) final() bool { return f.state == sendOK || f.state == sendFailed }
@@ -53,6 +54,10 @@ type sender struct {
 	final   int         // number of files in a final state
 	done    bool        // finish is queued
 	failed  []FailedFile
+
+	confirm   bool // --confirm-paths: ask the user before any data goes
+	asked     bool // the question is on the tty
+	confirmed bool // the user answered y, or there was nothing to ask
 }
 
 func newSender(s *session, pw string) (*sender, error) {
@@ -98,7 +103,7 @@ func newSender(s *session, pw string) (*sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	sd := &sender{s: s, byFID: make(map[string]*sendFile, len(local))}
+	sd := &sender{s: s, byFID: make(map[string]*sendFile, len(local)), confirm: o.ConfirmPaths}
 	var total int64
 	count := 0
 	for i, lf := range local {
@@ -125,6 +130,9 @@ func (sd *sender) finished() bool { return sd.done }
 func (sd *sender) waiting() string {
 	if !sd.granted {
 		return "waiting for permission"
+	}
+	if sd.asking() {
+		return "waiting for you to type y or n"
 	}
 	return "waiting for the terminal to acknowledge the files"
 }
@@ -189,6 +197,7 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 		}
 		f.state = sendStarted
 		f.remotePath = cmd.Name
+		f.exists = cmd.Size.Set
 		if cmd.Transmit == scanner.TransmitRsync {
 			if !f.askRsync {
 				return protocolError("the terminal wants rsync for file id %s, which did not ask for it", f.fid)
@@ -267,6 +276,17 @@ func (sd *sender) fill(dst []byte) ([]byte, error) {
 	if sd.meta < len(sd.files) {
 		return dst, nil
 	}
+	if sd.confirm && !sd.confirmed {
+		if sd.asked || !sd.allAnswered() {
+			return dst, nil // Wait for every answer, then for the user.
+		}
+		if sd.final == len(sd.files) {
+			sd.confirmed = true // Nothing left to send (directories, failures): nothing to ask.
+		} else {
+			sd.asked = true
+			return sd.question(dst), nil
+		}
+	}
 	for len(dst) < writeChunk && sd.cur < len(sd.files) {
 		if sd.stream == nil {
 			f := sd.files[sd.cur]
@@ -304,6 +324,73 @@ func (sd *sender) fill(dst []byte) ([]byte, error) {
 		sd.done = true
 	}
 	return dst, nil
+}
+
+// allAnswered reports whether the terminal has answered every file command.
+func (sd *sender) allAnswered() bool {
+	for _, f := range sd.files {
+		if f.state == sendPending {
+			return false
+		}
+	}
+	return true
+}
+
+// asking reports whether the --confirm-paths question waits for the user.
+func (sd *sender) asking() bool { return sd.asked && !sd.confirmed }
+
+// question appends the --confirm-paths question to dst: where each entry goes, as the
+// terminal answered it, then the prompt (reference-client.md §1). Every name is
+// sanitized; lines end with CR LF, for a tty in raw mode.
+func (sd *sender) question(dst []byte) []byte {
+	dst = sd.s.disp.pause(dst)
+	dst = append(dst, "The terminal will write (this host → the terminal's machine):\r\n"...)
+	count := 0
+	var total int64
+	for _, f := range sd.files {
+		if f.state == sendFailed {
+			continue
+		}
+		remote := f.remotePath
+		if remote == "" {
+			remote = f.remote
+		}
+		line := "  " + termtext.Sanitize(f.local) + "  →  " + termtext.Sanitize(remote)
+		switch {
+		case f.ft == scanner.FileDirectory:
+			line += "  (directory)"
+		case f.exists:
+			line += "  (replaces an existing file)"
+		}
+		dst = append(dst, line...)
+		dst = append(dst, "\r\n"...)
+		if f.ft != scanner.FileDirectory {
+			count++
+			total += f.size
+		}
+	}
+	for _, f := range sd.failed {
+		dst = append(dst, "  "+f.Name+"  refused: "+f.Reason+"\r\n"...) // Both already sanitized.
+	}
+	dst = fmt.Appendf(dst, "%d file(s), %s in all. Type y to go on, or n to cancel.\r\n", count, formatBytes(total))
+	return dst
+}
+
+// typed takes the answer to the --confirm-paths question: y or Y sends the data, n or
+// N cancels the session. Other characters, and anything typed when no question is
+// shown, are ignored.
+func (sd *sender) typed(c byte) error {
+	if !sd.asking() {
+		return nil
+	}
+	switch c {
+	case 'y', 'Y':
+		sd.confirmed = true
+		sd.s.disp.resume()
+	case 'n', 'N':
+		return fmt.Errorf("%w: you answered n at the --confirm-paths question; no file data was sent", ErrCanceled)
+	}
+	return nil
 }
 
 // fileCommand is the ac=file command of f (reference-client.md §4.1).

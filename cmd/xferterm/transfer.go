@@ -5,12 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/xferterm/xferterm/approval"
@@ -31,11 +33,11 @@ func runTransfer(args []string) int {
 		return transferFail(err)
 	}
 	opts := cl.Options
-	if cl.PasswordFile != "" {
-		secret, err := approval.ReadPasswordFile(cl.PasswordFile)
-		if err != nil {
-			return transferFail(err)
-		}
+	secret, err := transferPassword(cl, os.Stdin)
+	if err != nil {
+		return transferFail(err)
+	}
+	if !secret.Empty() {
 		opts.Password = secret.Reveal()
 		opts.PublicKey = os.Getenv(approval.PublicKeyEnvName)
 		opts.EncodeBypass = approval.EncodeKitty1
@@ -81,6 +83,113 @@ func runTransfer(args []string) int {
 		return transferFail(err)
 	}
 	return 0
+}
+
+// maxBypassPassword bounds a bypass password read from standard input or a file
+// descriptor, as approval.ReadPasswordFile bounds a password file.
+const maxBypassPassword = 4096
+
+// transferPassword returns the bypass password named by --password-file or by
+// --permissions-bypass (as the real client takes it, reference-client.md §1), or an
+// empty Secret when neither was given. Files, given either way, must not be readable
+// by group or others (approval.ReadPasswordFile). stdin is read for "-" and for fd 0.
+// Surrounding whitespace is trimmed, and an empty password is an error. No error
+// contains the password.
+func transferPassword(cl client.CommandLine, stdin io.Reader) (approval.Secret, error) {
+	if cl.PasswordFile != "" && cl.Bypass.Kind != client.BypassNone {
+		return approval.Secret{}, fmt.Errorf("%w: --permissions-bypass and --password-file cannot be used together", client.ErrUsage)
+	}
+	if cl.PasswordFile != "" {
+		return approval.ReadPasswordFile(cl.PasswordFile)
+	}
+	var pw, from string
+	switch b := cl.Bypass; b.Kind {
+	case client.BypassNone:
+		return approval.Secret{}, nil
+	case client.BypassFile:
+		return approval.ReadPasswordFile(b.Path)
+	case client.BypassLiteral:
+		pw, from = b.Literal, "the command line"
+	case client.BypassStdin:
+		data, err := readBounded(stdin)
+		if err != nil {
+			return approval.Secret{}, fmt.Errorf("--permissions-bypass: read standard input: %w", err)
+		}
+		pw, from = data, "standard input"
+	case client.BypassFD:
+		var data string
+		var err error
+		if b.FD == 0 {
+			data, err = readBounded(stdin)
+		} else {
+			data, err = readFD(b.FD)
+		}
+		if err != nil {
+			return approval.Secret{}, fmt.Errorf("--permissions-bypass: read file descriptor %d: %w", b.FD, err)
+		}
+		pw, from = data, fmt.Sprintf("file descriptor %d", b.FD)
+	default:
+		return approval.Secret{}, fmt.Errorf("--permissions-bypass: unknown source kind %d", b.Kind)
+	}
+	pw = strings.TrimSpace(pw)
+	if pw == "" {
+		return approval.Secret{}, fmt.Errorf("--permissions-bypass: the password from %s is empty", from)
+	}
+	return approval.NewSecret(pw), nil
+}
+
+// errPasswordTooLong is returned for a password over maxBypassPassword bytes.
+var errPasswordTooLong = fmt.Errorf("longer than %d bytes", maxBypassPassword)
+
+// readBounded reads r to its end, refusing more than maxBypassPassword bytes.
+func readBounded(r io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxBypassPassword+1))
+	if err != nil {
+		return "", err
+	}
+	if len(data) > maxBypassPassword {
+		return "", errPasswordTooLong
+	}
+	return string(data), nil
+}
+
+// readFD reads the descriptor fd, inherited from the parent, to its end. It refuses
+// descriptors that are not a file, pipe, socket or character device, so that a wrong
+// number cannot reach one of the runtime's own (epoll, eventfd). It reads with read(2)
+// and leaves fd open: wrapping it in an *os.File would close it when collected.
+func readFD(fd int) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return "", err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR:
+	default:
+		return "", errors.New("not a file, pipe, socket or terminal")
+	}
+	var data []byte
+	buf := make([]byte, 512)
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN): // A non-blocking descriptor: wait until it is readable.
+			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			if _, err := unix.Poll(pfd, -1); err != nil && !errors.Is(err, unix.EINTR) {
+				return "", err
+			}
+			continue
+		case err != nil:
+			return "", err
+		case n == 0:
+			return string(data), nil
+		}
+		data = append(data, buf[:n]...)
+		if len(data) > maxBypassPassword {
+			return "", errPasswordTooLong
+		}
+	}
 }
 
 // transferFail prints err as "xferterm transfer: …" and returns the exit status 1.
