@@ -64,11 +64,11 @@ func TestUploadRsyncSyncsBeforeReplacing(t *testing.T) {
 	var log syncLog
 	fs.SetSyncHook(h.e, log.fsync)
 	p := filepath.Join(h.home, "r.bin")
-	old := randomBytes(3, 100_000)
+	old := fs.RandomBytes(3, 100_000)
 	must(t, os.WriteFile(p, old, 0o644))
 	h.start("s")
 	sig := rsyncStart(t, h, "1", "r.bin", false, len(old))
-	next := append(slices.Clone(old[:50_000]), randomBytes(4, 60_000)...)
+	next := append(slices.Clone(old[:50_000]), fs.RandomBytes(4, 60_000)...)
 	got := sendPackets(h, "1", deltaOf(t, sig, next))
 	if n := len(got); n == 0 || got[n-1].Status != scanner.StatusOK {
 		t.Fatalf("replies:\n%s", h.show(got))

@@ -34,16 +34,19 @@ func textLike(n int, seed byte) []byte {
 	return b[:n]
 }
 
-// randomBytes returns n seeded random bytes: zlib stores them, so inflating costs a copy
-// and the per-packet overhead of the inflater is all that is left.
-func randomBytes(n int, seed byte) []byte {
+// randomBytes returns n random bytes, the same for the same seed: zlib stores them, so
+// inflating costs a copy and the per-packet overhead of the inflater is all that is left.
+func randomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
 	b := make([]byte, n)
-	_, _ = rand.NewChaCha8([32]byte{seed}).Read(b) // Never fails.
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
 	return b
 }
 
-// deflated returns the zlib stream of b at the default level.
-func deflated(t testing.TB, b []byte) []byte {
+// zlibOf returns the zlib stream of b at the default level.
+func zlibOf(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zlib.NewWriter(&buf)
@@ -75,10 +78,10 @@ func BenchmarkInflater(b *testing.B) {
 		data []byte
 	}{
 		{"text", textLike(size, 1)},
-		{"random", randomBytes(size, 2)},
+		{"random", randomBytes(2, size)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			wire := deflated(b, c.data)
+			wire := zlibOf(b, c.data)
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -122,7 +125,7 @@ func (f *failAfter) Write(p []byte) (int, error) {
 // and close reports success, twice.
 func TestInflaterSplits(t *testing.T) {
 	data := textLike(200<<10, 3)
-	wire := deflated(t, data)
+	wire := zlibOf(t, data)
 	r := rand.New(rand.NewChaCha8([32]byte{4}))
 	cuts := map[string]func() int{
 		"bytes":  func() int { return 1 },
@@ -159,8 +162,8 @@ func TestInflaterSplits(t *testing.T) {
 // TestInflaterErrors pins which Write (or close) reports each kind of bad stream, with
 // which error, and that nothing is written after a failure.
 func TestInflaterErrors(t *testing.T) {
-	hello := deflated(t, []byte("hello"))
-	big := deflated(t, textLike(64<<10, 5))
+	hello := zlibOf(t, []byte("hello"))
+	big := zlibOf(t, textLike(64<<10, 5))
 	corrupt := bytes.Clone(big)
 	corrupt[5] ^= 0xff
 	corrupt[6] ^= 0xff
@@ -186,7 +189,7 @@ func TestInflaterErrors(t *testing.T) {
 		{"trailing in the same packet", [][]byte{append(bytes.Clone(hello), 'x')}, 0, 0, errZlibTrailing, false},
 		{"trailing beyond the input buffer", [][]byte{append(bytes.Clone(hello), make([]byte, 3*MaxDataPacket)...)}, 0, 0, errZlibTrailing, false},
 		{"trailing in a later packet", [][]byte{hello, []byte("x")}, 0, 1, errZlibTrailing, true},
-		{"second stream", [][]byte{hello, deflated(t, []byte("again"))}, 0, 1, errZlibTrailing, true},
+		{"second stream", [][]byte{hello, zlibOf(t, []byte("again"))}, 0, 1, errZlibTrailing, true},
 		{"output error", [][]byte{big[:len(big)/2], big[len(big)/2:], []byte("x")}, 1000, 1, errOutputFull, false},
 		{"output error in the last window", [][]byte{big}, 64<<10 - 1, 0, errOutputFull, false},
 	} {
@@ -238,7 +241,7 @@ func TestInflaterErrors(t *testing.T) {
 // goroutines, one after the other.
 func TestInflaterAcrossGoroutines(t *testing.T) {
 	data := textLike(256<<10, 7)
-	wire := deflated(t, data)
+	wire := zlibOf(t, data)
 	var out bytes.Buffer
 	z := newInflater(&out)
 	errs := make(chan error)
@@ -263,7 +266,7 @@ func TestInflaterAcrossGoroutines(t *testing.T) {
 // TestInflaterCloseMidStream: closing in the middle of a stream (a cancelled file)
 // reports it truncated, ends the decompressor, and refuses more input.
 func TestInflaterCloseMidStream(t *testing.T) {
-	wire := deflated(t, textLike(256<<10, 8))
+	wire := zlibOf(t, textLike(256<<10, 8))
 	var out countWriter
 	z := newInflater(&out)
 	if _, err := z.Write(wire[:len(wire)/2]); err != nil {
@@ -285,8 +288,8 @@ func TestInflaterCloseMidStream(t *testing.T) {
 // output (the engine reports progress from it right away), bar what the decompressor
 // holds back until it sees more input.
 func TestInflaterOutputIsCurrent(t *testing.T) {
-	data := randomBytes(1<<20, 6)
-	wire := deflated(t, data)
+	data := randomBytes(6, 1<<20)
+	wire := zlibOf(t, data)
 	var out countWriter
 	z := newInflater(&out)
 	defer func() { _ = z.close() }()
@@ -308,8 +311,9 @@ func TestInflaterOutputIsCurrent(t *testing.T) {
 	}
 }
 
-// TextLike and RandomBytes give the external benchmarks the same inputs.
+// The inputs of the inflater's tests, for the external tests too.
 var (
 	TextLike    = textLike
 	RandomBytes = randomBytes
+	ZlibOf      = zlibOf
 )

@@ -61,7 +61,7 @@ func TestUploadCancelWithZlibInFlight(t *testing.T) {
 	f := fileCmd("s", "1", "z")
 	f.Compression = scanner.CompressionZlib
 	h.do(f)
-	z := zlibOf(t, bytes.Repeat([]byte("data "), 100000))
+	z := fs.ZlibOf(t, bytes.Repeat([]byte("data "), 100000))
 	h.do(dataCmd("s", "1", z[:len(z)/2]))
 	wantReplies(t, h, h.do(scanner.Command{Action: scanner.ActionCancel, ID: "s"}), "status st=CANCELED")
 	if len(tree(t, h.home)) != 0 {

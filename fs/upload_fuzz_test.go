@@ -54,7 +54,7 @@ func FuzzUploadSession(f *testing.F) {
 			"d", "d/e/f", ".", "", "~/", "link", "link/y", "d/../x/z", "/"}
 		linkData := []string{"path:" + outside, "fid:0", "fid_abs:1", "path:../outside", "path:x",
 			"fid:3", "path:" + sentinel, "nonsense", "path:d"}
-		z := zlibOf(t, bytes.Repeat([]byte("zz"), 3000))
+		z := fs.ZlibOf(t, bytes.Repeat([]byte("zz"), 3000))
 		ids := []string{"a", "b"}
 		next := func() byte {
 			if len(prog) == 0 {

@@ -46,28 +46,28 @@ func TestUploadHostile(t *testing.T) {
 	}{
 		{"garbage zlib", func(t *testing.T) [][]byte { return [][]byte{[]byte("this is not zlib at all")} }, scanner.StatusZlibCorrupt},
 		{"corrupt deflate", func(t *testing.T) [][]byte {
-			z := zlibOf(t, bytes.Repeat([]byte("abc"), 1000))
+			z := fs.ZlibOf(t, bytes.Repeat([]byte("abc"), 1000))
 			z[5] ^= 0xff
 			z[6] ^= 0xff
 			return [][]byte{z}
 		}, scanner.StatusZlibCorrupt},
 		{"bad adler32", func(t *testing.T) [][]byte {
-			z := zlibOf(t, []byte("hello"))
+			z := fs.ZlibOf(t, []byte("hello"))
 			z[len(z)-1] ^= 1
 			return [][]byte{z}
 		}, scanner.StatusZlibCorrupt},
 		{"truncated zlib", func(t *testing.T) [][]byte {
-			z := zlibOf(t, bytes.Repeat([]byte("abc"), 1000))
+			z := fs.ZlibOf(t, bytes.Repeat([]byte("abc"), 1000))
 			return [][]byte{z[:len(z)-3]}
 		}, scanner.StatusZlibTruncated},
 		{"bytes after the stream in the same packet", func(t *testing.T) [][]byte {
-			return [][]byte{append(zlibOf(t, []byte("hello")), 'x')}
+			return [][]byte{append(fs.ZlibOf(t, []byte("hello")), 'x')}
 		}, scanner.StatusZlibTrailing},
 		{"bytes after the stream in a later packet", func(t *testing.T) [][]byte {
-			return [][]byte{zlibOf(t, []byte("hello")), []byte("x")}
+			return [][]byte{fs.ZlibOf(t, []byte("hello")), []byte("x")}
 		}, scanner.StatusZlibTrailing},
 		{"a second stream", func(t *testing.T) [][]byte {
-			return [][]byte{zlibOf(t, []byte("hello")), zlibOf(t, []byte("again"))}
+			return [][]byte{fs.ZlibOf(t, []byte("hello")), fs.ZlibOf(t, []byte("again"))}
 		}, scanner.StatusZlibTrailing},
 	}
 	for _, c := range zlibCases {
@@ -101,7 +101,7 @@ func TestUploadHostile(t *testing.T) {
 		f := fileCmd("s", "1", "bomb")
 		f.Compression = scanner.CompressionZlib
 		h.do(f)
-		z := zlibOf(t, make([]byte, 2<<20)) // 2 MiB of zeros in ~2 KiB
+		z := fs.ZlibOf(t, make([]byte, 2<<20)) // 2 MiB of zeros in ~2 KiB
 		var got []scanner.Command
 		for i := 0; i < len(z); i += 4096 {
 			got = append(got, h.do(dataCmd("s", "1", z[i:min(i+4096, len(z))]))...)

@@ -3,7 +3,6 @@ package fs_test
 import (
 	"bytes"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,15 +12,6 @@ import (
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
 )
-
-func randomBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
 
 // rsyncStart sends an rsync `file` for name and returns the signature the engine
 // streamed, checking the packet shapes of rsync.md §8.1.
@@ -88,8 +78,8 @@ func sendPackets(h *upHarness, fid string, b []byte) []scanner.Command {
 }
 
 func TestUploadRsync(t *testing.T) {
-	old := randomBytes(1, 300_000)
-	newData := slices.Concat(old[:1000], []byte("inserted bytes"), old[1000:250_000], randomBytes(2, 5000))
+	old := fs.RandomBytes(1, 300_000)
+	newData := slices.Concat(old[:1000], []byte("inserted bytes"), old[1000:250_000], fs.RandomBytes(2, 5000))
 	for _, zip := range []bool{false, true} {
 		name := "plain delta"
 		if zip {
@@ -109,7 +99,7 @@ func TestUploadRsync(t *testing.T) {
 			}
 			wire := delta
 			if zip {
-				wire = zlibOf(t, delta)
+				wire = fs.ZlibOf(t, delta)
 			}
 			got := sendPackets(h, "1", wire)
 			if n := len(got); n == 0 || showCmd(got[n-1], h.home) != "status fid=1 st=OK n=~/r.bin sz="+itoa(len(newData)) {
@@ -278,7 +268,7 @@ func TestUploadRsyncManyFilesAfterAPlainOne(t *testing.T) {
 	h.do(fileCmd("s", "1", "new.txt")) // a new file: no rsync
 	for i := range fs.MaxOpenUploadFiles + 4 {
 		name := "f" + itoa(i)
-		if err := os.WriteFile(filepath.Join(h.home, name), randomBytes(uint64(i), 10_000), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(h.home, name), fs.RandomBytes(uint64(i), 10_000), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		f := fileCmd("s", itoa(i+2), name)

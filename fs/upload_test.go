@@ -12,24 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/zlib"
-
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
 )
-
-func zlibOf(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 func withMode(c scanner.Command, prm int64) scanner.Command {
 	c.Permissions = scanner.Some(prm)
@@ -131,7 +116,7 @@ func currentUmask() os.FileMode {
 
 func TestUploadZlibEverySplit(t *testing.T) {
 	content := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog\n"), 200)
-	z := zlibOf(t, content)
+	z := fs.ZlibOf(t, content)
 	for _, step := range []int{1, 2, 3, 7, 13, 100, 4096} {
 		t.Run(fmt.Sprintf("packets of %d bytes", step), func(t *testing.T) {
 			h := newUpHarness(t)
