@@ -1,7 +1,7 @@
 package proxy_test
 
 import (
-	"bufio"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -32,7 +32,7 @@ func BenchmarkSendStreamPTY(b *testing.B) {
 	n := ptytest.BenchBytes(b)
 	path := filepath.Join(b.TempDir(), "stream")
 	packet := make([]byte, 4096)
-	writeFile(b, path, n, func(w *bufio.Writer, rng *rand.Rand) {
+	ptytest.WriteFile(b, path, n, func(w io.Writer, rng *rand.Rand) {
 		for i := range packet {
 			packet[i] = byte(rng.Uint32())
 		}
@@ -62,31 +62,6 @@ func benchRelayVsProxy(b *testing.B, path string, n int, eng *decodeEngine) {
 		}
 		return d
 	})
-}
-
-// writeFile writes about n bytes made by piece to path.
-func writeFile(b *testing.B, path string, n int, piece func(*bufio.Writer, *rand.Rand)) {
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	rng := rand.New(rand.NewPCG(7, 8))
-	for w.Size() > 0 {
-		piece(w, rng)
-		if st, _ := f.Stat(); st.Size()+int64(w.Buffered()) >= int64(n) {
-			break
-		}
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Truncate(int64(n)); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
 }
 
 // decodeEngine parses every payload, as the real engine does first, and keeps nothing.

@@ -71,42 +71,18 @@ func BenchmarkPassthroughBinary(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer null.Close()
-	run := func(name string, args ...string) (wall, cpu time.Duration) {
+	run := func(name string, args ...string) ptytest.Run {
 		cmd := exec.Command(name, args...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
 		t0 := time.Now()
 		if err := cmd.Run(); err != nil {
 			b.Fatalf("%s: %v", cmd, err)
 		}
-		wall = time.Since(t0)
-		return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		return ptytest.Run{Wall: time.Since(t0), CPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
 	}
-	runScript := func() (time.Duration, time.Duration) { return run(script, "-q", "-c", "cat '"+path+"'", os.DevNull) }
-	runXferterm := func() (time.Duration, time.Duration) { return run(xferterm, "--", "cat", path) }
-	var sWall, sCPU, xWall, xCPU time.Duration
-	var wallRatios, cpuRatios []float64
-	i := 0
-	for b.Loop() {
-		var sw, sc, xw, xc time.Duration
-		if i%2 == 0 {
-			sw, sc = runScript()
-			xw, xc = runXferterm()
-		} else {
-			xw, xc = runXferterm()
-			sw, sc = runScript()
-		}
-		i++
-		sWall, sCPU, xWall, xCPU = sWall+sw, sCPU+sc, xWall+xw, xCPU+xc
-		wallRatios = append(wallRatios, xw.Seconds()/sw.Seconds())
-		cpuRatios = append(cpuRatios, xc.Seconds()/sc.Seconds())
-	}
-	mb := float64(n) * float64(b.N) / 1e6
-	b.ReportMetric(mb/sWall.Seconds(), "script-MB/s")
-	b.ReportMetric(mb/xWall.Seconds(), "xferterm-MB/s")
-	b.ReportMetric(sCPU.Seconds()/sWall.Seconds()*100, "script-cpu%")
-	b.ReportMetric(xCPU.Seconds()/xWall.Seconds()*100, "xferterm-cpu%")
-	b.ReportMetric(ptytest.Median(wallRatios), "wall-xferterm/script")
-	b.ReportMetric(ptytest.Median(cpuRatios), "cpu-xferterm/script")
+	ptytest.ComparePairs(b, n, "script", "xferterm",
+		func() ptytest.Run { return run(script, "-q", "-c", "cat '"+path+"'", os.DevNull) },
+		func() ptytest.Run { return run(xferterm, "--", "cat", path) })
 }
 
 // writeSendStream writes a quiet send session of about n bytes to path and returns the
