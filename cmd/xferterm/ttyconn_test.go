@@ -26,7 +26,7 @@ func TestTTYConn(t *testing.T) {
 	if _, err := term.MakeRaw(int(tty.Fd())); err != nil {
 		t.Fatal(err)
 	}
-	before := fdsOn(t, tty.Name())
+	before := ptytest.OpenFDs(t, tty.Name())
 	c, err := openTTY(tty.Name())
 	if err != nil {
 		t.Fatal(err)
@@ -82,24 +82,7 @@ func TestTTYConn(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if after := fdsOn(t, tty.Name()); after != before {
+	if after := ptytest.OpenFDs(t, tty.Name()); after != before {
 		t.Errorf("%d descriptors of %s open before openTTY, %d after Close", before, tty.Name(), after)
 	}
-}
-
-// fdsOn counts this process's descriptors open on path. (Counting them all would count
-// those that other parts of the test binary open and close meanwhile.)
-func fdsOn(t *testing.T, path string) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range ents {
-		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && target == path {
-			n++
-		}
-	}
-	return n
 }

@@ -254,20 +254,8 @@ func TestFileHangup(t *testing.T) {
 }
 
 // openFDs counts this process's descriptors of the kinds a File holds: pty masters and
-// eventfds. (Counting them all would count those that other parts of the test binary
-// open and close meanwhile.)
+// eventfds.
 func openFDs(t *testing.T) int {
 	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range ents {
-		target, err := os.Readlink("/proc/self/fd/" + e.Name())
-		if err == nil && (target == "/dev/ptmx" || target == "/dev/pts/ptmx" || target == "anon_inode:[eventfd]") {
-			n++
-		}
-	}
-	return n
+	return ptytest.OpenFDs(t, "/dev/ptmx", "/dev/pts/ptmx", "anon_inode:[eventfd]")
 }

@@ -3,6 +3,7 @@ package ptytest
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
@@ -95,4 +96,22 @@ func WaitExit(cmd *exec.Cmd) (exited bool) {
 		<-done
 		return false
 	}
+}
+
+// OpenFDs counts this process's descriptors open on any of targets, as /proc/self/fd
+// names them (a path, or e.g. "anon_inode:[eventfd]"). Tests of a leak count only the
+// kinds they open: other parts of the test binary open and close descriptors meanwhile.
+func OpenFDs(t testing.TB, targets ...string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && slices.Contains(targets, target) {
+			n++
+		}
+	}
+	return n
 }
