@@ -1,6 +1,6 @@
 // Package ptytest is the test support shared by the packages whose tests drive a
-// program through a real pty, as a terminal emulator does: proxy and cmd/xferterm (and internal/pollfd, for its
-// waits and descriptor counts).
+// program through a real pty, as a terminal emulator does: proxy and cmd/xferterm
+// (and internal/pollfd, for its waits and descriptor counts).
 //
 // Glossary:
 //   - terminal: a pty the test owns ([Terminal]). The test reads what the terminal
