@@ -39,20 +39,7 @@ func runBenchEngine(b *testing.B, home string, opts client.Options) {
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		var buf []byte
-		for {
-			select {
-			case <-e.Ready():
-			case <-stop:
-				return
-			}
-			buf = e.Pull(buf[:0], 64<<10)
-			if len(buf) > 0 {
-				if _, err := tw.Write(buf); err != nil {
-					return
-				}
-			}
-		}
+		ptyWriter(e, tw, stop)
 	}()
 	err = client.Run(b.Context(), pipeTTY{cr, cw}, opts)
 	_ = cw.Close()

@@ -101,23 +101,9 @@ func runEngine(t *testing.T, home string, approver fs.Approver, opts client.Opti
 		}, 0)
 		_, _ = io.Copy(counter{sc, &l.c2t}, tr) // Ends when the test closes the pipe.
 	}()
-	go func() { // the pty writer
+	go func() {
 		defer wg.Done()
-		var buf []byte
-		for {
-			select {
-			case <-e.Ready():
-			case <-stop:
-				return
-			}
-			buf = e.Pull(buf[:0], 64<<10)
-			if len(buf) > 0 {
-				l.t2c.Add(int64(len(buf)))
-				if _, err := tw.Write(buf); err != nil {
-					return
-				}
-			}
-		}
+		ptyWriter(e, counter{tw, &l.t2c}, stop)
 	}()
 	if opts.CancelWait == 0 {
 		opts.CancelWait = 2 * time.Second
@@ -376,5 +362,24 @@ func TestEngineSeveralSourcesIntoADirectory(t *testing.T) {
 	}
 	if mustRead(t, filepath.Join(back, "one")) != "1" {
 		t.Error("file not received into the existing directory")
+	}
+}
+
+// ptyWriter plays the proxy's pty writer: whenever the engine is ready, it writes what
+// the engine has for the client to w, until stop is closed or a write fails.
+func ptyWriter(e *fs.Engine, w io.Writer, stop <-chan struct{}) {
+	var buf []byte
+	for {
+		select {
+		case <-e.Ready():
+		case <-stop:
+			return
+		}
+		buf = e.Pull(buf[:0], 64<<10)
+		if len(buf) > 0 {
+			if _, err := w.Write(buf); err != nil {
+				return
+			}
+		}
 	}
 }
