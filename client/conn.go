@@ -70,14 +70,15 @@ func (b *inbox) close() {
 }
 
 // readLoop reads the tty until it fails, turning OSC 5113 replies into evReply (or
-// evBadReply), cancel keys into evCancelKey and typed characters into evText (see
-// keyDetector). Every other byte (DA1 replies, focus events) is dropped. It runs in its
-// own goroutine and closes done when it returns.
-func readLoop(r io.Reader, in *inbox, done chan<- struct{}) {
+// evBadReply), cancel keys into evCancelKey and, when typing (the session asks the user
+// a question), typed characters into evText (see keyDetector). Every other byte (DA1
+// replies, focus events) is dropped. It runs in its own goroutine and closes done when
+// it returns.
+func readLoop(r io.Reader, in *inbox, typing bool, done chan<- struct{}) {
 	defer close(done)
-	keys := &keyDetector{
-		cancel: func() { in.push(event{kind: evCancelKey}) },
-		text:   func(b byte) { in.push(event{kind: evText, text: b}) },
+	keys := &keyDetector{cancel: func() { in.push(event{kind: evCancelKey}) }}
+	if typing {
+		keys.text = func(b byte) { in.push(event{kind: evText, text: b}) }
 	}
 	sc := scanner.New(keys, func(p []byte, err error) {
 		if err != nil {

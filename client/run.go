@@ -122,7 +122,8 @@ func Run(ctx context.Context, tty io.ReadWriter, opts Options) (err error) {
 	defer s.m.cleanup()
 
 	readDone := make(chan struct{})
-	go readLoop(tty, s.in, readDone)
+	_, asks := s.m.(typist)
+	go readLoop(tty, s.in, asks && opts.ConfirmPaths, readDone) // Typed text is only for that question.
 	s.w = startWriter(tty)
 	defer s.shutdown(tty, readDone)
 
