@@ -125,8 +125,9 @@ func refDelta(sig []byte, newb []byte) []byte {
 			winSz = bs
 		}
 		w := newb[winPos : winPos+bs]
+		strong := xxh3.Hash(w)
 		for _, e := range table[refWeak(w)] {
-			if e.strong == xxh3.Hash(w) {
+			if e.strong == strong {
 				data(newb[dataPos:winPos])
 				block(e.index)
 				winPos += bs
