@@ -64,9 +64,9 @@ func TestRunReportsACommandThatCannotStart(t *testing.T) {
 
 func TestOSC5113IsRemovedAndEverythingElsePassesThrough(t *testing.T) {
 	eng := newFakeEngine(t.TempDir())
-	before := "a\x1b]0;title\x07b\x1b[31mred\x1b[0m é\x1b]5113"
+	before := "a\x1b]0;title\x07b\x1b[31mred\x1b[0m é"
 	seq := "\x1b]5113;ac=send;id=abc\x1b\\"
-	after := "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\END"
+	after := "\x1b]51131;x\x07\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\END"
 	h := startRun(t, t.Context(), "print", proxy.Config{Engine: eng}, "PRINT="+hex.EncodeToString([]byte(before+seq+after)))
 	if code, err := h.wait(); code != 0 || err != nil {
 		t.Fatalf("Run = %d, %v", code, err)

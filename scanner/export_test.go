@@ -4,10 +4,10 @@ package scanner
 // stays within the limit.
 func BufferCap(s *Scanner) int { return cap(s.buf) }
 
-// Held reports how many bytes s holds back as a possible start of an introducer.
+// Held reports how many bytes s holds back as a possible start of a sequence.
 func Held(s *Scanner) int {
 	switch s.m.mode {
-	case held:
+	case escape, oscCode:
 		return int(s.m.held)
 	case payloadEsc:
 		return 1

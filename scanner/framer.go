@@ -6,19 +6,24 @@ import (
 	"io"
 )
 
-// Handler receives each complete OSC 5113 payload (the bytes after "ESC ] 5113 ;" and
+// Handler receives each complete OSC 5113 payload (the bytes after the code and its ';',
 // before the terminator), valid only during the call; or (nil, err) once for a sequence
 // that was dropped: err is ErrTooLong if it exceeded the limit, ErrUnterminated if it was
-// cut off by another escape sequence or by the end of the stream. A payload may be empty,
-// and may be a slice of the buffer passed to Write: the Handler must neither keep nor
-// modify it. Handlers are called in stream order, from the goroutine calling Write or
-// Flush, after every pass-through byte that precedes the sequence has been written out.
-// A Handler must not call the Scanner.
+// cut off by another escape sequence, by CAN or SUB, or by the end of the stream. A
+// payload may be empty, and may be a slice of the buffer passed to Write: the Handler must
+// neither keep nor modify it. Handlers are called in stream order, from the goroutine
+// calling Write or Flush, after every pass-through byte that precedes the sequence has
+// been written out. A Handler must not call the Scanner.
 type Handler func(payload []byte, err error)
 
 // DefaultMaxPayload is the payload limit New uses when given a limit <= 0. It is kitty's
 // limit for an OSC body (terminal-side.md §1.1); real client packets are under 6 KiB.
 const DefaultMaxPayload = 256 << 10
+
+// MaxHeld is the most bytes a Scanner holds back while it cannot yet tell whether they
+// start an OSC 5113 sequence: a run of ESC bytes, an OSC introducer and its code. A longer
+// run of such bytes (only a degenerate or hostile stream has one) is dropped.
+const MaxHeld = 32
 
 // Errors passed to a Handler for a sequence that was dropped.
 var (
@@ -27,12 +32,19 @@ var (
 )
 
 const (
-	esc = 0x1b
+	nul = 0x00
 	bel = 0x07
+	can = 0x18
+	sub = 0x1a
+	esc = 0x1b
+	del = 0x7f
 )
 
-// introducer starts every OSC 5113 sequence (terminal-side.md §1.1).
-const introducer = "\x1b]5113;"
+// fileTransferCode is the OSC code of the protocol (terminal-side.md §1.1).
+const fileTransferCode = 5113
+
+// maxCodeDigits is how many leading digits of an OSC body kitty reads as its code.
+const maxCodeDigits = 5
 
 // A Scanner removes OSC 5113 sequences from a byte stream. Every other byte is written to
 // the underlying writer unchanged and in order; each payload goes to the Handler. See the
@@ -42,21 +54,22 @@ const introducer = "\x1b]5113;"
 // writer; it is persistent: once out fails, every later Write and Flush returns it.
 type Scanner struct {
 	// Fixed at creation.
-	out   io.Writer
-	h     Handler
-	max   int
-	intro [len(introducer)]byte // held bytes are written from here, without allocating
+	out io.Writer
+	h   Handler
+	max int
 
-	m   machine // where the stream stands between writes
-	buf []byte  // the part of a payload that arrived in earlier writes; cap(buf) <= max
-	err error   // first error from out
+	m     machine       // where the stream stands between writes
+	held  [MaxHeld]byte // held[:nheld] are the held bytes that arrived in earlier writes
+	nheld int
+	buf   []byte // the part of a payload that arrived in earlier writes; cap(buf) <= max
+	err   error  // first error from out
 }
 
 // New returns a Scanner that writes pass-through bytes to out and calls h for each OSC
 // 5113 sequence. Payloads longer than maxPayload bytes are dropped and reported as
 // ErrTooLong; maxPayload <= 0 means DefaultMaxPayload. A nil h discards the sequences.
 // The Scanner never buffers more than maxPayload bytes of payload (the buffer is kept for
-// reuse), plus at most 6 held bytes, which are kept as a count.
+// reuse), plus at most MaxHeld held bytes.
 func New(out io.Writer, h Handler, maxPayload int) *Scanner {
 	if maxPayload <= 0 {
 		maxPayload = DefaultMaxPayload
@@ -64,9 +77,7 @@ func New(out io.Writer, h Handler, maxPayload int) *Scanner {
 	if h == nil {
 		h = func([]byte, error) {}
 	}
-	s := &Scanner{out: out, h: h, max: maxPayload}
-	copy(s.intro[:], introducer)
-	return s
+	return &Scanner{out: out, h: h, max: maxPayload}
 }
 
 // Write forwards every byte of p that is not part of an OSC 5113 sequence to out, in
@@ -92,19 +103,57 @@ func (s *Scanner) Write(p []byte) (int, error) {
 	// General path: let step classify p piece by piece. Pass-through pieces that touch are
 	// written with one call; a payload that ends within p is handed over without a copy.
 	var (
-		i   int    // p[:i] is classified
-		run int    // p[run:i] is pass-through not yet written
-		pay []byte // this write's part of the current payload
+		i      int    // p[:i] is classified
+		run    int    // p[run:i] is pass-through or held, not yet written
+		heldAt = -1   // p[heldAt:i] is held (after s.held[:s.nheld]); -1: nothing is held
+		pay    []byte // this write's part of the current payload
 	)
+	if s.m.holding() {
+		heldAt = 0
+	}
 	for i < len(p) {
 		prev := s.m
 		var k kind
 		var n int
 		s.m, k, n = step(prev, p[i:], s.max)
-		if k == pass {
+		switch k {
+		case pass:
 			i += n
 			continue
+		case hold:
+			if !prev.holding() {
+				heldAt = i // new held bytes; what passed before them stays pending in p[run:i]
+			}
+			i += n
+			continue
+		case release:
+			// The held bytes pass. Those from earlier writes go out first (nothing of p
+			// precedes them); those in p join the pending pass-through run.
+			if s.nheld > 0 {
+				if _, err := s.write(s.held[:s.nheld]); err != nil {
+					return i, err
+				}
+				s.nheld = 0
+			}
+			heldAt = -1
+			continue
+		case discard, start:
+			// The held bytes are dropped (with the introducer they turned out to be, for
+			// start): what passed before them goes out, they do not.
+			if run < heldAt {
+				if w, err := s.write(p[run:heldAt]); err != nil {
+					return run + w, err
+				}
+			}
+			s.nheld, heldAt = 0, -1
+			i += n
+			run = i
+			if k == start {
+				s.buf, pay = s.buf[:0], nil
+			}
+			continue
 		}
+
 		// Whatever comes next is not contiguous pass-through: write out what is pending.
 		if run < i {
 			if w, err := s.write(p[run:i]); err != nil {
@@ -112,13 +161,6 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			}
 		}
 		switch k {
-		case release:
-			if _, err := s.write(s.intro[:prev.held]); err != nil {
-				return i, err
-			}
-			run = i // p[i:i+n] joins the next pass-through run
-			i += n
-			continue
 		case data:
 			if !prev.drop {
 				pay = p[i : i+n]
@@ -141,17 +183,27 @@ func (s *Scanner) Write(p []byte) (int, error) {
 				s.h(nil, ErrUnterminated)
 			}
 			s.buf, pay = s.buf[:0], nil
-		case wait, start:
+			if prev.mode == payloadEsc {
+				// The ESC that ended the last write did not turn out to be ST: it starts
+				// whatever comes next, and is held like any other ESC.
+				s.held[0], s.nheld, heldAt = esc, 1, i
+			}
+		case wait:
 			// Consumed; the meaning is in the new state.
 		}
 		i += n
 		run = i
 	}
 
-	// Trailing fringe: pending pass-through goes out, and the part of a payload that
-	// continues in the next write is kept.
-	if run < len(p) {
-		if w, err := s.write(p[run:]); err != nil {
+	// Trailing fringe: pending pass-through goes out, held bytes are kept for the next
+	// write, and the part of a payload that continues in the next write is kept.
+	end := len(p)
+	if heldAt >= 0 {
+		end = heldAt
+		s.nheld += copy(s.held[s.nheld:], p[heldAt:])
+	}
+	if run < end {
+		if w, err := s.write(p[run:end]); err != nil {
 			return run + w, err
 		}
 	}
@@ -170,18 +222,19 @@ func (s *Scanner) Flush() error {
 	if s.err != nil {
 		return s.err
 	}
-	m := s.m
-	s.m, s.buf = machine{}, s.buf[:0]
+	m, held := s.m, s.held[:s.nheld]
+	s.m, s.buf, s.nheld = machine{}, s.buf[:0], 0
 	switch m.mode {
-	case held:
-		_, _ = s.write(s.intro[:m.held]) // The error is kept in s.err.
+	case escape, oscCode:
+		_, _ = s.write(held) // The error is kept in s.err.
 	case payload, payloadEsc:
 		if !m.drop {
 			s.h(nil, ErrUnterminated)
 		}
 		if m.mode == payloadEsc {
 			// The ESC did not turn out to be ST: it is the start of something else.
-			_, _ = s.write(s.intro[:1]) // ESC; the error is kept in s.err.
+			s.held[0] = esc
+			_, _ = s.write(s.held[:1]) // The error is kept in s.err.
 		}
 	}
 	return s.err
@@ -216,7 +269,8 @@ type mode uint8
 
 const (
 	ground     mode = iota // between sequences: bytes pass through
-	held                   // the last machine.held bytes seen are introducer[:held]
+	escape                 // held bytes end with an ESC whose sequence is not known yet
+	oscCode                // held bytes end with "ESC ]" and part of the OSC code
 	payload                // inside a payload of machine.size bytes so far
 	payloadEsc             // inside a payload, right after an ESC: ST, or the start of something else
 )
@@ -224,64 +278,127 @@ const (
 // machine is the whole state carried from one write to the next.
 type machine struct {
 	mode mode
-	held uint8 // mode held: length of the introducer prefix seen, 1 to len(introducer)-1
-	drop bool  // payload modes: the sequence is too long; swallow it up to its end
-	size int   // payload modes: payload bytes so far (unless drop)
+	held uint8 // escape, oscCode: how many bytes are held, 1 to MaxHeld
+
+	// oscCode: the code read without NUL and DEL (digits of it so far, and their value),
+	// and read as the raw bytes (which ends at the first byte that is not a digit).
+	digits, rawDigits uint8
+	code, rawCode     uint32
+	rawDone           bool
+
+	drop bool // payload modes: the sequence is too long; swallow it up to its end
+	size int  // payload modes: payload bytes so far (unless drop)
 }
+
+// readCode adds c, a byte of the code (isCodeByte), to both readings of the code.
+func (m machine) readCode(c byte) machine {
+	digit := '0' <= c && c <= '9'
+	if digit {
+		m.code = 10*m.code + uint32(c-'0')
+		m.digits++
+	}
+	switch {
+	case m.rawDone:
+	case digit && m.rawDigits < maxCodeDigits:
+		m.rawCode = 10*m.rawCode + uint32(c-'0')
+		m.rawDigits++
+	default:
+		m.rawDone = true
+	}
+	return m
+}
+
+// isFileTransfer reports whether either reading of the code is 5113.
+func (m machine) isFileTransfer() bool {
+	return (m.digits > 0 && m.code == fileTransferCode) || (m.rawDigits > 0 && m.rawCode == fileTransferCode)
+}
+
+// holding reports whether bytes are held back in m.
+func (m machine) holding() bool { return m.mode == escape || m.mode == oscCode }
 
 // kind is what step found at the start of its input.
 type kind uint8
 
 const (
 	pass    kind = iota // p[:n] passes through
-	release             // introducer[:held] of the old state passes through, then p[:n]
+	hold                // p[:n] is held back: only what follows can tell whether it passes
+	release             // n == 0; the held bytes pass through
+	discard             // n == 0; the held bytes are dropped: there are too many
+	start               // the held bytes and p[:n] were an introducer: a payload begins
 	wait                // p[:n] is consumed but only the next write can tell what it is
-	start               // p[:n] completes an introducer; a payload begins
 	data                // p[:n] is payload
 	end                 // p[:n] is a terminator (or its second half); the payload is complete
 	tooLong             // n == 0; the payload would exceed the limit: drop the sequence
-	cut                 // n == 0; the sequence ends here without a terminator: drop it
+	cut                 // the sequence ends here without a terminator: drop it. p[:n] is a
+	//                     CAN or SUB that aborted it (n == 1), or n == 0 and an ESC starts
+	//                     something else
 )
 
 // step is the whole framing policy. Given the state m and the next bytes p (len(p) > 0),
 // it classifies the first n bytes of p and returns the state after them. It has no side
-// effects. n == 0 only for release, tooLong and cut, which change the state so that the
-// next step makes progress.
+// effects. n == 0 only for release, discard, start, tooLong and cut, which change the
+// state so that the next step makes progress.
 func step(m machine, p []byte, limit int) (machine, kind, int) {
 	switch m.mode {
 	case ground:
-		// Skip every ESC that does not start an introducer (CSI, other OSCs, …) here, so
-		// that ordinary escape sequences cost one comparison, not a trip through the driver.
+		// Skip every ESC that cannot start an OSC here, so that ordinary escape sequences
+		// (CSI, ST, DCS, …) cost one comparison, not a trip through the driver.
 		for off := 0; ; {
 			i := bytes.IndexByte(p[off:], esc)
 			if i < 0 {
 				return m, pass, len(p)
 			}
 			i += off
-			j := matched(p[i:], introducer)
-			switch {
-			case i > 0 && (j == len(introducer) || i+j == len(p)):
-				return m, pass, i // the bytes before it first
-			case j == len(introducer):
-				return machine{mode: payload}, start, j
-			case i+j == len(p):
-				return machine{mode: held, held: uint8(j)}, wait, j
+			if i+1 < len(p) && p[i+1] != ']' && p[i+1] != esc {
+				off = i + 2
+				continue
 			}
-			// Not an introducer: the ESC and what matched pass; p[i+j] is looked at afresh.
-			off = i + j
+			if i > 0 {
+				return m, pass, i // the bytes before it first
+			}
+			return machine{mode: escape}.hold(1)
 		}
 
-	case held:
-		rest := introducer[m.held:]
-		j := matched(p, rest)
-		switch {
-		case j == len(rest):
-			return machine{mode: payload}, start, j
-		case j == len(p):
-			return machine{mode: held, held: m.held + uint8(j)}, wait, j
-		default:
-			return machine{}, release, j
+	case escape:
+		switch p[0] {
+		case esc: // ESC ESC: the last ESC of a run is the one that may start an OSC
+			return m.hold(1)
+		case ']':
+			m = machine{mode: oscCode, held: m.held}
+			return m.hold(1)
 		}
+		return machine{}, release, 0
+
+	case oscCode:
+		// kitty reads the code as the value of up to five digits at the start of the OSC
+		// body; older kitty drops NUL and DEL from the body first (terminal-side.md §1.1).
+		// The code is known when both readings are.
+		room := MaxHeld - int(m.held)
+		n := 0
+		for n < len(p) && n < room && isCodeByte(p[n], m.digits) {
+			m = m.readCode(p[n])
+			n++
+		}
+		switch {
+		case n > 0:
+			return m.hold(n)
+		case isCodeByte(p[0], m.digits):
+			return machine{}, discard, 0 // MaxHeld bytes are held and the code goes on
+		}
+		// p[0] ends the code.
+		if m.isFileTransfer() {
+			if p[0] == ';' { // kitty skips one ';' after the code
+				return machine{mode: payload}, start, 1
+			}
+			return machine{mode: payload}, start, 0
+		}
+		if p[0] == esc {
+			// Another code: but if this ESC starts a sequence that is removed, the terminal
+			// would read the code on from the bytes after it. Hold on until it is known.
+			m.mode = escape
+			return m.hold(1)
+		}
+		return machine{}, release, 0
 
 	case payload:
 		i := terminator(p)
@@ -297,6 +414,9 @@ func step(m machine, p []byte, limit int) (machine, kind, int) {
 		switch {
 		case p[0] == bel:
 			return machine{}, end, 1
+		case p[0] == can || p[0] == sub:
+			// A terminal aborts any control sequence at CAN or SUB.
+			return machine{}, cut, 1
 		case len(p) == 1:
 			m.mode = payloadEsc
 			return m, wait, 1
@@ -312,32 +432,39 @@ func step(m machine, p []byte, limit int) (machine, kind, int) {
 		if p[0] == '\\' {
 			return machine{}, end, 1
 		}
-		// The ESC seen at the end of the last write starts another sequence; it is now
-		// the first held byte of what may be a new introducer.
-		return machine{mode: held, held: 1}, cut, 0
+		// The ESC seen at the end of the last write starts another sequence; the driver
+		// holds it.
+		return machine{mode: escape, held: 1}, cut, 0
 	}
 	panic("scanner: internal error: bad mode")
 }
 
-// matched returns how many leading bytes of p match s.
-func matched(p []byte, s string) int {
-	n := min(len(p), len(s))
-	for i := range n {
-		if p[i] != s[i] {
-			return i
-		}
+// hold returns the step that holds back n more bytes in m, or discards everything held if
+// that would exceed MaxHeld. The caller keeps n within MaxHeld when it can.
+func (m machine) hold(n int) (machine, kind, int) {
+	if int(m.held)+n > MaxHeld {
+		return machine{}, discard, 0
 	}
-	return n
+	m.held += uint8(n)
+	return m, hold, n
 }
 
-// terminator returns the index of the first ESC or BEL in p, or len(p).
+// isCodeByte reports whether c continues an OSC code that has digits digits so far.
+func isCodeByte(c byte, digits uint8) bool {
+	return c == nul || c == del || (c >= '0' && c <= '9' && digits < maxCodeDigits)
+}
+
+// terminator returns the index of the first byte in p that ends or may end a payload:
+// ESC, BEL, CAN or SUB; or len(p).
 func terminator(p []byte) int {
 	i := bytes.IndexByte(p, esc)
 	if i < 0 {
 		i = len(p)
 	}
-	if j := bytes.IndexByte(p[:i], bel); j >= 0 {
-		return j
+	for _, c := range [...]byte{bel, can, sub} {
+		if j := bytes.IndexByte(p[:i], c); j >= 0 {
+			i = j
+		}
 	}
 	return i
 }

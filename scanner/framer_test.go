@@ -43,15 +43,36 @@ var framingCases = []struct {
 	{"OSC 5112 passes through", "\x1b]5112;id=1\x1b\\", "\x1b]5112;id=1\x1b\\", nil},
 	{"OSC 51130 passes through", "\x1b]51130;id=1\x1b\\", "\x1b]51130;id=1\x1b\\", nil},
 	{"OSC 511 passes through", "\x1b]511;x\x07", "\x1b]511;x\x07", nil},
-	{"OSC 5113x passes through", "\x1b]5113x;id=1\x07", "\x1b]5113x;id=1\x07", nil},
-	{"OSC 5113 without a semicolon passes through", "\x1b]5113\x07\x1b]5113\x1b\\", "\x1b]5113\x07\x1b]5113\x1b\\", nil},
-	{"OSC 05113 passes through", "\x1b]05113;id=1\x1b\\", "\x1b]05113;id=1\x1b\\", nil},
+	{"OSC 005113 is OSC 511 and passes through", "\x1b]005113;id=1\x1b\\", "\x1b]005113;id=1\x1b\\", nil},
+	{"OSC 51131 passes through", "\x1b]51131;id=1\x07", "\x1b]51131;id=1\x07", nil},
+	{"code 5113 without a semicolon starts a sequence", "\x1b]5113id=1;ac=send\x07", "", []event{ev("id=1;ac=send")}},
+	{"code 5113 then a terminator is an empty sequence", "\x1b]5113\x07\x1b]5113\x1b\\", "", []event{ev(""), ev("")}},
+	{"code 05113 starts a sequence", "\x1b]05113;id=1\x1b\\", "", []event{ev("id=1")}},
+	{"a digit after 05113 starts the payload", "\x1b]051137;x\x07", "", []event{ev("7;x")}},
+	{"only one semicolon is skipped", "\x1b]5113;;x\x07", "", []event{ev(";x")}},
+	{"NUL and DEL in the code are ignored", "\x1b]5\x0011\x7f3\x00;x\x07", "", []event{ev("x")}},
+	{"a code that only newer kitty reads as 5113 starts a sequence", "\x1b]5113\x7f0\x1b\\", "", []event{ev("")}},
+	{"NUL and DEL in another code pass through", "\x1b]5\x001\x7f;x\x07", "\x1b]5\x001\x7f;x\x07", nil},
 	{"C1 OSC is not recognized", "\xc2\x9d5113;id=1\xc2\x9c", "\xc2\x9d5113;id=1\xc2\x9c", nil},
 	{"a lone ESC passes through", "a\x1bb\x1b", "a\x1bb\x1b", nil},
-	{"an ESC before a sequence passes through", "\x1b\x1b]5113;x\x07", "\x1b", []event{ev("x")}},
+	{"an ESC right before a sequence is removed with it", "\x1b\x1b]5113;x\x07", "", []event{ev("x")}},
+	{"a run of ESC right before a sequence is removed with it", "a\x1b\x1b\x1b]5113;x\x07b", "ab", []event{ev("x")}},
+	{"ESC, a sequence and ']5113;' do not make a sequence", "\x1b\x1b]5113;x\x07]5113;y\x07", "]5113;y\x07", []event{ev("x")}},
+	{"ESC ], a sequence and '5113;' do not make a sequence", "\x1b]\x1b]5113;x\x07" + "5113;y\x07", "5113;y\x07", []event{ev("x")}},
+	{"part of a code, a sequence and the rest do not make a sequence", "\x1b]51\x1b]5113;x\x1b\\13;y\x1b\\", "13;y\x1b\\", []event{ev("x")}},
+	{"another code ended by ESC [ passes through", "\x1b]51\x1b[0m", "\x1b]51\x1b[0m", nil},
+	{"another code ended by ST passes through", "\x1b]51\x1b\\", "\x1b]51\x1b\\", nil},
+	{"ESC ESC [ passes through", "\x1b\x1b[0m", "\x1b\x1b[0m", nil},
 	{"a partial introducer at the end is released by Flush", "ab\x1b]511", "ab\x1b]511", nil},
 	{"the longest partial introducer is released by Flush", "\x1b]5113", "\x1b]5113", nil},
-	{"a partial introducer before a sequence passes through", "\x1b]51\x1b]5113;x\x07", "\x1b]51", []event{ev("x")}},
+	{"a partial introducer before a sequence is removed with it", "\x1b]51\x1b]5113;x\x07", "", []event{ev("x")}},
+	{"too many held bytes are dropped", "\x1b]" + strings.Repeat("\x00", 40) + "5113;x\x07",
+		strings.Repeat("\x00", 10) + "5113;x\x07", nil},
+	{"a long run of ESC is cut down", strings.Repeat("\x1b", 40) + "[0m", strings.Repeat("\x1b", 8) + "[0m", nil},
+	{"CAN cuts a payload short and is removed", "a\x1b]5113;ac=send\x18b", "ab", []event{unterminated}},
+	{"SUB cuts a payload short and is removed", "a\x1b]5113;ac=send\x1ab", "ab", []event{unterminated}},
+	{"CAN right after the code cuts the sequence", "\x1b]5113\x18x", "x", []event{unterminated}},
+	{"CAN in another OSC passes through", "\x1b]0;t\x18x\x07", "\x1b]0;t\x18x\x07", nil},
 	{"DCS passes through", "\x1bP+q544e\x1b\\", "\x1bP+q544e\x1b\\", nil},
 	{"APC passes through", "\x1b_Gf=100;AAAA\x1b\\", "\x1b_Gf=100;AAAA\x1b\\", nil},
 	{"UTF-8 passes through", "⠋ Transferring… 🙂", "⠋ Transferring… 🙂", nil},
@@ -63,7 +84,7 @@ var framingCases = []struct {
 	{"an ESC at the end of the stream cuts a payload short and passes", "\x1b]5113;ac=da\x1b", "\x1b", []event{unterminated}},
 	{"ESC ESC inside a payload keeps the second ESC", "\x1b]5113;x\x1b\x1b\\", "\x1b\x1b\\", []event{unterminated}},
 	{"BEL right after an ESC in a payload belongs to what follows", "\x1b]5113;x\x1b\x07", "\x1b\x07", []event{unterminated}},
-	{"a tmux-wrapped sequence is not unwrapped", "\x1bPtmux;\x1b\x1b]5113;id=1\x1b\x1b\\\x1b\\", "\x1bPtmux;\x1b\x1b\x1b\\\x1b\\", []event{unterminated}},
+	{"a tmux-wrapped sequence is not unwrapped", "\x1bPtmux;\x1b\x1b]5113;id=1\x1b\x1b\\\x1b\\", "\x1bPtmux;\x1b\x1b\\\x1b\\", []event{unterminated}},
 	{"an 8-bit ST does not end a payload", "\x1b]5113;a\x9cb\x07", "", []event{ev("a\x9cb")}},
 }
 
@@ -112,7 +133,7 @@ func genStream(rng *rand.Rand, limit int) (in []byte, out string, evs []event) {
 		return b.String()
 	}
 	const printable = "abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789;=/+.:-_]\\[$%"
-	payloadBytes := printable + "\x00\x18\x1a\x7f\x80\x9b\x9c\x9d\xc2\xe2\xff\r\n"
+	payloadBytes := printable + "\x00\x7f\x80\x9b\x9c\x9d\xc2\xe2\xff\r\n"
 	payload := func() string {
 		switch rng.IntN(8) {
 		case 0:
@@ -126,15 +147,21 @@ func genStream(rng *rand.Rand, limit int) (in []byte, out string, evs []event) {
 		}
 	}
 	var segs []segment
-	last := func() string {
-		if len(segs) == 0 {
-			return ""
+	add := func(s segment) {
+		// Held bytes at the end of a segment must not be decided by the next one.
+		if len(segs) > 0 {
+			prev := segs[len(segs)-1].in
+			if k := strings.LastIndexByte(prev, 0x1b); k >= 0 {
+				if j, _ := naiveHeld([]byte(prev), k); j == len(prev) {
+					segs = append(segs, segment{in: "z", out: "z"})
+				}
+			}
 		}
-		return segs[len(segs)-1].in
+		segs = append(segs, s)
 	}
 	for range rng.IntN(40) {
 		var s segment
-		switch rng.IntN(12) {
+		switch rng.IntN(14) {
 		case 0: // text, including BEL and CR/LF
 			s.in = text(printable+"\x07\r\n\t", rng.IntN(200))
 		case 1: // UTF-8, and raw bytes that look like 8-bit C1 controls
@@ -144,19 +171,35 @@ func genStream(rng *rand.Rand, limit int) (in []byte, out string, evs []event) {
 		case 3: // DCS and APC
 			s.in = pick("\x1bP+q544e\x1b\\", "\x1bP$qm\x1b\\", "\x1b_Gf=100;AAAA\x1b\\", "\x1bPtmux;\x1b\x1b[1m\x1b\\")
 		case 4: // other OSC codes, and things that look like OSC 5113 but are not
-			code := pick("0;", "2;", "8;;", "52;c;", "133;", "5112;", "51130;", "511;", "51;", "5;", "1337;", "05113;", "5113x;", "5113", "5113 ;")
-			body := text(printable, rng.IntN(30))
-			if code == "5113" && strings.HasPrefix(body, ";") {
-				body = "z" + body // else it would be a real OSC 5113
-			}
-			s.in = "\x1b]" + code + body + term()
+			code := pick("0;", "2;", "8;;", "52;c;", "133;", "5112;", "51130;", "51131", "511;", "51;", "5;", "1337;", "005113;", "5\x001\x7f;", "")
+			s.in = "\x1b]" + code + "z" + text(printable, rng.IntN(30)) + term()
 		case 5: // lone ESC and partial introducers
-			s.in = pick("\x1b", "\x1b]", "\x1b]5", "\x1b]51", "\x1b]511", "\x1b]5113", "\x1b7", "\x1b8", "\x1b\\")
+			s.in = pick("\x1b", "\x1b\x1b", "\x1b]", "\x1b]5", "\x1b]51", "\x1b]511", "\x1b]51\x1b", "\x1b7", "\x1b8", "\x1b\\")
 		case 6: // a sequence cut short by the next escape sequence, which passes
 			p := text(printable, rng.IntN(50))
 			next := pick("\x1b[0m", "\x1b]0;t\x07", "\x1b7", "\x1bPq\x1b\\")
 			s.in, s.out = introducer+p+next, next
 			e := unterminated
+			if len(p) > limit {
+				e = tooLong
+			}
+			s.ev = &e
+		case 7: // a sequence cut short by CAN or SUB, which is removed with it
+			p := text(printable, rng.IntN(50))
+			s.in = introducer + p + pick("\x18", "\x1a")
+			e := unterminated
+			if len(p) > limit {
+				e = tooLong
+			}
+			s.ev = &e
+		case 8: // OSC 5113 sequences in other spellings, or right after bytes that are held
+			p := payload()
+			intro := pick(introducer, "\x1b]05113;", "\x1b]5\x0011\x7f3;")
+			if rng.IntN(2) == 0 && (p == "" || !strings.ContainsRune(";0123456789\x00\x7f", rune(p[0]))) {
+				intro = intro[:len(intro)-1] // no ';' after the code
+			}
+			s.in = pick("", "\x1b", "\x1b\x1b", "\x1b]", "\x1b]51", "\x1b]0\x1b", "\x1b]\x00") + intro + p + term()
+			e := event{payload: p}
 			if len(p) > limit {
 				e = tooLong
 			}
@@ -173,14 +216,7 @@ func genStream(rng *rand.Rand, limit int) (in []byte, out string, evs []event) {
 		if s.ev == nil {
 			s.out = s.in
 		}
-		// A partial introducer must not be completed by accident.
-		if prev := last(); prev != "" && s.in != "" {
-			joined := prev + s.in[:1]
-			if k := strings.LastIndexByte(prev, 0x1b); k >= 0 && strings.HasPrefix(introducer, joined[k:]) {
-				segs = append(segs, segment{in: "z", out: "z"})
-			}
-		}
-		segs = append(segs, s)
+		add(s)
 	}
 	if rng.IntN(4) == 0 { // a sequence left open at the end
 		p := text(printable, rng.IntN(50))
@@ -188,7 +224,7 @@ func genStream(rng *rand.Rand, limit int) (in []byte, out string, evs []event) {
 		if len(p) > limit {
 			e = tooLong
 		}
-		segs = append(segs, segment{in: introducer + p, ev: &e})
+		add(segment{in: introducer + p, ev: &e})
 	}
 	var b strings.Builder
 	for _, s := range segs {
@@ -233,6 +269,7 @@ func TestRandomStreams(t *testing.T) {
 					t.Fatalf("seed %d, iteration %d, limit %d, %s: %s\ninput %q", seed, it, limit, sp.name, d, abbrev(string(in)))
 				}
 			}
+			checkNoLeak(t, in, wantOut)
 		}
 	}
 }

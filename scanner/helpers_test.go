@@ -63,7 +63,7 @@ func (r *recorder) write(p []byte) {
 	if c := scanner.BufferCap(r.s); c > r.limit {
 		r.t.Fatalf("buffer capacity %d exceeds the limit %d", c, r.limit)
 	}
-	if h := scanner.Held(r.s); h > len(introducer)-1 {
+	if h := scanner.Held(r.s); h > scanner.MaxHeld {
 		r.t.Fatalf("%d bytes held back", h)
 	}
 }
@@ -148,38 +148,138 @@ func feed(t testing.TB, in []byte, sp func([]byte, func([]byte)), limit int) (st
 }
 
 // naive is an independent statement of the framing rules, written for clarity instead of
-// speed: find the next introducer; its payload runs to the first ESC or BEL; "ESC \" and
-// BEL terminate it; any other ESC, or the end of the input, cuts it short, and that ESC
-// is kept. A payload over limit is dropped as too long in either case.
+// speed, over the whole input at once:
+//
+//   - An ESC, or a run of them, followed by "]" starts an OSC. Its code is the value of up to
+//     five leading digits of its body, NUL and DEL ignored; with the value 5113 it is an
+//     OSC 5113 sequence, and one ';' after the code is skipped.
+//   - The ESCs, the "]" and the code are held until the byte after the code is known. The
+//     held bytes of an OSC 5113 sequence are removed with it, and so are those of an OSC
+//     with another code whose code is ended by an ESC that starts an OSC 5113 sequence:
+//     held bytes are only ever let through together. More than scanner.MaxHeld held bytes
+//     are removed.
+//   - A payload runs to the first ESC, BEL, CAN or SUB. BEL and "ESC \" terminate it; CAN
+//     and SUB cut it short and are removed with it; any other ESC, or the end of the input,
+//     cuts it short and is kept. A payload over limit is dropped as too long in either case.
 func naive(in []byte, limit int) (string, []event) {
 	var out []byte
 	var evs []event
-	for {
-		i := bytes.Index(in, []byte(introducer))
-		if i < 0 {
-			out = append(out, in...)
-			return string(out), evs
+	i := 0
+	for i < len(in) {
+		if in[i] != 0x1b {
+			out = append(out, in[i])
+			i++
+			continue
 		}
-		out = append(out, in[:i]...)
-		rest := in[i+len(introducer):]
-		j := bytes.IndexAny(rest, "\x1b\x07")
+		j, v := naiveHeld(in, i)
+		switch v {
+		case heldReleased:
+			out = append(out, in[i:j]...)
+			i = j
+			continue
+		case heldTooMany:
+			i = j
+			continue
+		}
+		i = j
+		if in[i] == ';' {
+			i++
+		}
+		rest := in[i:]
+		k := bytes.IndexAny(rest, "\x1b\x07\x18\x1a")
 		var ev event
 		switch {
-		case j < 0:
-			j = len(rest)
-			ev.err, in = scanner.ErrUnterminated, nil
-		case rest[j] == 0x07:
-			ev.payload, in = string(rest[:j]), rest[j+1:]
-		case j+1 < len(rest) && rest[j+1] == '\\':
-			ev.payload, in = string(rest[:j]), rest[j+2:]
+		case k < 0:
+			k = len(rest)
+			ev.err, i = scanner.ErrUnterminated, len(in)
+		case rest[k] == 0x07:
+			ev.payload, i = string(rest[:k]), i+k+1
+		case rest[k] == 0x18 || rest[k] == 0x1a:
+			ev.err, i = scanner.ErrUnterminated, i+k+1
+		case k+1 < len(rest) && rest[k+1] == '\\':
+			ev.payload, i = string(rest[:k]), i+k+2
 		default:
-			ev.err, in = scanner.ErrUnterminated, rest[j:]
+			ev.err, i = scanner.ErrUnterminated, i+k
 		}
-		if j > limit {
+		if k > limit {
 			ev = event{err: scanner.ErrTooLong}
 		}
 		evs = append(evs, ev)
 	}
+	return string(out), evs
+}
+
+// heldVerdict is what held bytes turn out to be.
+type heldVerdict int
+
+const (
+	heldReleased heldVerdict = iota // they pass (also at the end of the input)
+	heldTooMany                     // there are more than scanner.MaxHeld: removed
+	heldOurs                        // they start an OSC 5113 sequence: removed
+)
+
+// naiveHeld reads the held bytes that start with the ESC at in[i] and returns where they
+// end (the byte that decided, not included) and what they are.
+func naiveHeld(in []byte, i int) (int, heldVerdict) {
+	j, inCode, start := i, false, 0
+	for j < len(in) {
+		c := in[j]
+		switch {
+		case !inCode && c == ']':
+			inCode, start = true, j+1
+		case !inCode && c != 0x1b:
+			return j, heldReleased
+		case !inCode: // an ESC
+		case c == 0 || c == 0x7f:
+		case '0' <= c && c <= '9' && naiveDigits(in[start:j], false) < 5:
+		case naiveCode(in[start:j], true) == 5113 || naiveCode(in[start:j], false) == 5113:
+			return j, heldOurs
+		case c == 0x1b: // another code, ended by an ESC: held on
+			inCode = false
+		default:
+			return j, heldReleased
+		}
+		if j-i == scanner.MaxHeld { // c would be one byte too many
+			return j, heldTooMany
+		}
+		j++
+	}
+	return j, heldReleased
+}
+
+// naiveDigits counts the leading digits of an OSC body, NUL and DEL dropped first unless raw.
+func naiveDigits(body []byte, raw bool) int {
+	n := 0
+	for _, c := range body {
+		switch {
+		case !raw && (c == 0 || c == 0x7f):
+		case '0' <= c && c <= '9':
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// naiveCode is the OSC code of a body as kitty reads it: the value of up to five leading
+// digits (NUL and DEL dropped first unless raw), or -1 if there are none.
+func naiveCode(body []byte, raw bool) int {
+	code, n := 0, 0
+	for _, c := range body {
+		switch {
+		case !raw && (c == 0 || c == 0x7f):
+		case '0' <= c && c <= '9' && n < 5:
+			code, n = 10*code+int(c-'0'), n+1
+		default:
+			goto done
+		}
+	}
+done:
+	if n == 0 {
+		return -1
+	}
+	return code
 }
 
 // diffEvents describes the first difference between two event lists, or returns "".

@@ -66,8 +66,8 @@ func (g *gen) piece() []byte {
 	case 7:
 		return fmt.Appendf(nil, "\x1b]52;c;%x\x07", r.Uint64())
 	case 8:
-		// Near misses: another code, a longer code, no ';', a cut introducer.
-		return []byte("\x1b]5112;x=y\x1b\\\x1b]51130;a\x07\x1b]5113x\x07\x1b]511\x1b[0m\x1b]")
+		// Near misses: other codes, longer codes, a code cut by another escape sequence.
+		return []byte("\x1b]5112;x=y\x1b\\\x1b]51130;a\x07\x1b]51131\x07\x1b]511\x1b[0m\x1b]")
 	case 9:
 		return []byte("\x1bP+q544e\x1b\\\x1b_Gf=100;AAAA\x1b\\")
 	case 10:

@@ -102,6 +102,8 @@ func helper(mode string) int {
 				return 0
 			}
 		}
+	case "hostile-spellings":
+		return hostileSpellings()
 	case "read-all":
 		b, _ := io.ReadAll(os.Stdin)
 		fmt.Printf("GOT %q\n", b)
@@ -122,8 +124,14 @@ type proc struct {
 // terminal) and stdout on the terminal.
 func start(t *testing.T, mode string, in *os.File, env ...string) *proc {
 	t.Helper()
+	return startWith(t, nil, mode, in, env...)
+}
+
+// startWith is start with xferterm flags.
+func startWith(t *testing.T, flags []string, mode string, in *os.File, env ...string) *proc {
+	t.Helper()
 	r := &proc{t: t, Terminal: ptytest.NewTerminal(t)}
-	r.cmd = ptytest.CommandUnder([]string{xferterm, "--"}, mode, env...)
+	r.cmd = ptytest.CommandUnder(append(append([]string{xferterm}, flags...), "--"), mode, env...)
 	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = r.Slave, r.Slave, &r.stderr
 	ctty := 0
 	if in != nil {
