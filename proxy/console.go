@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"github.com/xferterm/xferterm/internal/termios"
 )
 
 // Errors returned by Console.Borrow.
@@ -137,7 +139,7 @@ func (c *Console) Borrow(ctx context.Context) (in io.Reader, out io.Writer, rele
 		<-c.gate
 		return nil, nil, nil, ErrNotRunning
 	}
-	pending, err := unix.IoctlGetInt(c.inFd, unix.TIOCINQ)
+	pending, err := termios.Pending(c.inFd)
 	if err != nil {
 		pending = 0 // Then keys typed just before may reach the prompt; it still asks.
 	}
@@ -217,7 +219,7 @@ func (c *Console) readIn(buf []byte) (n, toChild int, err error) {
 			<-c.reading
 		}
 	}()
-	if avail, ierr := unix.IoctlGetInt(c.inFd, unix.TIOCINQ); ierr == nil && avail > 0 {
+	if avail, ierr := termios.Pending(c.inFd); ierr == nil && avail > 0 {
 		buf = buf[:min(len(buf), avail)]
 	} else {
 		// End of file, a hangup, or another reader took the bytes: a read may block, so

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xferterm/xferterm/internal/ptytest"
+	"github.com/xferterm/xferterm/internal/termios"
 	"github.com/xferterm/xferterm/proxy"
 	"github.com/xferterm/xferterm/scanner"
 )
@@ -196,7 +197,7 @@ func waitInput(t *testing.T, slave *os.File, n int) {
 		if _, err := unix.Poll(fds, int(time.Until(deadline).Milliseconds())); err != nil && err != unix.EINTR {
 			t.Fatal(err)
 		}
-		inq, err := unix.IoctlGetInt(int(slave.Fd()), unix.TIOCINQ)
+		inq, err := termios.Pending(int(slave.Fd()))
 		if err != nil {
 			t.Fatal(err)
 		}

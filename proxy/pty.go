@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xferterm/xferterm/internal/pollfd"
+	"github.com/xferterm/xferterm/internal/termios"
 )
 
 // startPTY starts cmd in a new session whose controlling terminal is a new pty of size
@@ -68,13 +69,12 @@ func setSize(ptmx *pollfd.File, ws *unix.Winsize) error {
 	return ptmx.Control(func(fd int) error { return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, ws) })
 }
 
-// childTermios returns the termios of the child's side of the pty (on Linux, TCGETS on
-// the master reads the slave's settings).
+// childTermios returns the termios of the child's side of the pty (read on the master).
 func childTermios(ptmx *pollfd.File) (*unix.Termios, error) {
 	var t *unix.Termios
 	err := ptmx.Control(func(fd int) error {
 		var err error
-		t, err = unix.IoctlGetTermios(fd, unix.TCGETS)
+		t, err = termios.Get(fd)
 		return err
 	})
 	return t, err

@@ -9,7 +9,6 @@
 package pollfd
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"sync"
@@ -23,11 +22,11 @@ import (
 // another Writes; Read is not safe for concurrent use with itself, nor Write with itself.
 type File struct {
 	fd int
-	// stop is an eventfd that becomes readable, for good, when Close begins. kick[0]
-	// and kick[1] are eventfds that SetReadDeadline and SetWriteDeadline make readable
-	// to wake a Read or a Write in progress.
-	stop int
-	kick [2]int
+	// stop becomes readable, for good, when Close begins. kick[0] and kick[1] are made
+	// readable by SetReadDeadline and SetWriteDeadline to wake a Read or a Write in
+	// progress.
+	stop waker
+	kick [2]waker
 	// deadline[0] and [1] are the read and write deadlines in Unix nanoseconds; 0: none.
 	deadline [2]atomic.Int64
 
@@ -56,14 +55,14 @@ func New(fd int) (*File, error) {
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return nil, fmt.Errorf("pollfd: set non-blocking: %w", err)
 	}
-	f := &File{fd: fd, stop: -1, kick: [2]int{-1, -1}}
-	for _, p := range []*int{&f.stop, &f.kick[reading], &f.kick[writing]} {
-		efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	f := &File{fd: fd, stop: noWaker, kick: [2]waker{noWaker, noWaker}}
+	for _, p := range []*waker{&f.stop, &f.kick[reading], &f.kick[writing]} {
+		w, err := newWaker()
 		if err != nil {
-			f.closeEvents()
-			return nil, fmt.Errorf("pollfd: eventfd: %w", err)
+			f.closeWakers()
+			return nil, fmt.Errorf("pollfd: %w", err)
 		}
-		*p = efd
+		*p = w
 	}
 	return f, nil
 }
@@ -136,8 +135,8 @@ func (f *File) Write(p []byte) (int, error) {
 func (f *File) wait(dir int, events int16) error {
 	fds := []unix.PollFd{
 		{Fd: int32(f.fd), Events: events},
-		{Fd: int32(f.stop), Events: unix.POLLIN},
-		{Fd: int32(f.kick[dir]), Events: unix.POLLIN},
+		{Fd: int32(f.stop.r), Events: unix.POLLIN},
+		{Fd: int32(f.kick[dir].r), Events: unix.POLLIN},
 	}
 	for {
 		timeout := -1
@@ -161,8 +160,7 @@ func (f *File) wait(dir int, events int16) error {
 			return os.ErrClosed
 		}
 		if fds[2].Revents != 0 {
-			var b [8]byte
-			_, _ = unix.Read(f.kick[dir], b[:]) // Clears it; nothing else reads it.
+			f.kick[dir].clear() // Nothing else reads it.
 		}
 		if fds[0].Revents != 0 {
 			return nil
@@ -195,7 +193,7 @@ func (f *File) setDeadline(dir int, t time.Time) error {
 	if d != 0 && (old == 0 || d < old) {
 		// A call in progress waits for the old deadline, which is later: wake it to
 		// compute again. (One that waits for an earlier one wakes then and does.)
-		wake(f.kick[dir])
+		f.kick[dir].wake()
 	}
 	return nil
 }
@@ -215,12 +213,12 @@ func (f *File) Control(fn func(fd int) error) error {
 // It is idempotent.
 func (f *File) Close() error {
 	f.closeOnce.Do(func() {
-		wake(f.stop)
+		f.stop.wake()
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.closed = true
 		f.closeErr = unix.Close(f.fd)
-		f.closeEvents()
+		f.closeWakers()
 		if f.closeErr != nil {
 			f.closeErr = fmt.Errorf("pollfd: close: %w", f.closeErr)
 		}
@@ -228,20 +226,10 @@ func (f *File) Close() error {
 	return f.closeErr
 }
 
-// closeEvents closes the eventfds that are open.
-func (f *File) closeEvents() {
-	for _, p := range []*int{&f.stop, &f.kick[reading], &f.kick[writing]} {
-		if *p >= 0 {
-			_ = unix.Close(*p) // An eventfd closes.
-			*p = -1
-		}
+// closeWakers closes the wakers that are open.
+func (f *File) closeWakers() {
+	for _, p := range []*waker{&f.stop, &f.kick[reading], &f.kick[writing]} {
+		p.close()
+		*p = noWaker
 	}
-}
-
-// wake adds one to the eventfd efd, which makes it readable. It cannot fail short of a
-// counter overflow, and an eventfd that full is readable anyway.
-func wake(efd int) {
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	_, _ = unix.Write(efd, one[:])
 }

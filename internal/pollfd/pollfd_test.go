@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/xferterm/xferterm/internal/ptytest"
+	"github.com/xferterm/xferterm/internal/termios"
 )
 
 // openMaster returns the File of the master of a new pty, and its slave in raw mode;
@@ -187,7 +188,7 @@ func TestFileWriteDeadline(t *testing.T) {
 	if err := m.SetWriteDeadline(time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.IoctlSetInt(int(tty.Fd()), unix.TCFLSH, unix.TCIFLUSH); err != nil {
+	if err := termios.FlushInput(int(tty.Fd())); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := m.Write([]byte("ok")); err != nil || n != 2 {
@@ -253,9 +254,9 @@ func TestFileHangup(t *testing.T) {
 	}
 }
 
-// openFDs counts this process's descriptors of the kinds a File holds: pty masters and
-// eventfds.
+// openFDs counts this process's descriptors of the kinds a File holds: pty masters, and
+// eventfds or pipes (the portable build).
 func openFDs(t *testing.T) int {
 	t.Helper()
-	return ptytest.OpenFDs(t, "/dev/ptmx", "/dev/pts/ptmx", "anon_inode:[eventfd]")
+	return ptytest.OpenFDs(t, "/dev/ptmx", "/dev/pts/ptmx", "anon_inode:[eventfd]", "pipe:*")
 }

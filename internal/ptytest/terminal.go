@@ -3,12 +3,14 @@ package ptytest
 import (
 	"os"
 	"os/exec"
-	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/xferterm/xferterm/internal/termios"
 )
 
 // The size of every Terminal.
@@ -40,7 +42,7 @@ func NewTerminal(t testing.TB) *Terminal {
 	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: Rows, Col: Cols}); err != nil {
 		t.Fatal(err)
 	}
-	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	before, err := termios.Get(int(slave.Fd()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func (tm *Terminal) Type(t testing.TB, s string) {
 // it was made: what every program that borrows a terminal must leave behind.
 func (tm *Terminal) CheckRestored(t testing.TB) {
 	t.Helper()
-	after, err := unix.IoctlGetTermios(int(tm.Slave.Fd()), unix.TCGETS)
+	after, err := termios.Get(int(tm.Slave.Fd()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +101,9 @@ func WaitExit(cmd *exec.Cmd) (exited bool) {
 }
 
 // OpenFDs counts this process's descriptors open on any of targets, as /proc/self/fd
-// names them (a path, or e.g. "anon_inode:[eventfd]"). Tests of a leak count only the
-// kinds they open: other parts of the test binary open and close descriptors meanwhile.
+// names them (a path, or e.g. "anon_inode:[eventfd]"); a target that ends in '*' matches
+// every name that starts with the rest ("pipe:*"). Tests of a leak count only the kinds
+// they open: other parts of the test binary open and close descriptors meanwhile.
 func OpenFDs(t testing.TB, targets ...string) int {
 	t.Helper()
 	ents, err := os.ReadDir("/proc/self/fd")
@@ -109,8 +112,15 @@ func OpenFDs(t testing.TB, targets ...string) int {
 	}
 	n := 0
 	for _, e := range ents {
-		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && slices.Contains(targets, target) {
-			n++
+		name, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil {
+			continue // closed meanwhile
+		}
+		for _, target := range targets {
+			if prefix, ok := strings.CutSuffix(target, "*"); (ok && strings.HasPrefix(name, prefix)) || name == target {
+				n++
+				break
+			}
 		}
 	}
 	return n

@@ -1,0 +1,7 @@
+//go:build darwin || freebsd
+
+package termios_test
+
+import "golang.org/x/sys/unix"
+
+const setRequest = unix.TIOCSETA
