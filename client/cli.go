@@ -17,6 +17,7 @@ type CommandLine struct {
 	Options
 	PasswordFile string       // --password-file: read the bypass password from this file
 	Bypass       BypassSource // --permissions-bypass / -p: where the bypass password is
+	Version      bool         // --version: print the version and do nothing else
 }
 
 // BypassKind says where --permissions-bypass takes the password from.
@@ -157,12 +158,16 @@ func ParseCommandLine(args []string, out io.Writer) (CommandLine, error) {
 	fset.StringVar(&bypass, "p", "", "short for --permissions-bypass")
 	fset.BoolVar(&cl.ConfirmPaths, "confirm-paths", false, "show where each file will go once the terminal has accepted them, and wait for y or n before sending any data (send direction)")
 	fset.BoolVar(&cl.ConfirmPaths, "c", false, "short for --confirm-paths")
+	fset.BoolVar(&cl.Version, "version", false, "print the version and exit")
 	fset.DurationVar(&cl.Timeout, "timeout", DefaultTimeout, "give up when the terminal shows no sign of life for this long (approval included; not while --confirm-paths waits for your answer)")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cl, err
 		}
 		return cl, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if cl.Version {
+		return cl, nil
 	}
 	bypassGiven := false
 	fset.Visit(func(f *flag.Flag) {

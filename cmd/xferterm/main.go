@@ -21,6 +21,7 @@ import (
 
 	"github.com/xferterm/xferterm/approval"
 	"github.com/xferterm/xferterm/fs"
+	"github.com/xferterm/xferterm/internal/version"
 	"github.com/xferterm/xferterm/proxy"
 )
 
@@ -77,6 +78,7 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 		fmt.Fprint(flags.Output(), usageText)
 		flags.PrintDefaults()
 	}
+	showVersion := flags.Bool("version", false, "print the version, commit and Go release, and exit")
 	configFile := flags.String("config", "", "config file (default $XDG_CONFIG_HOME/xferterm/config.toml)")
 	passwordFile := flags.String("password-file", "", "file holding the bypass password (config: password_file)")
 	isOverride := make(map[string]bool, len(configFlags))
@@ -86,6 +88,10 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 	}
 	if err := flags.Parse(args); err != nil {
 		return usageStatus(err)
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Read())
+		return 0
 	}
 
 	paths, err := approval.PathsFromEnv(getenv)

@@ -27,6 +27,10 @@ import (
 // xferterm is the binary under test, built by TestMain.
 var xferterm string
 
+// goBuildEnv is the environment for tests that run `go build`: TestMain moves HOME, and
+// with it the default Go caches, so it records the real ones here first.
+var goBuildEnv []string
+
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(ptytest.HelperEnv); mode != "" {
 		os.Exit(helper(mode))
@@ -37,11 +41,22 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	xferterm = filepath.Join(dir, "xferterm")
-	build := exec.Command("go", "build", "-o", xferterm, ".")
+	// Built as releases are: static (without cgo), with -trimpath.
+	build := exec.Command("go", "build", "-buildvcs=auto", "-trimpath", "-o", xferterm, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building xferterm:", err)
 		os.Exit(1)
+	}
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "go env:", err)
+		os.Exit(1)
+	}
+	goBuildEnv = append(os.Environ(), "CGO_ENABLED=0")
+	for i, v := range strings.Fields(string(out)) {
+		goBuildEnv = append(goBuildEnv, []string{"GOCACHE", "GOMODCACHE", "GOPATH"}[i]+"="+v)
 	}
 	// xferterm keeps its key pair, config and audit log under HOME and the XDG
 	// directories: keep the tests' out of the user's. (After the build, which keeps

@@ -18,6 +18,7 @@ import (
 	"github.com/xferterm/xferterm/approval"
 	"github.com/xferterm/xferterm/client"
 	"github.com/xferterm/xferterm/internal/pollfd"
+	"github.com/xferterm/xferterm/internal/version"
 )
 
 // runTransfer is `xferterm transfer`: the client side of the protocol, run on the remote
@@ -31,6 +32,10 @@ func runTransfer(args []string) int {
 	}
 	if err != nil {
 		return transferFail(err)
+	}
+	if cl.Version {
+		fmt.Println(version.Read())
+		return 0
 	}
 	opts := cl.Options
 	secret, err := transferPassword(cl, os.Stdin)
