@@ -14,12 +14,24 @@ E2E_BENCHTIME   ?= 2x
 TEST_TIMEOUT    ?= 20m
 # ./... skips directories named testdata, but ours holds a Go package (the transcript loader).
 PKGS            := ./... ./testdata/
+# Builds are static and path-free, and carry the commit when built from a clone
+# (-buildvcs=auto: some machines set GOFLAGS=-buildvcs=false).
+BUILD_FLAGS     := -buildvcs=auto -trimpath
+# The release targets: every one is cross-compiled and vetted by `make cross`.
+PLATFORMS       := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64
+# The tools the tests run, and the Debian package that has each (`make deps` installs them).
+TEST_TOOLS      := sshd:openssh-server ssh:openssh-client scp:openssh-client ssh-keygen:openssh-client \
+                   tmux:tmux script:bsdutils git:git
+# Release archives: name, reproducible timestamp.
+VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+DIST            ?= dist
 
 # Packages that declare fuzz targets or benchmarks, found from the sources so new ones are picked up.
 FUZZ_DIRS  = $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Fuzz' . 2>/dev/null)))
 BENCH_DIRS = $(filter-out ./e2e/,$(sort $(dir $(shell grep -rl --include='*_test.go' '^func Benchmark' . 2>/dev/null))))
 
-.PHONY: all help build run test fmt-check vet staticcheck unit fuzz-short bench bench-pkg bench-e2e fuzz tools clean
+.PHONY: all help build run test deps fmt-check vet staticcheck unit fuzz-short bench bench-pkg bench-e2e fuzz tools cross dist dist-check clean
 
 all: build
 
@@ -27,17 +39,39 @@ help:
 	@echo 'make build      build bin/xferterm'
 	@echo 'make run ARGS=… build and run bin/xferterm $$ARGS'
 	@echo 'make test       gofmt check, go vet, staticcheck, go test -race ./... (with e2e), short fuzz'
+	@echo 'make deps       install the tools the tests run (as root with apt-get), or name the command'
+	@echo 'make cross      build, vet and staticcheck for $(PLATFORMS)'
+	@echo 'make dist       release archives for $(PLATFORMS) and SHA256SUMS in $(DIST)/'
 	@echo 'make bench      benchmarks of every package, then the end-to-end ones (256 MiB over sshd)'
 	@echo 'make fuzz       every fuzz target for FUZZTIME ($(FUZZTIME)) each'
 	@echo 'make tools      install staticcheck $(STATICCHECK_VER) into $(GOBIN) if missing'
 
 build:
-	$(GO) build -o bin/xferterm ./cmd/xferterm
+	CGO_ENABLED=0 $(GO) build $(BUILD_FLAGS) -o bin/xferterm ./cmd/xferterm
 
 run: build
 	./bin/xferterm $(ARGS)
 
-test: fmt-check vet staticcheck unit fuzz-short
+test: deps fmt-check vet staticcheck unit fuzz-short
+
+# deps checks that every tool of TEST_TOOLS is there. What is missing is installed with
+# apt-get when we are root and have it; otherwise it stops and names the command to run.
+deps:
+	@missing=; for pair in $(TEST_TOOLS); do \
+	  tool=$${pair%%:*}; pkg=$${pair#*:}; \
+	  PATH="$$PATH:/usr/sbin:/sbin" command -v $$tool >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	missing=$$(printf '%s\n' $$missing | sort -u | tr '\n' ' '); missing=$${missing% }; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "==> apt-get install -y $$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	else \
+	  echo "make test needs these packages: $$missing"; \
+	  echo "install them with: sudo apt-get install -y $$missing"; \
+	  exit 1; \
+	fi
 
 fmt-check:
 	@echo '==> gofmt -l'
@@ -90,5 +124,41 @@ $(STATICCHECK):
 	@echo '==> go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)'
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VER)
 
+# cross builds every package, vets and staticchecks it for each of PLATFORMS, so that a
+# Linux-only call cannot land unnoticed.
+cross: tools
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; \
+	  echo "==> $$os/$$arch: build, vet, staticcheck"; \
+	  export GOOS=$$os GOARCH=$$arch CGO_ENABLED=0; \
+	  $(GO) build ./...; \
+	  $(GO) vet $(PKGS); \
+	  $(STATICCHECK) $(PKGS); \
+	done
+
+# dist writes one archive per platform (the static binary and README.md) and SHA256SUMS.
+# The archives are reproducible: the same commit gives the same bytes (-trimpath, no build
+# id, file times from the commit, sorted entries without owners). Needs GNU tar.
+dist:
+	@set -e; rm -rf $(DIST); mkdir -p $(DIST); for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; name=xferterm-$(VERSION)-$$os-$$arch; \
+	  echo "==> $(DIST)/$$name.tar.gz"; \
+	  mkdir -p $(DIST)/$$name; \
+	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build $(BUILD_FLAGS) -ldflags='-s -w -buildid=' \
+	    -o $(DIST)/$$name/xferterm ./cmd/xferterm; \
+	  cp README.md $(DIST)/$$name/; \
+	  tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner --mode=go-w \
+	    -C $(DIST) -cf - $$name | gzip -9n > $(DIST)/$$name.tar.gz; \
+	  rm -r $(DIST)/$$name; \
+	done; \
+	cd $(DIST) && sha256sum *.tar.gz > SHA256SUMS && cat SHA256SUMS
+
+# dist-check makes the archives twice, in two directories, and compares them.
+dist-check:
+	@$(MAKE) --no-print-directory dist DIST=$(DIST)/check-a >/dev/null
+	@$(MAKE) --no-print-directory dist DIST=$(DIST)/check-b >/dev/null
+	@cmp $(DIST)/check-a/SHA256SUMS $(DIST)/check-b/SHA256SUMS && echo "==> dist is reproducible" && cat $(DIST)/check-a/SHA256SUMS
+	@rm -rf $(DIST)/check-a $(DIST)/check-b
+
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)
