@@ -349,7 +349,7 @@ func step(m machine, p []byte, limit int) (machine, kind, int) {
 				return m, pass, len(p)
 			}
 			i += off
-			if i+1 < len(p) && p[i+1] != ']' && p[i+1] != esc {
+			if i+1 < len(p) && !mayStartOSC(p[i+1]) {
 				off = i + 2
 				continue
 			}
@@ -360,10 +360,12 @@ func step(m machine, p []byte, limit int) (machine, kind, int) {
 		}
 
 	case escape:
-		switch p[0] {
-		case esc: // ESC ESC: the last ESC of a run is the one that may start an OSC
+		switch c := p[0]; {
+		case c != ']' && mayStartOSC(c):
+			// ESC ESC: the last ESC of a run is the one that may start an OSC. A control or
+			// 8-bit byte: older kitty skips it after the ESC that ends a DCS string.
 			return m.hold(1)
-		case ']':
+		case c == ']':
 			m = machine{mode: oscCode, held: m.held}
 			return m.hold(1)
 		}
@@ -448,6 +450,11 @@ func (m machine) hold(n int) (machine, kind, int) {
 	m.held += uint8(n)
 	return m, hold, n
 }
+
+// mayStartOSC reports whether c, after an ESC, may lead to an OSC: ']' itself, another
+// ESC, or a byte that older kitty skips between the ESC and the ']' when they end a DCS
+// string (anything but printable ASCII).
+func mayStartOSC(c byte) bool { return c == ']' || c < 0x20 || c >= 0x7f }
 
 // isCodeByte reports whether c continues an OSC code that has digits digits so far.
 func isCodeByte(c byte, digits uint8) bool {

@@ -63,6 +63,8 @@ var framingCases = []struct {
 	{"another code ended by ESC [ passes through", "\x1b]51\x1b[0m", "\x1b]51\x1b[0m", nil},
 	{"another code ended by ST passes through", "\x1b]51\x1b\\", "\x1b]51\x1b\\", nil},
 	{"ESC ESC [ passes through", "\x1b\x1b[0m", "\x1b\x1b[0m", nil},
+	{"controls and 8-bit bytes between ESC and ] are skipped", "\x1b\x00\x7f\x01\xc3]5113;x\x07", "", []event{ev("x")}},
+	{"a control between ESC and another byte passes through", "\x1b\x00[0m\x1b\r\n", "\x1b\x00[0m\x1b\r\n", nil},
 	{"a partial introducer at the end is released by Flush", "ab\x1b]511", "ab\x1b]511", nil},
 	{"the longest partial introducer is released by Flush", "\x1b]5113", "\x1b]5113", nil},
 	{"a partial introducer before a sequence is removed with it", "\x1b]51\x1b]5113;x\x07", "", []event{ev("x")}},

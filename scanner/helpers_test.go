@@ -150,7 +150,8 @@ func feed(t testing.TB, in []byte, sp func([]byte, func([]byte)), limit int) (st
 // naive is an independent statement of the framing rules, written for clarity instead of
 // speed, over the whole input at once:
 //
-//   - An ESC, or a run of them, followed by "]" starts an OSC. Its code is the value of up to
+//   - An ESC, or a run of them, followed by "]" starts an OSC; control and 8-bit bytes
+//     between them are skipped. Its code is the value of up to
 //     five leading digits of its body, NUL and DEL ignored; with the value 5113 it is an
 //     OSC 5113 sequence, and one ';' after the code is skipped.
 //   - The ESCs, the "]" and the code are held until the byte after the code is known. The
@@ -227,9 +228,9 @@ func naiveHeld(in []byte, i int) (int, heldVerdict) {
 		switch {
 		case !inCode && c == ']':
 			inCode, start = true, j+1
-		case !inCode && c != 0x1b:
+		case !inCode && 0x20 <= c && c < 0x7f:
 			return j, heldReleased
-		case !inCode: // an ESC
+		case !inCode: // an ESC, or a control or 8-bit byte after one
 		case c == 0 || c == 0x7f:
 		case '0' <= c && c <= '9' && naiveDigits(in[start:j], false) < 5:
 		case naiveCode(in[start:j], true) == 5113 || naiveCode(in[start:j], false) == 5113:

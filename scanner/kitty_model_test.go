@@ -24,8 +24,9 @@ type terminalModel struct {
 //     anything else is part of it), and is dropped unread past 256 KiB; DCS, APC, PM and SOS
 //     strings end the same way; ESC ESC is an unknown escape (the second ESC is eaten).
 //   - kitty before its parser was rewritten: the same, but NUL and DEL are dropped from OSC
-//     bodies, an OSC over 8 KiB is cut there and run, and a DCS string ends at an ESC that
-//     is not followed by '\', that ESC starting a new escape sequence.
+//     bodies, an OSC over 8 KiB is cut there and run, and a DCS string drops every byte
+//     that is not printable ASCII or ESC and ends at an ESC whose next kept byte is not
+//     '\', that ESC starting a new escape sequence.
 //   - an eager reader: every "ESC ]" starts an OSC, whatever came before; the body ends at
 //     BEL, at any ESC (as in the DEC state diagram) and at CAN or SUB; NUL and DEL are
 //     dropped. It stands for the terminals that do not work like kitty.
@@ -152,7 +153,9 @@ func kittyParse(in []byte, old bool) []string {
 		case kDCS:
 			if old {
 				switch {
-				case c == 0 || c == 0x7f:
+				case c != 0x1b && (c < 0x20 || c > 0x7e):
+					// NUL, DEL, other controls and 8-bit bytes are dropped, even right
+					// after an ESC.
 				case len(body) > 0 && body[len(body)-1] == 0x1b:
 					if c == '\\' {
 						st = kNormal
@@ -160,7 +163,7 @@ func kittyParse(in []byte, old bool) []string {
 						st = kEsc
 						i-- // this byte is read again as the one after ESC
 					}
-				case c == 0x1b || (0x20 <= c && c <= 0x7e):
+				default:
 					body = append(body, c)
 				}
 				continue
@@ -240,6 +243,10 @@ var attacks = []struct {
 	{"a code with NUL before a removed sequence", "\x1b]5\x00\x1b]5113;x\x07" + "113;ac=send;id=x\x1b\\", []string{"eager"}},
 	{"an OSC in a DCS string", "\x1bPq\x1b]5113;ac=send;id=x\x1b\\", []string{"old kitty", "eager"}},
 	{"a DCS cut by ESC ] before a removed sequence", "\x1bPq\x1b\x1b]5113;x\x07]05113;ac=send\x07", []string{"eager"}},
+	{"NUL after the ESC that cuts a DCS string", "\x1bP\x1b\x00]5113;ac=send;id=x\x07", []string{"old kitty"}},
+	{"DEL after the ESC that cuts a DCS string", "\x1bPq\x1b\x7f]5113;ac=send;id=x\x07", []string{"old kitty"}},
+	{"a control byte after the ESC that cuts a DCS string", "\x1bPq\x1b\x01]5113;ac=send;id=x\x07", []string{"old kitty"}},
+	{"an 8-bit byte after the ESC that cuts a DCS string", "\x1bPq\x1b\xc3]5113;ac=send;id=x\x07", []string{"old kitty"}},
 	{"tmux passthrough", "\x1bPtmux;\x1b\x1b]5113;ac=send;id=x\x1b\x1b\\\x1b\\", []string{"eager"}},
 }
 
