@@ -38,11 +38,28 @@ func kittyLike(misbehave func(tm *terminal, c scanner.Command) bool) func(tm *te
 				st.Status = "OK"
 			}
 		case scanner.ActionEndData:
-			st.Status, st.Size = "OK", scanner.Some(1)
+			st.Status = "OK" // No sz: the fake does not count what it received.
 		default:
 			return
 		}
 		tm.reply(st)
+	}
+}
+
+// TestOKSizeChecked: an OK whose sz is not the number of bytes sent fails the file: whole
+// packets lost on the way (a multiplexer drops what it passes through while it redraws) leave
+// a short file that the terminal cannot tell from a complete one.
+func TestOKSizeChecked(t *testing.T) {
+	_, err := runWith(t, sendOpts(t, "data"), nil, kittyLike(func(tm *terminal, c scanner.Command) bool {
+		if c.Action != scanner.ActionEndData {
+			return false
+		}
+		tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, FileID: c.FileID, Status: "OK", Size: scanner.Some(1)})
+		return true
+	}))
+	var failed *client.FailedError
+	if !errors.As(err, &failed) || !strings.Contains(err.Error(), "the terminal wrote 1 bytes, 4 were sent") {
+		t.Fatalf("Run: %v, want a FailedError saying 1 of 4 bytes were written", err)
 	}
 }
 

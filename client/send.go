@@ -37,6 +37,7 @@ type sendFile struct {
 	state      sendState
 	remotePath string // n from the terminal (unsanitized)
 	exists     bool   // STARTED came with sz: the terminal has a file there already
+	read       int64  // bytes of content read for the data (regular files)
 }
 
 func (f *sendFile) final() bool { return f.state == sendOK || f.state == sendFailed }
@@ -215,6 +216,12 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 		case f.state == sendSent:
 		default:
 			return protocolError("unexpected OK for file id %s before all its data was sent", f.fid)
+		}
+		if f.ft == scanner.FileRegular && cmd.Size.Set && cmd.Size.Value != f.read {
+			// Whole packets lost on the way (a multiplexer drops what it passes through
+			// while it redraws): the terminal cannot tell, the sizes can.
+			sd.fail(f, fmt.Sprintf("the terminal wrote %d bytes, %d were sent: data was lost on the way", cmd.Size.Value, f.read))
+			return nil
 		}
 		f.state = sendOK
 		sd.final++
@@ -436,7 +443,7 @@ func newDataStream(f *sendFile, disp *display) (*dataStream, error) {
 		return nil, err
 	}
 	d.file = file
-	d.src = &countingReader{r: file, add: disp.add}
+	d.src = &countingReader{r: file, add: func(n int64) { f.read += n; disp.add(n) }}
 	if f.useRsync {
 		d.src = rsync.NewDiffer(f.sig, d.src)
 	}
