@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/xferterm/xferterm/approval"
 	"github.com/xferterm/xferterm/client"
+	"github.com/xferterm/xferterm/internal/passthrough"
 	"github.com/xferterm/xferterm/internal/pollfd"
+	"github.com/xferterm/xferterm/internal/termtext"
 	"github.com/xferterm/xferterm/internal/version"
 )
 
@@ -79,16 +82,88 @@ func runTransfer(args []string) int {
 		opts.Stdout = os.Stdout
 	}
 
-	// Signals cancel the transfer cleanly (ac=cancel), then the deferred restore runs.
+	// Signals cancel the transfer cleanly (ac=cancel), then the deferred restores run.
+	// Caught from here on, so that a signal cannot skip the restore of the multiplexer.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	err = client.Run(ctx, tty, opts)
+	mux, err := passthrough.Setup(ctx, multiplexerHost())
+	if err != nil {
+		return transferFail(err)
+	}
+	defer func() {
+		// A context of its own: the transfer's may have been canceled by the signal that ended it.
+		if err := mux.Restore(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, "xferterm transfer: "+strings.TrimPrefix(err.Error(), "passthrough: "))
+		}
+	}()
+	if opts.Direction == client.Receive {
+		if err := mux.CheckReceive(); err != nil {
+			return transferFail(err)
+		}
+	}
+	err = client.Run(ctx, wrapTTY(tty, mux), opts)
+	if mux.Changed() {
+		// Before the terminal leaves raw mode: the answer must not be echoed.
+		passthrough.Settle(tty, settleWait)
+	}
 	restore()
 	if err != nil {
 		return transferFail(err)
 	}
 	return 0
 }
+
+// settleWait bounds the wait for the multiplexer to read the transfer's last bytes.
+const settleWait = 2 * time.Second
+
+// multiplexerHost is what passthrough.Setup needs: the environment, the session id, and
+// tmux run with a bound on its time (a tmux server that does not answer must not hang
+// the client).
+func multiplexerHost() passthrough.Host {
+	sid, err := unix.Getsid(0)
+	if err != nil {
+		sid = -1 // Then no pane is ours.
+	}
+	return passthrough.Host{
+		Getenv:    os.Getenv,
+		SessionID: sid,
+		Run: func(ctx context.Context, name string, args ...string) (string, error) {
+			ctx, cancel := context.WithTimeout(ctx, multiplexerWait)
+			defer cancel()
+			var stderr strings.Builder
+			cmd := exec.CommandContext(ctx, name, args...)
+			cmd.Stdin, cmd.Stderr = nil, &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				if msg := strings.TrimSpace(stderr.String()); msg != "" {
+					return "", fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, termtext.Sanitize(msg))
+				}
+				return "", fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+			}
+			return string(out), nil
+		},
+	}
+}
+
+// multiplexerWait bounds each tmux command.
+const multiplexerWait = 5 * time.Second
+
+// wrapTTY returns tty with its writes wrapped for the multiplexer, or tty itself when
+// there is none. The result keeps tty's deadlines, which client.Run uses to stop.
+func wrapTTY(tty *ttyConn, mux *passthrough.Session) io.ReadWriter {
+	if mux.Kind() == passthrough.None {
+		return tty
+	}
+	return &wrappedTTY{ttyConn: tty, w: mux.Wrap(tty)}
+}
+
+// wrappedTTY is a ttyConn whose writes go through a passthrough writer.
+type wrappedTTY struct {
+	*ttyConn
+	w io.Writer
+}
+
+func (t *wrappedTTY) Write(p []byte) (int, error) { return t.w.Write(p) }
 
 // maxBypassPassword bounds a bypass password read from standard input or a file
 // descriptor, as approval.ReadPasswordFile bounds a password file.
