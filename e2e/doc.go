@@ -10,8 +10,9 @@
 //
 // Everything lives in test files; this file only documents the package. TestMain builds
 // ./cmd/xferterm (with -race when the tests run with it); XFERTERM_E2E_BIN=path tests a given
-// binary instead. The tests need sshd, ssh, ssh-keygen, scp and tmux (Debian: openssh-server
-// openssh-client tmux, which .ci/run installs): a missing tool fails every test with the command
+// binary instead. The tests need sshd, ssh, ssh-keygen, scp, tmux and screen (Debian:
+// openssh-server openssh-client tmux screen, which .ci/run installs): a missing tool fails
+// every test with the command
 // that installs it, never a silent skip. The tests never sleep to synchronize: every wait polls a
 // condition under a deadline. The benchmarks (bench_test.go) run only with -bench: make bench.
 package e2e
