@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -373,23 +374,30 @@ func TestMultiplexerCancel(t *testing.T) {
 					m.tmux("set-option", "-p", "-t", "inner:0.0", "allow-passthrough", "off")
 				}
 				stty := r.SttyState()
-				before := visibleEntries(t, dst)
-
-				mark := r.Transfer("--compress", "never", "--direction", tc.direction, "huge.bin", "huge-copy.bin")
-				r.Answer(mark, tc.prompt, "y")
-				waitDir(t, dst, "a file being written in "+dst, func(names []string) bool {
-					return len(names) > len(before)
-				})
-				r.TM.Keys("C-c")
-				if st := r.Wait(mark, transferWait); st == 0 {
-					t.Errorf("xferterm transfer exited 0 after Ctrl+C")
-				}
-				waitDir(t, dst, "no partial file in "+dst, func(names []string) bool {
-					return strings.Join(names, "\n") == strings.Join(before, "\n")
-				})
+				r.cancelMidTransfer(tc.direction, tc.prompt, dst)
 				m.checkOption("off", "a canceled transfer")
 				m.checkUsable(stty)
 			})
 		}
 	}
+}
+
+// cancelMidTransfer starts a transfer of huge.bin in direction, allows it, presses Ctrl+C once
+// something new exists in dst, and checks that the client failed and no partial file is left.
+func (r *rig) cancelMidTransfer(direction string, prompt *regexp.Regexp, dst string) {
+	t := r.tb
+	t.Helper()
+	before := visibleEntries(t, dst)
+	mark := r.Transfer("--compress", "never", "--direction", direction, "huge.bin", "huge-copy.bin")
+	r.Answer(mark, prompt, "y")
+	waitDir(t, dst, "a file being written in "+dst, func(names []string) bool {
+		return len(names) > len(before)
+	})
+	r.TM.Keys("C-c")
+	if st := r.Wait(mark, transferWait); st == 0 {
+		t.Errorf("xferterm transfer exited 0 after Ctrl+C")
+	}
+	waitDir(t, dst, "no partial file in "+dst, func(names []string) bool {
+		return slices.Equal(names, before)
+	})
 }

@@ -360,21 +360,7 @@ func TestTransferCancel(t *testing.T) {
 			dst := tc.dstSide(r)
 			r.Login()
 			stty := r.SttyState()
-			before := visibleEntries(t, dst)
-
-			m := r.Transfer("--compress", "never", "--direction", tc.direction, "huge.bin", "huge-copy.bin")
-			r.Answer(m, tc.prompt, "y")
-			// Mid-transfer: something new (the temporary file) exists beside the destination.
-			waitDir(t, dst, "a file being written in "+dst, func(names []string) bool {
-				return len(names) > len(before)
-			})
-			r.TM.Keys("C-c")
-			if st := r.Wait(m, transferWait); st == 0 {
-				t.Errorf("xferterm transfer exited 0 after Ctrl+C")
-			}
-			waitDir(t, dst, "no partial file in "+dst, func(names []string) bool {
-				return slices.Equal(names, before)
-			})
+			r.cancelMidTransfer(tc.direction, tc.prompt, dst)
 			r.CheckShellUsable()
 			if got := r.SttyState(); got != stty {
 				t.Errorf("remote terminal modes changed by the canceled transfer:\n\tbefore %s\n\tafter  %s", stty, got)
