@@ -110,6 +110,12 @@ type Command struct {
 	Status      string           // st (base64 of UTF-8 on the wire)
 	Parent      string           // pr (safe string)
 	Data        []byte           // d (base64 on the wire)
+
+	// Padded is not a key: it says how the base64 values (pw, n, st, d) are padded with
+	// '='. Parse sets it when any of them arrived padded, which only kitty's 0.26 client
+	// does (see Dialect); AppendTo pads them when it is set, which that client demands
+	// and the current one refuses (terminal-side.md §1.2).
+	Padded bool
 }
 
 // Errors returned by Parse. A ParseError wraps one of them.
@@ -134,7 +140,8 @@ func (e *ParseError) Unwrap() error { return ErrBadValue }
 
 // Parse decodes an OSC 5113 payload (the bytes after "5113;") as kitty's terminal side
 // does (terminal-side.md §1.3): unknown keys are ignored, the last duplicate wins, a value
-// may contain '=', base64 is accepted padded or unpadded, safe strings are filtered.
+// may contain '=', base64 is accepted padded or unpadded (Padded tells which), safe
+// strings are filtered.
 // A command without a valid action or id is rejected.
 func Parse(payload []byte) (Command, error) {
 	var c Command
@@ -211,11 +218,11 @@ func (c *Command) set(key, val []byte) error {
 	case "pr":
 		c.Parent = safeString(val)
 	case "pw":
-		c.Bypass, err = parseText("pw", val)
+		c.Bypass, err = c.parseText("pw", val)
 	case "n":
-		c.Name, err = parseText("n", val)
+		c.Name, err = c.parseText("n", val)
 	case "st":
-		c.Status, err = parseText("st", val)
+		c.Status, err = c.parseText("st", val)
 	case "q":
 		var v int64
 		if v, err = parseInt("q", val); err == nil {
@@ -228,7 +235,7 @@ func (c *Command) set(key, val []byte) error {
 	case "sz":
 		c.Size, err = parseOpt("sz", val)
 	case "d":
-		c.Data, err = decodeBase64(c.Data[:0], "d", val)
+		c.Data, err = c.decodeBase64(c.Data[:0], "d", val)
 	}
 	return err
 }
@@ -262,8 +269,8 @@ func parseOpt(key string, val []byte) (OptInt, error) {
 	return Some(v), nil
 }
 
-func parseText(key string, val []byte) (string, error) {
-	b, err := decodeBase64(nil, key, val)
+func (c *Command) parseText(key string, val []byte) (string, error) {
+	b, err := c.decodeBase64(nil, key, val)
 	if err != nil {
 		return "", err
 	}
@@ -273,9 +280,12 @@ func parseText(key string, val []byte) (string, error) {
 	return string(b), nil
 }
 
-// decodeBase64 appends the decoding of val (standard alphabet, padding optional) to dst.
-func decodeBase64(dst []byte, key string, val []byte) ([]byte, error) {
-	val = bytes.TrimRight(val, "=")
+// decodeBase64 appends the decoding of val (standard alphabet, padding optional) to dst,
+// and notes padding in c.Padded.
+func (c *Command) decodeBase64(dst []byte, key string, val []byte) ([]byte, error) {
+	if trimmed := bytes.TrimRight(val, "="); len(trimmed) < len(val) {
+		val, c.Padded = trimmed, true
+	}
 	need := base64.RawStdEncoding.DecodedLen(len(val))
 	if cap(dst)-len(dst) < need {
 		grown := make([]byte, len(dst), len(dst)+need)
@@ -327,7 +337,8 @@ const Prefix = "5113;"
 
 // AppendTo appends the payload of c ("5113;" and the keys) to dst, as kitty serializes
 // (terminal-side.md §1.4): the fixed key order ac, zip, ft, tt, id, fid, pw, q, mod, prm,
-// sz, n, st, pr, d; only fields that differ from their default; unpadded base64.
+// sz, n, st, pr, d; only fields that differ from their default; base64 unpadded, as kitty
+// writes it, unless c.Padded.
 func (c *Command) AppendTo(dst []byte) []byte {
 	dst = append(dst, Prefix...)
 	first := true
@@ -365,7 +376,7 @@ func (c *Command) AppendTo(dst []byte) []byte {
 	}
 	if c.Bypass != "" {
 		key("pw")
-		dst = appendBase64(dst, c.Bypass)
+		dst = c.appendBase64(dst, []byte(c.Bypass))
 	}
 	if c.Quiet != 0 {
 		key("q")
@@ -382,11 +393,11 @@ func (c *Command) AppendTo(dst []byte) []byte {
 	}
 	if c.Name != "" {
 		key("n")
-		dst = appendBase64(dst, c.Name)
+		dst = c.appendBase64(dst, []byte(c.Name))
 	}
 	if c.Status != "" {
 		key("st")
-		dst = appendBase64(dst, c.Status)
+		dst = c.appendBase64(dst, []byte(c.Status))
 	}
 	if c.Parent != "" {
 		key("pr")
@@ -394,7 +405,7 @@ func (c *Command) AppendTo(dst []byte) []byte {
 	}
 	if len(c.Data) > 0 {
 		key("d")
-		dst = base64.RawStdEncoding.AppendEncode(dst, c.Data)
+		dst = c.appendBase64(dst, c.Data)
 	}
 	return dst
 }
@@ -409,8 +420,11 @@ func (c *Command) AppendOSC(dst []byte) []byte {
 // String returns the payload of c.
 func (c *Command) String() string { return string(c.AppendTo(nil)) }
 
-func appendBase64[S ~string | ~[]byte](dst []byte, s S) []byte {
-	return base64.RawStdEncoding.AppendEncode(dst, []byte(s))
+func (c *Command) appendBase64(dst, b []byte) []byte {
+	if c.Padded {
+		return base64.StdEncoding.AppendEncode(dst, b)
+	}
+	return base64.RawStdEncoding.AppendEncode(dst, b)
 }
 
 // appendSafe writes a safe string, dropping characters the peer would delete anyway, so

@@ -37,8 +37,8 @@ func TestParse(t *testing.T) {
 		{"a trailing key without = is ignored", "ac=send;id=x;;e", sendCmd},
 		{"three semicolons before a pair are skipped", "ac=send;id=y;;;id=x", sendCmd},
 		{"leading semicolons are stripped", ";;;ac=send;id=x", sendCmd},
-		{"a value may contain = (padding)", "ac=send;id=x;n=T0s=", with(func(c *scanner.Command) { c.Name = "OK" })},
-		{"a value may contain = (double padding)", "ac=send;id=x;st=YQ==", with(func(c *scanner.Command) { c.Status = "a" })},
+		{"a value may contain = (padding)", "ac=send;id=x;n=T0s=", with(func(c *scanner.Command) { c.Name, c.Padded = "OK", true })},
+		{"a value may contain = (double padding)", "ac=send;id=x;st=YQ==", with(func(c *scanner.Command) { c.Status, c.Padded = "a", true })},
 		{"= in a safe string is filtered out, not split on", "ac=send;id=x=y", with(func(c *scanner.Command) { c.ID = "xy" })},
 		{"the last duplicate wins", "id=a;ac=receive;id=x;ac=send", sendCmd},
 		{"a duplicate data key replaces the data", "ac=data;id=x;d=YWFh;d=Yg", scanner.Command{Action: scanner.ActionData, ID: "x", Data: []byte("b")}},
@@ -48,7 +48,10 @@ func TestParse(t *testing.T) {
 
 		// §1.2: value encodings.
 		{"unpadded base64 is accepted", "ac=send;id=x;n=aGVsbG8", with(func(c *scanner.Command) { c.Name = "hello" })},
-		{"padded base64 is accepted", "ac=send;id=x;n=aGVsbG8=", with(func(c *scanner.Command) { c.Name = "hello" })},
+		{"padded base64 is accepted and noted", "ac=send;id=x;n=aGVsbG8=", with(func(c *scanner.Command) { c.Name, c.Padded = "hello", true })},
+		{"padding of any base64 key is noted", "ac=data;id=x;fid=1;d=YQ==", scanner.Command{Action: scanner.ActionData, ID: "x", FileID: "1", Data: []byte("a"), Padded: true}},
+		{"padding of pw is noted", "ac=send;id=x;pw=cA==", with(func(c *scanner.Command) { c.Bypass, c.Padded = "p", true })},
+		{"an '=' in a safe string is not padding", "ac=send;id=x=", sendCmd},
 		{"pw is base64 of UTF-8", "ac=send;id=x;pw=c2VjcsOqdA", with(func(c *scanner.Command) { c.Bypass = "secrêt" })},
 		{"data is base64 bytes", "ac=data;id=x;fid=1;d=AP+A", scanner.Command{Action: scanner.ActionData, ID: "x", FileID: "1", Data: []byte{0, 0xff, 0x80}}},
 		{"safe strings lose unsafe characters", "ac=send;id=a b!c;fid=1/2:3@4.5-6_7;pr=p$q%r",
@@ -147,6 +150,9 @@ func TestAppendTo(t *testing.T) {
 		{"unsafe characters never reach a safe string", scanner.Command{Action: scanner.ActionStatus, ID: "a;b=c\x1bd", FileID: "e f"},
 			"5113;ac=status;id=abcd;fid=ef"},
 		{"the zero command is just the prefix", scanner.Command{}, "5113;"},
+		{"Padded pads every base64 value, for the 0.26 client", scanner.Command{
+			Action: scanner.ActionStatus, ID: "s", FileID: "1", Bypass: "p", Name: "ab", Status: "OK", Data: []byte("abc"), Padded: true,
+		}, "5113;ac=status;id=s;fid=1;pw=cA==;n=YWI=;st=T0s=;d=YWJj"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := string(tc.cmd.AppendTo(nil)); got != tc.want {
