@@ -11,6 +11,11 @@
 //     (§1.3), and [Command.AppendTo] / [Command.AppendOSC] serialize a reply the way kitty
 //     does (§1.4). Every status text the client can see lives in status.go.
 //
+// A third, small one serves the two generations of kitty's client: [Sniffer] tells from
+// the pass-through bytes whether the 0.26 client (Python, Debian 12) opens the next
+// session, and [Command.Padded] encodes replies the way that client demands (see
+// [Dialect]).
+//
 // It must not touch the disk, keep sessions, or decide anything about a transfer: that is
 // the fs engine's job.
 //
