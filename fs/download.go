@@ -79,9 +79,10 @@ type download struct {
 	state      downloadState
 
 	// From `ac=receive`.
-	want   int64 // specs announced by `sz`; -1 when not given
-	acks   bool  // q < 1: permission OK and the CANCELED acknowledgement (§5)
-	errs   bool  // q < 2: refusals, spec and request errors
+	want int64 // specs announced by `sz`; -1 when not given
+	generation
+	acks   bool // q < 1: permission OK and the CANCELED acknowledgement (§5)
+	errs   bool // q < 2: refusals, spec and request errors
 	bypass string
 
 	specs    []spec
@@ -109,11 +110,12 @@ type download struct {
 // startDownload creates a session for `ac=receive` (terminal-side.md §2, §7.1). The
 // question is asked once the `sz` specs have arrived (§3.1 allows showing them), or after
 // Limits.SpecTimeout of silence for a client that sends fewer or announces none.
-func (e *Engine) startDownload(cmd *scanner.Command) {
+func (e *Engine) startDownload(cmd *scanner.Command, dialect scanner.Dialect) {
 	now := e.now()
 	d := &download{
 		e:          e,
 		id:         cmd.ID,
+		generation: generation{dialect: dialect},
 		lastActive: now,
 		lastSpec:   now,
 		state:      dlCollecting,
@@ -303,7 +305,7 @@ func (d *download) abort() {
 	errs := d.errs
 	d.destroy("")
 	if errs {
-		d.e.reply(d.statusReply(scanner.StatusCanceled, ""))
+		d.e.reply(d.encode(d.statusReply(scanner.StatusCanceled, "")))
 	}
 }
 
@@ -356,7 +358,7 @@ func (d *download) errorReply(st, fid string) *scanner.Command {
 
 // queue appends c, encoded, to the session's output.
 func (d *download) queue(c *scanner.Command) {
-	d.out = append(d.out, c.AppendOSC(nil))
+	d.out = append(d.out, d.encode(c).AppendOSC(nil))
 }
 
 // hasData reports whether produce would add something (or make progress on the

@@ -137,14 +137,28 @@ func NewEngine(cfg Config) (*Engine, error) {
 // HandlePayload parses one OSC 5113 payload and handles it. Payloads that do not parse
 // are dropped without a reply, as kitty does (§1.3). The payload is not retained.
 func (e *Engine) HandlePayload(payload []byte) error {
+	return e.HandlePayloadFrom(payload, scanner.DialectCurrent)
+}
+
+// HandlePayloadFrom is HandlePayload for a payload that d's client may have sent, as the
+// bytes before it tell (scanner.Sniffer): a session it opens serves that client.
+func (e *Engine) HandlePayloadFrom(payload []byte, d scanner.Dialect) error {
 	if err := scanner.ParseInto(&e.parsed, payload); err != nil {
 		return err
 	}
-	return e.Handle(&e.parsed)
+	return e.handle(&e.parsed, d)
 }
 
-// Handle dispatches one command (terminal-side.md §2). cmd is not retained.
+// Handle dispatches one command (terminal-side.md §2). cmd is not retained. A padded
+// base64 value in it makes its session serve kitty's 0.26 client (scanner.Dialect).
 func (e *Engine) Handle(cmd *scanner.Command) error {
+	return e.handle(cmd, scanner.DialectCurrent)
+}
+
+func (e *Engine) handle(cmd *scanner.Command, d scanner.Dialect) error {
+	if cmd.Padded {
+		d = scanner.Dialect026
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -155,10 +169,12 @@ func (e *Engine) Handle(cmd *scanner.Command) error {
 	if cmd.Action == scanner.ActionCancel {
 		if u := e.uploads[id]; u != nil {
 			u.touch(e.now())
+			u.hear(d)
 			u.handle(cmd)
-		} else if d := e.downloads[id]; d != nil {
-			d.touch(e.now())
-			d.handle(cmd)
+		} else if dl := e.downloads[id]; dl != nil {
+			dl.touch(e.now())
+			dl.hear(d)
+			dl.handle(cmd)
 		}
 		return nil
 	}
@@ -167,18 +183,20 @@ func (e *Engine) Handle(cmd *scanner.Command) error {
 	// 3. Upload handler, then independently the download handler.
 	if u := e.uploads[id]; u != nil {
 		u.touch(e.now())
+		u.hear(d)
 		u.handle(cmd)
 	} else if cmd.Action == scanner.ActionSend {
 		if len(e.uploads) < e.cfg.Limits.MaxSessions {
-			e.startUpload(cmd)
+			e.startUpload(cmd, d)
 		}
 	}
-	if d := e.downloads[id]; d != nil {
-		d.touch(e.now())
-		d.handle(cmd)
+	if dl := e.downloads[id]; dl != nil {
+		dl.touch(e.now())
+		dl.hear(d)
+		dl.handle(cmd)
 	} else if cmd.Action == scanner.ActionReceive {
 		if len(e.downloads) < e.cfg.Limits.MaxSessions {
-			e.startDownload(cmd)
+			e.startDownload(cmd, d)
 		}
 	}
 	return nil

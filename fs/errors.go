@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xferterm/xferterm/rsync"
+	"github.com/xferterm/xferterm/rsync/librsync"
 	"github.com/xferterm/xferterm/scanner"
 )
 
@@ -85,7 +86,8 @@ func statusOf(err error) string {
 		}
 	}
 	var ce *rsync.CorruptError
-	if errors.As(err, &ce) || isRsyncError(err) {
+	var lce *librsync.CorruptError
+	if errors.As(err, &ce) || errors.As(err, &lce) || isRsyncError(err) {
 		return scanner.StatusDeltaCorrupt
 	}
 	code := ""
@@ -113,7 +115,9 @@ func statusOf(err error) string {
 
 func isRsyncError(err error) bool {
 	for _, e := range [...]error{rsync.ErrBlockSize, rsync.ErrTruncated, rsync.ErrMissingChecksum,
-		rsync.ErrChecksumMismatch, rsync.ErrClosed, rsync.ErrTooManyEntries} {
+		rsync.ErrChecksumMismatch, rsync.ErrClosed, rsync.ErrTooManyEntries,
+		librsync.ErrBlockLen, librsync.ErrTruncated, librsync.ErrMissingEnd, librsync.ErrClosed,
+		librsync.ErrTooManyEntries} {
 		if errors.Is(err, e) {
 			return true
 		}

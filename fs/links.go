@@ -21,7 +21,8 @@ func (l *linkBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Prefixes of link data (§6.5). The real client uses fid: for hard links too.
+// Prefixes of link data (§6.5). The current client uses fid: for hard links too; the
+// 0.26 one sends a bare file id for them (see linkTarget).
 const (
 	linkFID    = "fid:"
 	linkFIDAbs = "fid_abs:"
@@ -59,6 +60,10 @@ func (u *upload) linkTarget(f *upFile, data string) (string, error) {
 			}
 		}
 		return p, nil
+	case f.ft == scanner.FileLink && u.dialect == scanner.Dialect026:
+		// kitty's 0.26 client sends a hard link's target as a bare file id (kitty's own
+		// terminal side of that time refused it as an unknown link type).
+		fid = data
 	default:
 		return "", errUnknownLinkType
 	}

@@ -6,7 +6,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
 )
 
@@ -38,8 +37,7 @@ func (u *upload) startSignature(f *upFile) bool {
 		return false
 	}
 	f.old, f.oldLen = old, st.Size()
-	f.bs = rsync.BlockSize(f.oldLen)
-	f.sig = rsync.NewSignatureReader(old, f.bs)
+	f.sig = u.deltas().signature(old, f.oldLen)
 	f.state = fileSigning
 	f.opened = true
 	u.open++
@@ -71,14 +69,14 @@ func (u *upload) produce(dst []byte, max int) []byte {
 		n, err := io.ReadFull(f.sig, u.sigBuf)
 		if n > 0 {
 			c := scanner.Command{Action: scanner.ActionData, ID: u.id, FileID: f.fid, Data: u.sigBuf[:n]}
-			dst = c.AppendOSC(dst)
+			dst = u.encode(&c).AppendOSC(dst)
 		}
 		switch err {
 		case nil:
 			continue
 		case io.EOF, io.ErrUnexpectedEOF:
 			c := scanner.Command{Action: scanner.ActionEndData, ID: u.id, FileID: f.fid}
-			dst = c.AppendOSC(dst)
+			dst = u.encode(&c).AppendOSC(dst)
 			f.sig = nil
 			f.state = fileWaiting
 		default:
@@ -88,8 +86,7 @@ func (u *upload) produce(dst []byte, max int) []byte {
 			status := statusOf(&opError{Op: opSignature, Path: f.path, Err: err})
 			u.fileEvent(f, status)
 			if u.errs {
-				c := u.status(f.fid, status)
-				dst = c.AppendOSC(dst)
+				dst = u.encode(u.status(f.fid, status)).AppendOSC(dst)
 			}
 		}
 		u.signing = u.signing[1:]

@@ -12,7 +12,6 @@ import (
 	"github.com/klauspost/compress/zlib"
 	"golang.org/x/sys/unix"
 
-	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
 )
 
@@ -53,9 +52,9 @@ type request struct {
 	zlib  bool
 	rsync bool
 
-	dec    *rsync.SignatureDecoder // collecting the client's signature (rsync, until end_data)
-	sig    *rsync.Signature        // the complete signature (rsync)
-	sigLen int64                   // signature bytes received
+	dec    signatureDecoder // collecting the client's signature (rsync, until end_data)
+	sig    differ           // the differ of the complete signature (rsync)
+	sigLen int64            // signature bytes received
 }
 
 // ready reports whether the request can start: it does not wait for a signature.
@@ -89,7 +88,7 @@ func (d *download) addRequest(cmd *scanner.Command) {
 		}
 	}
 	if r.rsync {
-		r.dec = new(rsync.SignatureDecoder)
+		r.dec = d.deltas().decoder()
 	}
 	d.reqs = append(d.reqs, r)
 	d.byFID[r.fid] = r
@@ -146,7 +145,7 @@ func (d *download) addSignature(cmd *scanner.Command) {
 	if cmd.Action != scanner.ActionEndData {
 		return
 	}
-	sig, err := r.dec.Finish()
+	sig, err := r.dec.finish()
 	if err != nil {
 		d.fail(scanner.StatusBadSignature, r.fid)
 		return
@@ -212,6 +211,7 @@ func (d *download) sendStep(dst []byte, start, max int) ([]byte, bool) {
 		return dst, true
 	}
 	d.pkt = scanner.Command{Action: scanner.ActionData, ID: d.id, FileID: s.req.fid, Data: p}
+	d.encode(&d.pkt)
 	if last {
 		d.pkt.Action = scanner.ActionEndData
 	}
@@ -304,7 +304,7 @@ func (d *download) open(r *request) (*sender, string) {
 		s.file = &fileSource{f: f, left: fst.Size, size: fst.Size, mtime: fst.Mtim}
 		s.src = s.file
 		if r.rsync {
-			s.src = rsync.NewDiffer(r.sig, s.src)
+			s.src = r.sig(s.src)
 		}
 		if r.zlib {
 			if d.zip == nil {

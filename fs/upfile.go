@@ -6,7 +6,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
 )
 
@@ -36,7 +35,7 @@ const maxLinkData = 64 << 10
 
 // upFile is one entry of a send session (one `ac=file`). Its bytes flow
 //
-//	packet → [inflater] → [rsync.Patcher] → limitedWriter → temporary file
+//	packet → [inflater] → [patcher (deltaFormat)] → limitedWriter → temporary file
 //
 // or, for links, into a small buffer that becomes the link at end_data.
 type upFile struct {
@@ -57,11 +56,10 @@ type upFile struct {
 	lw     *limitedWriter
 	tmp    *tempFile
 	link   *linkBuffer
-	patch  *rsync.Patcher
-	old    *os.File  // rsync: the existing file, for the signature and the patch
-	oldLen int64     // its size when opened
-	bs     int       // rsync block size
-	sig    io.Reader // rsync: signature still to send
+	patch  io.WriteCloser // rsync: the patcher of the session's delta format
+	old    *os.File       // rsync: the existing file, for the signature and the patch
+	oldLen int64          // its size when opened
+	sig    io.Reader      // rsync: signature still to send
 
 	final    int64 // bytes of the completed entry
 	reported int64 // size in the last PROGRESS
@@ -111,7 +109,7 @@ func (f *upFile) start(u *upload) error {
 		}
 		f.w = f.lw
 		if f.old != nil {
-			f.patch = rsync.NewPatcher(f.old, f.oldLen, f.bs, f.lw)
+			f.patch = u.deltas().patcher(f.old, f.oldLen, f.lw)
 			f.w = f.patch
 		}
 	}

@@ -49,6 +49,7 @@ type upload struct {
 	walk  walker
 	umask uint32
 	hooks *uploadHooks
+	generation
 
 	files   map[string]*upFile
 	dirs    []*upFile       // directory entries, for their metadata at finish (§6.6)
@@ -63,10 +64,11 @@ type upload struct {
 
 // startUpload creates a session for `ac=send` and decides it synchronously (§3.2), so
 // that the `file` commands a bypassing client sends at once find it decided.
-func (e *Engine) startUpload(cmd *scanner.Command) {
+func (e *Engine) startUpload(cmd *scanner.Command, dialect scanner.Dialect) {
 	u := &upload{
 		e:          e,
 		id:         cmd.ID,
+		generation: generation{dialect: dialect},
 		lastActive: e.now(),
 		acks:       cmd.Quiet < 1,
 		errs:       cmd.Quiet < 2,
@@ -421,7 +423,7 @@ func (u *upload) reply(cmd *scanner.Command) {
 	if u.gone {
 		return
 	}
-	if !u.e.reply(cmd) {
+	if !u.e.reply(u.encode(cmd)) {
 		u.end("outbox full")
 	}
 }

@@ -71,7 +71,7 @@ type decodeEngine struct {
 	elapsed time.Duration
 }
 
-func (e *decodeEngine) HandlePayload(p []byte) error {
+func (e *decodeEngine) HandlePayloadFrom(p []byte, _ scanner.Dialect) error {
 	if err := scanner.ParseInto(&e.cmd, p); err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func (c *Console) IsTerminal() bool { return c.inTerm && c.outTerm }
 // Borrow waits for the current write to the terminal to end, or for ctx. It fails with
 // ErrNoTerminal when stdin or stdout is not a terminal, and with ErrNotRunning when no
 // Run is relaying a child. It may be called from any goroutine, including the output
-// pump's (from Engine.HandlePayload): the pump holds the terminal only while it writes.
+// pump's (from Engine.HandlePayloadFrom): the pump holds the terminal only while it writes.
 func (c *Console) Borrow(ctx context.Context) (in io.Reader, out io.Writer, release func(), err error) {
 	if !c.IsTerminal() {
 		return nil, nil, nil, ErrNoTerminal

@@ -6,7 +6,7 @@
 // One goroutine owns each direction:
 //
 //   - the output pump reads the ptmx, passes the bytes through a [scanner.Scanner] to the
-//     user's terminal, and hands each OSC 5113 payload to Engine.HandlePayload,
+//     user's terminal, and hands each OSC 5113 payload to Engine.HandlePayloadFrom,
 //     synchronously: a slow engine or disk stops the pump from reading the child, which
 //     is the backpressure the protocol relies on;
 //   - the input router reads the user's keystrokes and sends each read, whole, to the pty

@@ -112,13 +112,14 @@ type fakeEngine struct {
 	cancels  int
 	closes   int
 	payloads int
+	dialects []scanner.Dialect // of each payload, as the pump passed them
 	file     []byte
 	name     string
 	finished chan struct{} // closed at `finish`
 	canceled chan struct{} // closed at the first CancelAll
 	ticked   chan struct{} // a token per Tick, when there is room
 
-	// onPayload, if set, is called by HandlePayload before anything else; returning
+	// onPayload, if set, is called by HandlePayloadFrom before anything else; returning
 	// true ends the handling.
 	onPayload func(c scanner.Command) bool
 }
@@ -126,13 +127,13 @@ type fakeEngine struct {
 // panicEngine panics on the first payload.
 type panicEngine struct{}
 
-func (panicEngine) HandlePayload([]byte) error    { panic("engine bug") }
-func (panicEngine) Pull(dst []byte, _ int) []byte { return dst }
-func (panicEngine) Ready() <-chan struct{}        { return nil }
-func (panicEngine) Active() bool                  { return false }
-func (panicEngine) CancelAll() bool               { return false }
-func (panicEngine) Tick()                         {}
-func (panicEngine) Close() error                  { return nil }
+func (panicEngine) HandlePayloadFrom([]byte, scanner.Dialect) error { panic("engine bug") }
+func (panicEngine) Pull(dst []byte, _ int) []byte                   { return dst }
+func (panicEngine) Ready() <-chan struct{}                          { return nil }
+func (panicEngine) Active() bool                                    { return false }
+func (panicEngine) CancelAll() bool                                 { return false }
+func (panicEngine) Tick()                                           {}
+func (panicEngine) Close() error                                    { return nil }
 
 func newFakeEngine(dir string) *fakeEngine {
 	return &fakeEngine{dir: dir, ready: make(chan struct{}, 1), finished: make(chan struct{}), canceled: make(chan struct{}), ticked: make(chan struct{}, 1)}
@@ -157,13 +158,14 @@ func (e *fakeEngine) reply(c scanner.Command) {
 	e.queue(c.AppendOSC(nil))
 }
 
-func (e *fakeEngine) HandlePayload(p []byte) error {
+func (e *fakeEngine) HandlePayloadFrom(p []byte, d scanner.Dialect) error {
 	c, err := scanner.Parse(p)
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
 	e.payloads++
+	e.dialects = append(e.dialects, d)
 	e.mu.Unlock()
 	if e.onPayload != nil && e.onPayload(c) {
 		return nil

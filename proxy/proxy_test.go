@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/xferterm/xferterm/internal/ptytest"
 	"github.com/xferterm/xferterm/proxy"
+	"github.com/xferterm/xferterm/scanner"
 )
 
 func TestRunReportsTheChildsExitStatus(t *testing.T) {
@@ -80,6 +82,32 @@ func TestOSC5113IsRemovedAndEverythingElsePassesThrough(t *testing.T) {
 	}
 	if _, closes := eng.stats(); closes == 0 {
 		t.Error("engine not closed")
+	}
+}
+
+// TestPumpPassesTheClientsDialect: the pump follows the pass-through bytes with a
+// scanner.Sniffer and gives the engine, with each payload, the dialect they point to:
+// kitty's 0.26 client's terminal set-up marks its first command only, and the current
+// client's (a push of keyboard flags 29) marks nothing. The set-up still reaches the
+// terminal unchanged.
+func TestPumpPassesTheClientsDialect(t *testing.T) {
+	eng := newFakeEngine(t.TempDir())
+	old := "\x1b F\x1b[?s\x1b[20l\x1b[4l\x1b[#P\x1b[*x\x1b[>31u"
+	cur := "\x1b[?1004h\x1b[?2048h\x1b[>29u\x1b[?25l"
+	seq := "\x1b]5113;ac=status;id=abc\x1b\\"
+	all := old + seq + seq + cur + seq + "END"
+	h := startRun(t, t.Context(), "print", proxy.Config{Engine: eng}, "PRINT="+hex.EncodeToString([]byte(all)))
+	if code, err := h.wait(); code != 0 || err != nil {
+		t.Fatalf("Run = %d, %v", code, err)
+	}
+	h.Out.WaitForString(t, "END")
+	if got, want := string(h.Out.Bytes()), old+cur+"END"; got != want {
+		t.Errorf("output\n got %q\nwant %q", got, want)
+	}
+	eng.mu.Lock()
+	defer eng.mu.Unlock()
+	if want := []scanner.Dialect{scanner.Dialect026, scanner.DialectCurrent, scanner.DialectCurrent}; !slices.Equal(eng.dialects, want) {
+		t.Errorf("dialects %v, want %v", eng.dialects, want)
 	}
 }
 

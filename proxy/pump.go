@@ -24,9 +24,10 @@ const drainIdle = 200 * time.Millisecond
 // pump is the output direction: ptmx → scanner → terminal, payloads → engine.
 // Everything but exited is owned by the pump goroutine until done is closed.
 type pump struct {
-	f   *pollfd.File
-	sc  *scanner.Scanner
-	eng Engine // may be nil
+	f     *pollfd.File
+	sc    *scanner.Scanner
+	sniff scanner.Sniffer // follows the pass-through bytes, for the dialect of each payload
+	eng   Engine          // may be nil
 
 	exited atomic.Bool // set by Run once the child has exited: drain, then stop
 
@@ -38,19 +39,33 @@ type pump struct {
 
 func newPump(ptmx *pollfd.File, out io.Writer, eng Engine, maxPayload int) *pump {
 	p := &pump{f: ptmx, eng: eng, failed: make(chan struct{}), done: make(chan struct{})}
-	p.sc = scanner.New(out, p.handle, maxPayload)
+	p.sc = scanner.New(sniffWriter{out: out, sniff: &p.sniff}, p.handle, maxPayload)
 	return p
 }
 
-// handle hands one payload to the engine, synchronously: while the engine works (or its
-// approver waits for the user), the pump does not read the child. Errors are dropped: a
-// payload that does not parse gets no reply (terminal-side.md §1.3), and a sequence the
-// scanner dropped (too long, cut off) never reaches the engine.
+// sniffWriter passes the scanner's pass-through bytes to the terminal, and what the
+// terminal took to the Sniffer.
+type sniffWriter struct {
+	out   io.Writer
+	sniff *scanner.Sniffer
+}
+
+func (w sniffWriter) Write(b []byte) (int, error) {
+	n, err := w.out.Write(b)
+	_, _ = w.sniff.Write(b[:n]) // Never fails.
+	return n, err
+}
+
+// handle hands one payload to the engine with its dialect, synchronously: while the
+// engine works (or its approver waits for the user), the pump does not read the child.
+// Errors are dropped: a payload that does not parse gets no reply (terminal-side.md
+// §1.3), and a sequence the scanner dropped (too long, cut off) never reaches the engine.
 func (p *pump) handle(payload []byte, err error) {
+	d := p.sniff.Take() // Each sequence consumes the mark, even one that is dropped.
 	if err != nil || p.eng == nil {
 		return
 	}
-	_ = p.eng.HandlePayload(payload) // Dropped; see above.
+	_ = p.eng.HandlePayloadFrom(payload, d) // Dropped; see above.
 }
 
 // run reads the child's output until the pty hangs up (EIO once the child and every

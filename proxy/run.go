@@ -13,14 +13,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xferterm/xferterm/internal/pollfd"
+	"github.com/xferterm/xferterm/scanner"
 )
 
 // Engine serves the OSC 5113 payloads found in the child's output (fs.Engine implements
-// it). The proxy calls HandlePayload from the output pump goroutine, Pull from the pty
+// it). The proxy calls HandlePayloadFrom from the output pump goroutine, with the
+// generation of kitty's client that the bytes before the payload point to (see
+// scanner.Sniffer; the proxy passes it on without looking), Pull from the pty
 // writer goroutine, Active and CancelAll from the input router goroutine, Tick from a
 // ticker goroutine, and Close from Run's goroutine; see fs.Engine for the contract.
 type Engine interface {
-	HandlePayload(p []byte) error
+	HandlePayloadFrom(p []byte, d scanner.Dialect) error
 	Pull(dst []byte, max int) []byte
 	Ready() <-chan struct{}
 	Active() bool
