@@ -20,8 +20,8 @@ var suite struct {
 }
 
 // requiredTools are the programs the end-to-end tests drive (Debian: openssh-server,
-// openssh-client, tmux, screen).
-var requiredTools = []string{"sshd", "ssh", "ssh-keygen", "scp", "tmux", "screen"}
+// openssh-client, tmux, screen, and kitty for its 0.26 transfer client). `make deps` installs them.
+var requiredTools = []string{"sshd", "ssh", "ssh-keygen", "scp", "tmux", "screen", "kitty"}
 
 // TestMain builds bin/xferterm into a temporary directory (with -race when the tests run under the
 // race detector) and looks up the tools. XFERTERM_E2E_BIN=/path/to/xferterm tests a given binary
@@ -96,7 +96,7 @@ func lookTool(name string) (string, error) {
 func requireSuite(tb testing.TB) {
 	tb.Helper()
 	if len(suite.missing) > 0 {
-		how := "run: apt-get install openssh-server openssh-client tmux screen"
+		how := "run: make deps (apt-get install --no-install-recommends openssh-server openssh-client tmux screen kitty)"
 		if os.Getenv("CI") != "" {
 			how += " (.ci/run does this)"
 		}

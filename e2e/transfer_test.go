@@ -321,14 +321,14 @@ func TestTransferTree(t *testing.T) {
 	if st := r.Wait(m, transferWait); st != 0 {
 		t.Errorf("send of a tree exited %d", st)
 	}
-	checkSameTree(t, filepath.Join(r.Remote, "tree"), filepath.Join(r.Local, "tree-copy"), true)
+	checkSameTree(t, filepath.Join(r.Remote, "tree"), filepath.Join(r.Local, "tree-copy"), dirMtimes)
 
 	m = r.Transfer("--direction", "receive", "ltree", "ltree-copy")
 	r.Answer(m, promptReceive, "y")
 	if st := r.Wait(m, transferWait); st != 0 {
 		t.Errorf("receive of a tree exited %d", st)
 	}
-	checkSameTree(t, filepath.Join(r.Local, "ltree"), filepath.Join(r.Remote, "ltree-copy"), true)
+	checkSameTree(t, filepath.Join(r.Local, "ltree"), filepath.Join(r.Remote, "ltree-copy"), dirMtimes)
 	r.Logout(0)
 }
 

@@ -152,10 +152,13 @@ func (u *upload) onFile(cmd *scanner.Command) {
 		return
 	}
 	f := &upFile{
-		fid:   fid,
-		path:  filepath.Clean(resolvePath(u.e.cfg.Home, cmd.Name)),
-		ft:    cmd.FileType,
-		zip:   cmd.Compression == scanner.CompressionZlib,
+		fid:  fid,
+		path: filepath.Clean(resolvePath(u.e.cfg.Home, cmd.Name)),
+		ft:   cmd.FileType,
+		// Link data is never compressed, whatever zip says, as kitty's terminal side
+		// reads it: the 0.26 client asks for zlib on a large file it then finds to be a
+		// hard link, and sends the link data plain.
+		zip:   cmd.Compression == scanner.CompressionZlib && cmd.FileType == scanner.FileRegular,
 		rsync: cmd.Transmit == scanner.TransmitRsync,
 		prm:   cmd.Permissions,
 		mtime: cmd.Mtime,
