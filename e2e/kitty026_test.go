@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The tests of this file run the kitty client that Debian 12 ships, `kitty +kitten transfer`
@@ -99,4 +104,229 @@ func TestKitty026Tree(t *testing.T) {
 	}
 	checkSameTree(t, filepath.Join(r.Local, "ltree"), filepath.Join(r.Remote, "ltree-copy", "ltree"), 0)
 	r.Logout(0)
+}
+
+// outputOf returns what the command of mark printed: the pane's history between its command line
+// and its marker.
+func (r *rig) outputOf(mark int) string {
+	r.tb.Helper()
+	h := r.TM.WaitFor("the marker", shortWait, func(h string) bool { return lastLineMatch(markerRE(mark), h) != nil })
+	start := strings.LastIndex(h, fmt.Sprintf(`E2E-%d "$?"`, mark))
+	end := strings.LastIndex(h, fmt.Sprintf("E2E-%d:", mark))
+	if start < 0 || end < start {
+		r.tb.Fatalf("e2e: no output of command %d in the pane:\n%s", mark, indent(h))
+	}
+	return h[start:end]
+}
+
+// rsyncShare matches the 0.26 client's closing "Rsync stats" line and captures the share of the
+// file that went over the wire (delta and signature).
+var rsyncShare = regexp.MustCompile(`Transmitted: .* of a total of .* \(([0-9.]+)%\)`)
+
+// checkDeltaUsed checks that the transfer of mark printed rsync stats with less than maxShare
+// percent of the file transmitted: a delta, not the whole file.
+func (r *rig) checkDeltaUsed(mark int, maxShare float64) {
+	r.tb.Helper()
+	out := r.outputOf(mark)
+	m := rsyncShare.FindStringSubmatch(out)
+	if m == nil {
+		r.tb.Fatalf("e2e: no rsync stats in the client's output:\n%s", indent(out))
+	}
+	if share, err := strconv.ParseFloat(m[1], 64); err != nil || share >= maxShare {
+		r.tb.Errorf("e2e: %s%% of the file was transmitted, want under %v%%: no delta?\n%s", m[1], maxShare, indent(out))
+	}
+}
+
+// TestKitty026Deltas: --transmit-deltas against an older copy on the receiving side gives the
+// new file byte for byte in both directions, in librsync's format, and only a small share of it
+// crosses the terminal.
+func TestKitty026Deltas(t *testing.T) {
+	r := newRig(t)
+	oldBin := randomBytes(21, 6<<20)
+	writeFile(t, filepath.Join(r.Local, "big.zip"), oldBin, 0o644)
+	newBin := filepath.Join(r.Remote, "big.zip")
+	writeFile(t, newBin, editedCopy(oldBin), 0o640)
+	setMtime(t, newBin, fixedTime)
+
+	oldText := textBytes(22, 5<<20)
+	writeFile(t, filepath.Join(r.Remote, "doc.txt"), oldText, 0o644)
+	newText := filepath.Join(r.Local, "doc.txt")
+	writeFile(t, newText, editedCopy(oldText), 0o600)
+	setMtime(t, newText, fixedTime.Add(time.Hour))
+	r.Login()
+
+	m := r.Kitty("--transmit-deltas", "big.zip", "big.zip")
+	r.Answer(m, promptSend, "y")
+	if st := r.Wait(m, transferWait); st != 0 {
+		t.Fatalf("send with deltas exited %d", st)
+	}
+	checkSameFile(t, newBin, filepath.Join(r.Local, "big.zip"))
+	r.checkDeltaUsed(m, 10)
+
+	m = r.Kitty("--transmit-deltas", "--direction", "receive", "doc.txt", "doc.txt")
+	r.Answer(m, promptReceive, "y")
+	if st := r.Wait(m, transferWait); st != 0 {
+		t.Fatalf("receive with deltas exited %d", st)
+	}
+	checkSameFile(t, newText, filepath.Join(r.Remote, "doc.txt"))
+	r.checkDeltaUsed(m, 10)
+	r.Logout(0)
+}
+
+// TestKitty026Bypass: the 0.26 client's --permissions-bypass sends the sha256 scheme (it knows
+// nothing of KITTY_PUBLIC_KEY); with xferterm's --password-file it goes through without a prompt
+// in both directions, and a wrong password is refused without writing anything.
+func TestKitty026Bypass(t *testing.T) {
+	r := newRig(t)
+	localPW := filepath.Join(r.Base, "password")
+	writeFile(t, localPW, []byte("correct horse battery staple\n"), 0o600)
+	writeFile(t, filepath.Join(r.Remote, "pw"), []byte("correct horse battery staple\n"), 0o600)
+	writeFile(t, filepath.Join(r.Remote, "wrong-pw"), []byte("incorrect horse\n"), 0o600)
+	up := filepath.Join(r.Remote, "up.bin")
+	writeFile(t, up, randomBytes(23, 1<<20+3), 0o644)
+	setMtime(t, up, fixedTime)
+	down := filepath.Join(r.Local, "down.txt")
+	writeFile(t, down, textBytes(24, 512<<10), 0o644)
+	setMtime(t, down, fixedTime)
+	r.Login("--password-file", localPW)
+
+	m := r.Kitty("--permissions-bypass", "./pw", "up.bin", "up-copy.bin")
+	if st := r.waitNoPrompt(m); st != 0 {
+		t.Fatalf("send with the right password exited %d", st)
+	}
+	checkSameFile(t, up, filepath.Join(r.Local, "up-copy.bin"))
+
+	m = r.Kitty("-p", "./pw", "--direction", "receive", "down.txt", "down-copy.txt")
+	if st := r.waitNoPrompt(m); st != 0 {
+		t.Fatalf("receive with the right password exited %d", st)
+	}
+	checkSameFile(t, down, filepath.Join(r.Remote, "down-copy.txt"))
+	for _, dir := range []string{"upload", "download"} {
+		r.waitAudit("the "+dir+" granted by the sha256 bypass", func(a auditRecord) bool {
+			return a.Kind == "session" && a.Direction == dir && a.Method == "bypass" && a.Scheme == "sha256" && a.Result == "allowed"
+		})
+	}
+
+	m = r.Kitty("-p", "./wrong-pw", "up.bin", "wrong-copy.bin")
+	h := r.TM.WaitFor("the end of the transfer or a prompt", transferWait, func(h string) bool {
+		return lastLineMatch(markerRE(m), h) != nil || promptSend.MatchString(h)
+	})
+	if lastLineMatch(markerRE(m), h) == nil {
+		r.TM.Keys("n")
+	}
+	if st := r.Wait(m, transferWait); st == 0 {
+		t.Errorf("send with a wrong password exited 0")
+	}
+	if _, err := os.Lstat(filepath.Join(r.Local, "wrong-copy.bin")); err == nil {
+		t.Errorf("a send with a wrong password wrote its file")
+	}
+	r.waitAudit("the refused bypass", func(a auditRecord) bool {
+		return a.Kind == "session" && a.Result == "denied"
+	})
+	r.checkAuditSecretFree("correct horse", "incorrect horse")
+	r.CheckShellUsable()
+	r.Logout(0)
+}
+
+// TestKitty026Denied: n at the prompt refuses the 0.26 client in both directions; it says so,
+// and nothing is written on either side. It fails in the send direction; in the receive
+// direction that client exits 0 whatever happened (its receive_main never passes its loop's
+// return code on), so only its words tell.
+func TestKitty026Denied(t *testing.T) {
+	r := newRig(t)
+	writeFile(t, filepath.Join(r.Remote, "secret.txt"), []byte("remote data\n"), 0o644)
+	writeFile(t, filepath.Join(r.Local, "secret.txt"), []byte("local data\n"), 0o644)
+	r.Login()
+	for _, tc := range []struct {
+		args     []string
+		prompt   *regexp.Regexp
+		says     string
+		exitCode int
+	}{
+		{[]string{"secret.txt", "copy.txt"}, promptSend, "Permission denied for this transfer", 1},
+		{[]string{"--direction", "receive", "secret.txt", "copy.txt"}, promptReceive, "Permission for transfer denied", 0},
+	} {
+		m := r.Kitty(tc.args...)
+		r.Answer(m, tc.prompt, "n")
+		if st := r.Wait(m, transferWait); st != tc.exitCode {
+			t.Errorf("%v exited %d after a denial, want %d", tc.args, st, tc.exitCode)
+		}
+		if out := r.outputOf(m); !strings.Contains(out, tc.says) {
+			t.Errorf("%v: the client does not say %q:\n%s", tc.args, tc.says, indent(out))
+		}
+	}
+	for _, p := range []string{filepath.Join(r.Local, "copy.txt"), filepath.Join(r.Remote, "copy.txt")} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s was written although the transfer was denied", p)
+		}
+	}
+	r.CheckShellUsable()
+	r.Logout(0)
+}
+
+// TestKitty026CtrlC: Ctrl+C in the middle of a large transfer with the 0.26 client cancels it in
+// both directions: xferterm answers CANCELED and the client stops at once; no partial or
+// temporary file is left on the terminal's side, and both terminals work afterwards. The client
+// fails in the send direction; in the receive direction it exits 0 whatever happened (see
+// TestKitty026Denied), and writes what it receives in place, so the remote side keeps a partial
+// file: its doing. There the audit log and the partial file show the cancel.
+func TestKitty026CtrlC(t *testing.T) {
+	const size = 2 << 30 // sparse: costs no disk on the source side
+	for _, tc := range []struct {
+		direction string
+		prompt    *regexp.Regexp
+		srcSide   func(r *rig) string
+		dstSide   func(r *rig) string
+	}{
+		{"send", promptSend, func(r *rig) string { return r.Remote }, func(r *rig) string { return r.Local }},
+		{"receive", promptReceive, func(r *rig) string { return r.Local }, func(r *rig) string { return r.Remote }},
+	} {
+		t.Run(tc.direction, func(t *testing.T) {
+			r := newRig(t)
+			// .zip: a name the client does not compress, so the transfer takes a while.
+			f, err := os.Create(filepath.Join(tc.srcSide(r), "huge.zip"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Truncate(size); err != nil {
+				t.Fatal(err)
+			}
+			_ = f.Close() // Nothing written.
+			dst := tc.dstSide(r)
+			r.Login()
+			stty := r.SttyState()
+			before := visibleEntries(t, dst)
+
+			m := r.Kitty("--direction", tc.direction, "huge.zip", "huge-copy.zip")
+			r.Answer(m, tc.prompt, "y")
+			waitDir(t, dst, "a file being written in "+dst, func(names []string) bool {
+				return len(names) > len(before)
+			})
+			r.TM.Keys("C-c")
+			st := r.Wait(m, transferWait)
+			if tc.direction == "send" {
+				if st == 0 {
+					t.Errorf("kitty +kitten transfer exited 0 after Ctrl+C")
+				}
+				waitDir(t, dst, "no partial file in "+dst, func(names []string) bool {
+					return slices.Equal(names, before)
+				})
+			} else {
+				r.waitAudit("the canceled download", func(a auditRecord) bool {
+					return a.Kind == "file" && a.Direction == "download" && a.Result == "canceled"
+				})
+				if fi, err := os.Stat(filepath.Join(dst, "huge-copy.zip")); err == nil && fi.Size() >= size {
+					t.Errorf("the whole file arrived despite Ctrl+C")
+				}
+			}
+			r.CheckShellUsable()
+			if got := r.SttyState(); got != stty {
+				t.Errorf("remote terminal modes changed by the canceled transfer:\n\tbefore %s\n\tafter  %s", stty, got)
+			}
+			if st := r.Logout(0); st != 0 {
+				t.Errorf("xferterm exited %d", st)
+			}
+			r.CheckShellUsable()
+		})
+	}
 }
