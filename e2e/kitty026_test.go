@@ -39,7 +39,7 @@ func (r *rig) checkKitty026() {
 
 // TestKitty026SendAndReceive: files go both ways after the user presses y: a small one, and
 // one large and compressible enough that the client compresses it (zlib), with their bytes,
-// permission bits and mtimes.
+// permission bits and mtimes; and in --mode mirror.
 func TestKitty026SendAndReceive(t *testing.T) {
 	r := newRig(t)
 	writeFile(t, filepath.Join(r.Remote, "small.txt"), []byte("hello from 0.26\n"), 0o640)
@@ -70,6 +70,24 @@ func TestKitty026SendAndReceive(t *testing.T) {
 	}
 	checkSameFile(t, filepath.Join(r.Local, "notes.txt"), filepath.Join(r.Remote, "back", "notes.txt"))
 	checkSameFile(t, filepath.Join(r.Local, "blob.bin"), filepath.Join(r.Remote, "back", "blob.bin"))
+
+	// --mode mirror: the same path under HOME on the other side (the client sends ~/…).
+	writeFile(t, filepath.Join(r.Remote, "m", "up.txt"), []byte("mirrored up\n"), 0o644)
+	setMtime(t, filepath.Join(r.Remote, "m", "up.txt"), fixedTime)
+	writeFile(t, filepath.Join(r.Local, "n", "down.txt"), []byte("mirrored down\n"), 0o644)
+	setMtime(t, filepath.Join(r.Local, "n", "down.txt"), fixedTime)
+	m = r.Kitty("--mode", "mirror", "m/up.txt")
+	r.Answer(m, promptSend, "y")
+	if st := r.Wait(m, transferWait); st != 0 {
+		t.Fatalf("mirror send exited %d", st)
+	}
+	checkSameFile(t, filepath.Join(r.Remote, "m", "up.txt"), filepath.Join(r.Local, "m", "up.txt"))
+	m = r.Kitty("--mode", "mirror", "--direction", "receive", "n/down.txt")
+	r.Answer(m, promptReceive, "y")
+	if st := r.Wait(m, transferWait); st != 0 {
+		t.Fatalf("mirror receive exited %d", st)
+	}
+	checkSameFile(t, filepath.Join(r.Local, "n", "down.txt"), filepath.Join(r.Remote, "n", "down.txt"))
 	r.CheckShellUsable()
 	if st := r.Logout(0); st != 0 {
 		t.Errorf("xferterm exited %d", st)
