@@ -21,7 +21,7 @@ BUILD_FLAGS     := -buildvcs=auto -trimpath
 PLATFORMS       := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64
 # The tools the tests run, and the Debian package that has each (`make deps` installs them).
 TEST_TOOLS      := sshd:openssh-server ssh:openssh-client scp:openssh-client ssh-keygen:openssh-client \
-                   tmux:tmux screen:screen script:bsdutils git:git
+                   tmux:tmux screen:screen kitty:kitty rdiff:rdiff script:bsdutils git:git
 # Release archives: name, reproducible timestamp.
 VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
