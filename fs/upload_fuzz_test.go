@@ -21,6 +21,7 @@ func FuzzUploadSession(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 1, 2, 2, 0, 3, 1, 3, 1, 2, 3, 0, 1, 3, 4, 1, 0, 3, 2, 0, 4})
 	f.Add([]byte{0, 1, 1, 0, 6, 0, 0, 2, 0, 9, 3, 0, 1, 7, 6, 1, 1, 0, 8, 0, 0, 3, 1, 8})
 	f.Add([]byte{0, 0, 1, 0, 1, 1, 1, 2, 0, 0, 2, 0, 4, 6, 60, 5})
+	f.Add([]byte{0, 64, 1, 0, 0, 0, 3, 0, 0, 1, 1, 11, 3, 3, 1, 36, 4, 0})
 	f.Fuzz(func(t *testing.T, prog []byte) {
 		root := t.TempDir()
 		home := filepath.Join(root, "home")
@@ -53,7 +54,7 @@ func FuzzUploadSession(f *testing.F) {
 		names := []string{"a", "d/b", "x", "x/passwd", "../outside/evil", outside + "/abs", "~/c",
 			"d", "d/e/f", ".", "", "~/", "link", "link/y", "d/../x/z", "/"}
 		linkData := []string{"path:" + outside, "fid:0", "fid_abs:1", "path:../outside", "path:x",
-			"fid:3", "path:" + sentinel, "nonsense", "path:d"}
+			"fid:3", "path:" + sentinel, "nonsense", "path:d", "1"}
 		z := fs.ZlibOf(t, bytes.Repeat([]byte("zz"), 3000))
 		ids := []string{"a", "b"}
 		next := func() byte {
@@ -73,6 +74,7 @@ func FuzzUploadSession(f *testing.F) {
 			case 0:
 				c = sendCmd(id)
 				c.Quiet = int(arg/2) % 3
+				c.Padded = arg&64 != 0 // kitty's 0.26 client: padded replies, librsync, bare link fids
 			case 1:
 				c = fileCmd(id, fid, names[int(next())%len(names)])
 				flags := next()
