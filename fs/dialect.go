@@ -73,16 +73,11 @@ func (kittyFormat) patcher(old io.ReaderAt, size int64, out io.Writer) io.WriteC
 	return rsync.NewPatcher(old, size, rsync.BlockSize(size), out)
 }
 
-func (kittyFormat) decoder() signatureDecoder { return new(kittyDecoder) }
-
-type kittyDecoder struct{ rsync.SignatureDecoder }
-
-func (d *kittyDecoder) finish() (differ, error) {
-	sig, err := d.Finish()
-	if err != nil {
-		return nil, err
+func (kittyFormat) decoder() signatureDecoder {
+	return decoderOf[*rsync.Signature, *rsync.SignatureDecoder]{
+		dec:  new(rsync.SignatureDecoder),
+		diff: func(sig *rsync.Signature, r io.Reader) io.Reader { return rsync.NewDiffer(sig, r) },
 	}
-	return func(r io.Reader) io.Reader { return rsync.NewDiffer(sig, r) }, nil
 }
 
 // librsyncFormat is librsync's, the 0.26 client's: signatures with the parameters that
@@ -97,14 +92,29 @@ func (librsyncFormat) patcher(old io.ReaderAt, size int64, out io.Writer) io.Wri
 	return librsync.NewPatcher(old, size, out)
 }
 
-func (librsyncFormat) decoder() signatureDecoder { return new(librsyncDecoder) }
+func (librsyncFormat) decoder() signatureDecoder {
+	return decoderOf[*librsync.Signature, *librsync.SignatureDecoder]{
+		dec:  new(librsync.SignatureDecoder),
+		diff: func(sig *librsync.Signature, r io.Reader) io.Reader { return librsync.NewDiffer(sig, r) },
+	}
+}
 
-type librsyncDecoder struct{ librsync.SignatureDecoder }
+// decoderOf is a signatureDecoder of either format: its decoder, and how it diffs
+// against the signature that decoder makes.
+type decoderOf[S any, D interface {
+	io.Writer
+	Finish() (S, error)
+}] struct {
+	dec  D
+	diff func(S, io.Reader) io.Reader
+}
 
-func (d *librsyncDecoder) finish() (differ, error) {
-	sig, err := d.Finish()
+func (d decoderOf[S, D]) Write(b []byte) (int, error) { return d.dec.Write(b) }
+
+func (d decoderOf[S, D]) finish() (differ, error) {
+	sig, err := d.dec.Finish()
 	if err != nil {
 		return nil, err
 	}
-	return func(r io.Reader) io.Reader { return librsync.NewDiffer(sig, r) }, nil
+	return func(r io.Reader) io.Reader { return d.diff(sig, r) }, nil
 }

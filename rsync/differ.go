@@ -9,11 +9,9 @@ import (
 	"math"
 
 	"github.com/zeebo/xxh3"
-)
 
-// maxEmptyReads is how many (0, nil) reads in a row the Differ tolerates
-// from the new file before failing with io.ErrNoProgress.
-const maxEmptyReads = 100
+	"github.com/xferterm/xferterm/internal/deltaio"
+)
 
 // minReadSize is the smallest read the Differ makes from the new file; for
 // tiny block sizes the new file is read through a buffer of this size.
@@ -38,16 +36,12 @@ type Differ struct {
 	sig *Signature
 	r   io.Reader
 	bs  int
-	buf []byte // slice of the new file; len = bytes read, cap = 8*bs
 
-	// The window is buf[winPos:winPos+bs] when haveWin; the pending literal
-	// run is buf[dataPos:winPos].
-	winPos  int
-	dataPos int
+	// A slice of the new file, cap 8*bs: the window is w.Buf[w.Pos:w.Pos+bs] when
+	// haveWin; the pending literal run is w.Buf[w.Data:w.Pos].
+	w       deltaio.Window
 	haveWin bool
-	a, b    uint32 // running rolling sums of the window, unmasked
-	shift   bool   // move buf[winPos:] to the front before going on
-	eof     bool
+	a, b    uint32      // running rolling sums of the window, unmasked
 	sum     xxh3.Hasher // XXH3-128 of everything read from the new file
 
 	// At most one Block/BlockRange op held back for coalescing.
@@ -55,13 +49,7 @@ type Differ struct {
 	pendStart uint64
 	pendExtra uint64 // additional blocks; 0 means a plain Block op
 
-	// Undelivered output: segs[segPos:nsegs], each a slice of scratch or of
-	// buf. buf is not modified until they are delivered.
-	scratch  [64]byte
-	nscratch int
-	segs     [6][]byte
-	nsegs    int
-	segPos   int
+	out deltaio.Out // undelivered output; w.Buf is not modified until it is delivered
 
 	done bool
 	err  error
@@ -77,8 +65,8 @@ func NewDiffer(sig *Signature, newFile io.Reader) *Differ {
 		return d
 	}
 	d.bs = sig.blockSize
-	d.buf = make([]byte, 0, 8*d.bs)
-	if cap(d.buf) < minReadSize {
+	d.w.Buf = make([]byte, 0, 8*d.bs)
+	if cap(d.w.Buf) < minReadSize {
 		d.r = bufio.NewReaderSize(newFile, minReadSize)
 	}
 	d.sum.Reset()
@@ -93,18 +81,14 @@ func (d *Differ) Read(p []byte) (int, error) {
 	n := 0
 	d.work = 0
 	for n < len(p) {
-		if d.segPos < d.nsegs {
-			c := copy(p[n:], d.segs[d.segPos])
-			n += c
-			if d.segs[d.segPos] = d.segs[d.segPos][c:]; len(d.segs[d.segPos]) == 0 {
-				d.segPos++
-			}
+		if !d.out.Delivered() {
+			n += d.out.Drain(p[n:])
 			continue
 		}
 		if d.done || d.err != nil || d.work >= readBudget {
 			break
 		}
-		d.nsegs, d.segPos, d.nscratch = 0, 0, 0
+		d.out.Reset()
 		d.step()
 	}
 	switch {
@@ -122,38 +106,38 @@ func (d *Differ) Read(p []byte) (int, error) {
 func (d *Differ) step() {
 	bs := d.bs
 	sig := d.sig
-	for d.nsegs == 0 && !d.done && d.err == nil && d.work < readBudget {
-		if d.shift {
-			d.doShift()
+	for d.out.Empty() && !d.done && d.err == nil && d.work < readBudget {
+		if d.w.Shift {
+			d.w.MoveToFront()
 		}
 		if !d.haveWin {
 			// §6 step 2: a fresh window needs bs bytes.
-			if !d.need(d.winPos + bs) {
+			if !d.need(d.w.Pos + bs) {
 				continue
 			}
-			weak, a, b := weakSum(d.buf[d.winPos : d.winPos+bs])
+			weak, a, b := weakSum(d.w.Buf[d.w.Pos : d.w.Pos+bs])
 			d.a, d.b, d.haveWin = a, b, true
-			if idx, ok := sig.find(weak, d.buf[d.winPos:d.winPos+bs]); ok {
+			if idx, ok := sig.find(weak, d.w.Buf[d.w.Pos:d.w.Pos+bs]); ok {
 				d.matched(idx)
 			}
 			continue
 		}
 		// §6 step 1: slide the window one byte at a time over everything
 		// read so far, testing the filter after each byte.
-		if !d.need(d.winPos + bs + 1) {
+		if !d.need(d.w.Pos + bs + 1) {
 			continue
 		}
-		buf := d.buf
-		outs := buf[d.winPos : len(buf)-bs]
-		ins := buf[d.winPos+bs:]
+		buf := d.w.Buf
+		outs := buf[d.w.Pos : len(buf)-bs]
+		ins := buf[d.w.Pos+bs:]
 		for len(outs) > 0 {
 			n, hit, a, b := roll(outs, ins, d.a, d.b, uint32(bs), sig.filter, sig.filterShift)
-			d.winPos += n
+			d.w.Pos += n
 			d.a, d.b = a, b
 			if !hit {
 				break
 			}
-			if idx, ok := sig.find(a&0xffff|b<<16, buf[d.winPos:d.winPos+bs]); ok {
+			if idx, ok := sig.find(a&0xffff|b<<16, buf[d.w.Pos:d.w.Pos+bs]); ok {
 				d.matched(idx)
 				break
 			}
@@ -204,10 +188,10 @@ func roll(outs, ins []byte, a, b, bs uint32, filter []uint64, fshift uint32) (n 
 
 // matched handles a window that matched block idx (§6 step 3).
 func (d *Differ) matched(idx uint64) {
-	d.emitData(d.buf[d.dataPos:d.winPos])
+	d.emitData(d.w.Buf[d.w.Data:d.w.Pos])
 	d.addBlock(idx)
-	d.winPos += d.bs
-	d.dataPos = d.winPos
+	d.w.Pos += d.bs
+	d.w.Data = d.w.Pos
 	d.haveWin = false
 }
 
@@ -215,84 +199,48 @@ func (d *Differ) matched(idx uint64) {
 // returns false if that is not possible now: the caller must then loop, as
 // need has produced output, finished the delta, or failed.
 func (d *Differ) need(n int) bool {
-	if n <= len(d.buf) {
+	if n <= len(d.w.Buf) {
 		return true
 	}
-	if n > cap(d.buf) {
+	if n > cap(d.w.Buf) {
 		// The buffer wraps: flush the literal run, then move the window
 		// to the front. The move waits until the flushed bytes are read.
-		n -= d.winPos
-		d.emitData(d.buf[d.dataPos:d.winPos])
-		d.dataPos = d.winPos
-		d.shift = true
-		if d.nsegs > 0 {
+		n -= d.w.Pos
+		d.emitData(d.w.Buf[d.w.Data:d.w.Pos])
+		d.w.Data = d.w.Pos
+		d.w.Shift = true
+		if !d.out.Empty() {
 			return false
 		}
-		d.doShift()
+		d.w.MoveToFront()
 	}
-	empty := 0
-	for len(d.buf) < n && !d.eof {
-		m, err := d.r.Read(d.buf[len(d.buf):cap(d.buf)])
-		if m > 0 {
-			_, _ = d.sum.Write(d.buf[len(d.buf) : len(d.buf)+m]) // Never fails.
-			d.buf = d.buf[:len(d.buf)+m]
-			d.work += m
-			empty = 0
-		}
-		switch {
-		case err == io.EOF:
-			d.eof = true
-		case err != nil:
-			d.err = fmt.Errorf("rsync: reading new file: %w", err)
-			return false
-		case m == 0:
-			if empty++; empty >= maxEmptyReads {
-				d.err = fmt.Errorf("rsync: reading new file: %w", io.ErrNoProgress)
-				return false
-			}
-		}
+	added, err := d.w.Fill(d.r, n)
+	_, _ = d.sum.Write(added) // Never fails.
+	d.work += len(added)
+	if err != nil {
+		d.err = fmt.Errorf("rsync: reading new file: %w", err)
+		return false
 	}
-	if len(d.buf) < n {
+	if len(d.w.Buf) < n {
 		d.finish()
 		return false
 	}
 	return true
 }
 
-// doShift moves buf[winPos:] to the front of buf.
-func (d *Differ) doShift() {
-	k := copy(d.buf, d.buf[d.winPos:])
-	d.buf = d.buf[:k]
-	d.dataPos -= d.winPos
-	d.winPos = 0
-	d.shift = false
-}
-
 // finish emits the literal run, the unmatched tail, the pending block op and
 // the Hash op.
 func (d *Differ) finish() {
-	d.emitData(d.buf[d.dataPos:d.winPos])
-	d.emitData(d.buf[d.winPos:])
+	d.emitData(d.w.Buf[d.w.Data:d.w.Pos])
+	d.emitData(d.w.Buf[d.w.Pos:])
 	d.writePending()
-	h := d.alloc(3 + checksumSize)
+	h := d.out.Alloc(3 + checksumSize)
 	h[0] = opHash
 	binary.LittleEndian.PutUint16(h[1:], checksumSize)
 	sum := d.sum.Sum128().Bytes()
 	copy(h[3:], sum[:])
-	d.put(h)
+	d.out.Put(h)
 	d.done = true
-}
-
-// alloc returns n bytes of scratch space.
-func (d *Differ) alloc(n int) []byte {
-	b := d.scratch[d.nscratch : d.nscratch+n]
-	d.nscratch += n
-	return b
-}
-
-func (d *Differ) put(b []byte) {
-	d.segs[d.nsegs] = b
-	d.nsegs++
 }
 
 // emitData emits a Data op for lit, if not empty, after the pending block op.
@@ -301,11 +249,11 @@ func (d *Differ) emitData(lit []byte) {
 		return
 	}
 	d.writePending()
-	h := d.alloc(5)
+	h := d.out.Alloc(5)
 	h[0] = opData
 	binary.LittleEndian.PutUint32(h[1:], uint32(len(lit)))
-	d.put(h)
-	d.put(lit)
+	d.out.Put(h)
+	d.out.Put(lit)
 }
 
 // addBlock passes Block idx through the coalescer.
@@ -326,15 +274,15 @@ func (d *Differ) writePending() {
 	}
 	d.pend = false
 	if d.pendExtra == 0 {
-		h := d.alloc(9)
+		h := d.out.Alloc(9)
 		h[0] = opBlock
 		binary.LittleEndian.PutUint64(h[1:], d.pendStart)
-		d.put(h)
+		d.out.Put(h)
 		return
 	}
-	h := d.alloc(13)
+	h := d.out.Alloc(13)
 	h[0] = opBlockRange
 	binary.LittleEndian.PutUint64(h[1:], d.pendStart)
 	binary.LittleEndian.PutUint32(h[9:], uint32(d.pendExtra))
-	d.put(h)
+	d.out.Put(h)
 }

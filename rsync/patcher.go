@@ -3,11 +3,12 @@ package rsync
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/zeebo/xxh3"
+
+	"github.com/xferterm/xferterm/internal/deltaio"
 )
 
 // copyBufSize is the size of the buffer the Patcher copies old blocks with.
@@ -180,22 +181,10 @@ func (p *Patcher) copyBlocks(at int64, first uint64, extra uint32) error {
 	// Validated above: the range lies within the old file, so no overflow.
 	off := int64(first) * p.bs
 	end := min(off+(int64(extra)+1)*p.bs, p.oldSize)
-	for off < end {
-		buf := p.copyBuf[:min(int64(len(p.copyBuf)), end-off)]
-		n, err := p.old.ReadAt(buf, off)
-		if n < len(buf) {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			p.err = fmt.Errorf("rsync: reading old file at %d: %w", off+int64(n), err)
-			return p.err
-		}
-		if err := p.emit(buf); err != nil {
-			return err
-		}
-		off += int64(n)
+	if err := deltaio.CopyAt(p.old, off, end-off, p.copyBuf, p.emit); err != nil && p.err == nil {
+		p.err = fmt.Errorf("rsync: reading old file %w", err)
 	}
-	return nil
+	return p.err
 }
 
 // emit writes b to the output and the checksum.

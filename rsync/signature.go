@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	"github.com/zeebo/xxh3"
+
+	"github.com/xferterm/xferterm/internal/deltaio"
 )
 
 // Signature is a parsed signature (rsync.md §4): the block size and a lookup
@@ -130,11 +132,8 @@ func (s *Signature) find(weak uint32, window []byte) (uint64, bool) {
 // or Finish has failed, every later call returns the same error.
 // The zero value is ready to use.
 type SignatureDecoder struct {
-	off     int64 // bytes consumed so far
-	header  [headerSize]byte
-	entry   [entrySize]byte
-	partial int // bytes held in header (before it is complete) or entry
-	bs      int // 0 until the header is complete
+	rec deltaio.Records // the stream, cut into the header and 20-byte entries
+	bs  int             // 0 until the header is complete
 
 	weaks   []uint32
 	strongs []uint64
@@ -156,64 +155,25 @@ func (d *SignatureDecoder) Write(p []byte) (int, error) {
 	if d.sig != nil {
 		return 0, ErrClosed
 	}
-	total := len(p)
-	// Header.
-	if d.bs == 0 {
-		n := copy(d.header[d.partial:], p)
-		d.partial += n
-		d.off += int64(n)
-		p = p[n:]
-		if d.partial < headerSize {
-			return total, nil
-		}
-		d.partial = 0
-		if err := d.parseHeader(); err != nil {
-			d.err = err
-			return 0, err
-		}
+	if err := d.rec.Write(p, headerSize, d.parseHeader, d.addEntry); err != nil {
+		d.err = err
+		return 0, err
 	}
-	// Leading fringe: complete a partial entry.
-	if d.partial > 0 {
-		n := copy(d.entry[d.partial:], p)
-		d.partial += n
-		p = p[n:]
-		if d.partial < entrySize {
-			d.off += int64(n)
-			return total, nil
-		}
-		d.partial = 0
-		if err := d.addEntry(d.entry[:]); err != nil {
-			return 0, err
-		}
-		d.off += int64(n)
-	}
-	// Whole entries.
-	for len(p) >= entrySize {
-		if err := d.addEntry(p[:entrySize]); err != nil {
-			return 0, err
-		}
-		p = p[entrySize:]
-		d.off += entrySize
-	}
-	// Trailing fringe.
-	d.partial = copy(d.entry[:], p)
-	d.off += int64(d.partial)
-	return total, nil
+	return len(p), nil
 }
 
-func (d *SignatureDecoder) parseHeader() error {
-	h := d.header[:]
+func (d *SignatureDecoder) parseHeader(h []byte) (int, error) {
 	for i, name := range []string{"version", "checksum type", "strong hash type", "weak hash type"} {
 		if v := binary.LittleEndian.Uint16(h[2*i:]); v != 0 {
-			return &CorruptError{Input: "signature", Offset: int64(2 * i), Reason: fmt.Sprintf("unsupported %s %d", name, v)}
+			return 0, &CorruptError{Input: "signature", Offset: int64(2 * i), Reason: fmt.Sprintf("unsupported %s %d", name, v)}
 		}
 	}
 	bs := binary.LittleEndian.Uint32(h[8:])
 	if err := checkBlockSize(int64(bs)); err != nil {
-		return err
+		return 0, err
 	}
 	d.bs = int(bs)
-	return nil
+	return entrySize, nil
 }
 
 func (d *SignatureDecoder) addEntry(e []byte) error {
@@ -222,8 +182,7 @@ func (d *SignatureDecoder) addEntry(e []byte) error {
 		limit = d.maxEntries
 	}
 	if len(d.weaks) >= limit {
-		d.err = fmt.Errorf("%w: more than %d", ErrTooManyEntries, limit)
-		return d.err
+		return fmt.Errorf("%w: more than %d", ErrTooManyEntries, limit)
 	}
 	d.indices = append(d.indices, binary.LittleEndian.Uint64(e))
 	d.weaks = append(d.weaks, binary.LittleEndian.Uint32(e[8:]))
@@ -242,11 +201,11 @@ func (d *SignatureDecoder) Finish() (*Signature, error) {
 		return d.sig, nil
 	}
 	switch {
-	case d.bs == 0:
-		d.err = fmt.Errorf("%w: signature header has %d of %d bytes", ErrTruncated, d.partial, headerSize)
+	case !d.rec.HeaderDone():
+		d.err = fmt.Errorf("%w: signature header has %d of %d bytes", ErrTruncated, d.rec.Held(), headerSize)
 		return nil, d.err
-	case d.partial != 0:
-		d.err = fmt.Errorf("%w: %d bytes of unused signature data", ErrTruncated, d.partial)
+	case d.rec.Held() != 0:
+		d.err = fmt.Errorf("%w: %d bytes of unused signature data", ErrTruncated, d.rec.Held())
 		return nil, d.err
 	}
 	d.sig = newSignature(d.bs, d.weaks, d.strongs, d.indices)
@@ -269,64 +228,21 @@ func ParseSignature(b []byte) (*Signature, error) {
 // old. Read returns an error wrapping ErrBlockSize if blockSize is invalid,
 // and wraps any error from old other than io.EOF; errors are sticky.
 func NewSignatureReader(old io.Reader, blockSize int) io.Reader {
-	s := &sigReader{r: old, bs: blockSize}
 	if err := checkBlockSize(int64(blockSize)); err != nil {
-		s.err = err
-		return s
+		return deltaio.ErrReader(err)
 	}
-	blocks := min(max(64<<10/blockSize, 1), 4096)
-	s.in = make([]byte, blocks*blockSize)
-	s.out = make([]byte, headerSize, blocks*entrySize+headerSize)
-	binary.LittleEndian.PutUint32(s.out[8:], uint32(blockSize))
-	return s
-}
-
-type sigReader struct {
-	r     io.Reader
-	bs    int
-	in    []byte // chunk of old, a whole number of blocks
-	out   []byte // encoded, undelivered bytes are out[pos:]
-	pos   int
-	index uint64 // next block index
-	eof   bool
-	err   error
-}
-
-func (s *sigReader) Read(p []byte) (int, error) {
-	for s.pos == len(s.out) {
-		if s.err != nil {
-			return 0, s.err
-		}
-		if s.eof {
-			return 0, io.EOF
-		}
-		s.fill()
-	}
-	n := copy(p, s.out[s.pos:])
-	s.pos += n
-	return n, nil
-}
-
-// fill reads the next chunk of old and encodes its entries.
-func (s *sigReader) fill() {
-	n, err := io.ReadFull(s.r, s.in)
-	switch err {
-	case nil:
-	case io.EOF, io.ErrUnexpectedEOF:
-		s.eof = true
-	default:
-		// A partial chunk is not the end of old: encode none of it.
-		s.err = fmt.Errorf("rsync: reading old file: %w", err)
-		return
-	}
-	s.out, s.pos = s.out[:0], 0
-	for b := s.in[:n]; len(b) > 0; {
-		blk := b[:min(s.bs, len(b))]
-		b = b[len(blk):]
+	var header [headerSize]byte
+	binary.LittleEndian.PutUint32(header[8:], uint32(blockSize))
+	var index uint64 // of the next block
+	encode := func(dst, blk []byte) []byte {
 		weak, _, _ := weakSum(blk)
-		s.out = binary.LittleEndian.AppendUint64(s.out, s.index)
-		s.out = binary.LittleEndian.AppendUint32(s.out, weak)
-		s.out = binary.LittleEndian.AppendUint64(s.out, xxh3.Hash(blk))
-		s.index++
+		dst = binary.LittleEndian.AppendUint64(dst, index)
+		dst = binary.LittleEndian.AppendUint32(dst, weak)
+		dst = binary.LittleEndian.AppendUint64(dst, xxh3.Hash(blk))
+		index++
+		return dst
 	}
+	wrap := func(err error) error { return fmt.Errorf("rsync: reading old file: %w", err) }
+	blocks := min(max(64<<10/blockSize, 1), 4096)
+	return deltaio.NewBlockReader(old, blockSize, blocks, entrySize, header[:], encode, wrap)
 }

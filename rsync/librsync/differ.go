@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-)
 
-// maxEmptyReads is how many (0, nil) reads in a row the Differ tolerates from the new file
-// before failing with io.ErrNoProgress.
-const maxEmptyReads = 100
+	"github.com/xferterm/xferterm/internal/deltaio"
+)
 
 // minBuffer is the smallest buffer of the new file the Differ keeps; with small blocks it
 // holds many, so that unmatched data goes out in few LITERAL commands.
@@ -39,27 +37,18 @@ type Differ struct {
 	bl  int
 	rk  bool   // Rabin-Karp, else the rollsum
 	mn  uint32 // Rabin-Karp: M^bl; the rollsum: bl
-	buf []byte // a slice of the new file; len = bytes read
 
-	// The window is buf[winPos:winPos+bl] when haveWin; the pending literal run is
-	// buf[dataPos:winPos].
-	winPos, dataPos int
-	haveWin         bool
-	h, s2           uint32 // Rabin-Karp hash, or the rollsum's s1 (h) and s2
-	shift           bool   // move buf[winPos:] to the front before going on
-	eof             bool
+	// A slice of the new file: the window is w.Buf[w.Pos:w.Pos+bl] when haveWin; the
+	// pending literal run is w.Buf[w.Data:w.Pos].
+	w       deltaio.Window
+	haveWin bool
+	h, s2   uint32 // Rabin-Karp hash, or the rollsum's s1 (h) and s2
 
 	// One COPY held back to merge with the next adjacent one.
 	pend             bool
 	pendOff, pendLen uint64
 
-	// Undelivered output: segs[segPos:nsegs], each a slice of scratch or of buf; buf is
-	// not modified until they have been delivered.
-	scratch  [64]byte
-	nscratch int
-	segs     [6][]byte
-	nsegs    int
-	segPos   int
+	out deltaio.Out // undelivered output; w.Buf is not modified until it is delivered
 
 	started bool // the delta magic has been emitted
 	done    bool
@@ -82,7 +71,7 @@ func NewDiffer(sig *Signature, newFile io.Reader) *Differ {
 	} else {
 		d.mn = uint32(d.bl)
 	}
-	d.buf = make([]byte, 0, max(2*d.bl, minBuffer))
+	d.w.Buf = make([]byte, 0, max(2*d.bl, minBuffer))
 	return d
 }
 
@@ -94,18 +83,14 @@ func (d *Differ) Read(p []byte) (int, error) {
 	n := 0
 	d.work = 0
 	for n < len(p) {
-		if d.segPos < d.nsegs {
-			c := copy(p[n:], d.segs[d.segPos])
-			n += c
-			if d.segs[d.segPos] = d.segs[d.segPos][c:]; len(d.segs[d.segPos]) == 0 {
-				d.segPos++
-			}
+		if !d.out.Delivered() {
+			n += d.out.Drain(p[n:])
 			continue
 		}
 		if d.done || d.err != nil || d.work >= readBudget {
 			break
 		}
-		d.nsegs, d.segPos, d.nscratch = 0, 0, 0
+		d.out.Reset()
 		d.step()
 	}
 	switch {
@@ -124,21 +109,21 @@ func (d *Differ) Read(p []byte) (int, error) {
 func (d *Differ) step() {
 	if !d.started {
 		d.started = true
-		h := d.alloc(deltaMagicSize)
+		h := d.out.Alloc(deltaMagicSize)
 		binary.BigEndian.PutUint32(h, DeltaMagic)
-		d.put(h)
+		d.out.Put(h)
 		return
 	}
 	bl := d.bl
-	for d.nsegs == 0 && !d.done && d.err == nil && d.work < readBudget {
-		if d.shift {
-			d.doShift()
+	for d.out.Empty() && !d.done && d.err == nil && d.work < readBudget {
+		if d.w.Shift {
+			d.w.MoveToFront()
 		}
 		if !d.haveWin {
-			if !d.need(d.winPos + bl) {
+			if !d.need(d.w.Pos + bl) {
 				continue
 			}
-			win := d.buf[d.winPos : d.winPos+bl]
+			win := d.w.Buf[d.w.Pos : d.w.Pos+bl]
 			if d.rk {
 				d.h = rkSum(win)
 			} else {
@@ -148,11 +133,11 @@ func (d *Differ) step() {
 			d.try(d.weak())
 			continue
 		}
-		if !d.need(d.winPos + bl + 1) {
+		if !d.need(d.w.Pos + bl + 1) {
 			continue
 		}
-		outs := d.buf[d.winPos : len(d.buf)-bl]
-		ins := d.buf[d.winPos+bl:]
+		outs := d.w.Buf[d.w.Pos : len(d.w.Buf)-bl]
+		ins := d.w.Buf[d.w.Pos+bl:]
 		for len(outs) > 0 {
 			var n int
 			var hit bool
@@ -161,7 +146,7 @@ func (d *Differ) step() {
 			} else {
 				n, hit, d.h, d.s2 = rollRS(outs, ins, d.h, d.s2, d.mn, d.sig.filter, d.sig.filterShift)
 			}
-			d.winPos += n
+			d.w.Pos += n
 			if !hit || d.try(d.weak()) {
 				break
 			}
@@ -185,14 +170,14 @@ func (d *Differ) try(weak uint32) bool {
 	if d.sig.filter[f/64]&(1<<(f%64)) == 0 {
 		return false
 	}
-	idx, ok := d.sig.find(weak, d.buf[d.winPos:d.winPos+d.bl])
+	idx, ok := d.sig.find(weak, d.w.Buf[d.w.Pos:d.w.Pos+d.bl])
 	if !ok {
 		return false
 	}
-	d.emitLiteral(d.buf[d.dataPos:d.winPos])
+	d.emitLiteral(d.w.Buf[d.w.Data:d.w.Pos])
 	d.addCopy(uint64(idx)*uint64(d.bl), uint64(d.bl))
-	d.winPos += d.bl
-	d.dataPos = d.winPos
+	d.w.Pos += d.bl
+	d.w.Data = d.w.Pos
 	d.haveWin = false
 	return true
 }
@@ -233,78 +218,42 @@ func rollRS(outs, ins []byte, s1, s2, bl uint32, filter []uint64, fshift uint32)
 // need makes buf hold at least n bytes. It returns false if that is not possible now: the
 // caller must then loop, as need has produced output, finished the delta, or failed.
 func (d *Differ) need(n int) bool {
-	if n <= len(d.buf) {
+	if n <= len(d.w.Buf) {
 		return true
 	}
-	if n > cap(d.buf) {
+	if n > cap(d.w.Buf) {
 		// The buffer wraps: flush the literal run, then move the window to the
 		// front, once the flushed bytes have been delivered.
-		n -= d.winPos
-		d.emitLiteral(d.buf[d.dataPos:d.winPos])
-		d.dataPos = d.winPos
-		d.shift = true
-		if d.nsegs > 0 {
+		n -= d.w.Pos
+		d.emitLiteral(d.w.Buf[d.w.Data:d.w.Pos])
+		d.w.Data = d.w.Pos
+		d.w.Shift = true
+		if !d.out.Empty() {
 			return false
 		}
-		d.doShift()
+		d.w.MoveToFront()
 	}
-	empty := 0
-	for len(d.buf) < n && !d.eof {
-		m, err := d.r.Read(d.buf[len(d.buf):cap(d.buf)])
-		d.buf = d.buf[:len(d.buf)+m]
-		d.work += m
-		switch {
-		case m > 0:
-			empty = 0
-		case err == nil:
-			if empty++; empty >= maxEmptyReads {
-				d.err = fmt.Errorf("librsync: reading new file: %w", io.ErrNoProgress)
-				return false
-			}
-		}
-		switch {
-		case err == io.EOF:
-			d.eof = true
-		case err != nil:
-			d.err = fmt.Errorf("librsync: reading new file: %w", err)
-			return false
-		}
+	added, err := d.w.Fill(d.r, n)
+	d.work += len(added)
+	if err != nil {
+		d.err = fmt.Errorf("librsync: reading new file: %w", err)
+		return false
 	}
-	if len(d.buf) < n {
+	if len(d.w.Buf) < n {
 		d.finish()
 		return false
 	}
 	return true
 }
 
-// doShift moves buf[winPos:] to the front of buf.
-func (d *Differ) doShift() {
-	k := copy(d.buf, d.buf[d.winPos:])
-	d.buf = d.buf[:k]
-	d.dataPos -= d.winPos
-	d.winPos = 0
-	d.shift = false
-}
-
 // finish emits what is left as literal data, the held-back COPY and END.
 func (d *Differ) finish() {
-	d.emitLiteral(d.buf[d.dataPos:])
+	d.emitLiteral(d.w.Buf[d.w.Data:])
 	d.writePending()
-	h := d.alloc(1)
+	h := d.out.Alloc(1)
 	h[0] = opEnd
-	d.put(h)
+	d.out.Put(h)
 	d.done = true
-}
-
-func (d *Differ) alloc(n int) []byte {
-	b := d.scratch[d.nscratch : d.nscratch+n]
-	d.nscratch += n
-	return b
-}
-
-func (d *Differ) put(b []byte) {
-	d.segs[d.nsegs] = b
-	d.nsegs++
 }
 
 // emitLiteral emits a LITERAL command for lit, if not empty, after the held-back COPY.
@@ -315,17 +264,17 @@ func (d *Differ) emitLiteral(lit []byte) {
 	d.writePending()
 	n := uint64(len(lit))
 	if n <= opLiteralMax {
-		h := d.alloc(1)
+		h := d.out.Alloc(1)
 		h[0] = byte(n)
-		d.put(h)
+		d.out.Put(h)
 	} else {
 		w := intWidth(n)
-		h := d.alloc(1 + widthBytes[w])
+		h := d.out.Alloc(1 + widthBytes[w])
 		h[0] = opLiteralN1 + byte(w)
 		putInt(h[1:], n)
-		d.put(h)
+		d.out.Put(h)
 	}
-	d.put(lit)
+	d.out.Put(lit)
 }
 
 // addCopy merges a copy of the basis with the held-back one when adjacent.
@@ -345,11 +294,11 @@ func (d *Differ) writePending() {
 	}
 	d.pend = false
 	wo, wl := intWidth(d.pendOff), intWidth(d.pendLen)
-	h := d.alloc(1 + widthBytes[wo] + widthBytes[wl])
+	h := d.out.Alloc(1 + widthBytes[wo] + widthBytes[wl])
 	h[0] = opCopyN1N1 + byte(4*wo+wl)
 	putInt(h[1:1+widthBytes[wo]], d.pendOff)
 	putInt(h[1+widthBytes[wo]:], d.pendLen)
-	d.put(h)
+	d.out.Put(h)
 }
 
 // widthBytes is the size of an integer argument of width class w (prototab.c).

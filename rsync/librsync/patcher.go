@@ -2,9 +2,10 @@ package librsync
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
+
+	"github.com/xferterm/xferterm/internal/deltaio"
 )
 
 // copyBufSize is the size of the buffer the Patcher copies basis ranges with.
@@ -157,22 +158,10 @@ func (p *Patcher) copyRange(off, n int64) error {
 	if p.copyBuf == nil && n > 0 {
 		p.copyBuf = make([]byte, min(copyBufSize, max(p.basisSize, 1)))
 	}
-	for end := off + n; off < end; {
-		buf := p.copyBuf[:min(int64(len(p.copyBuf)), end-off)]
-		m, err := p.basis.ReadAt(buf, off)
-		if m < len(buf) {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			p.err = fmt.Errorf("librsync: reading basis at %d: %w", off+int64(m), err)
-			return p.err
-		}
-		if err := p.emit(buf); err != nil {
-			return err
-		}
-		off += int64(m)
+	if err := deltaio.CopyAt(p.basis, off, n, p.copyBuf, p.emit); err != nil && p.err == nil {
+		p.err = fmt.Errorf("librsync: reading basis %w", err)
 	}
-	return nil
+	return p.err
 }
 
 // emit writes b to the output.

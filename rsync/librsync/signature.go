@@ -8,6 +8,8 @@ import (
 	"io"
 	"math/bits"
 	"slices"
+
+	"github.com/xferterm/xferterm/internal/deltaio"
 )
 
 // Signature is a parsed signature: its parameters and a lookup table from weak checksum to
@@ -110,11 +112,8 @@ func (s *Signature) find(weak uint32, window []byte) (uint32, bool) {
 // it the bytes, then call Finish. Errors are sticky: once Write or Finish has failed, every
 // later call returns the same error. The zero value is ready to use.
 type SignatureDecoder struct {
-	off     int64 // bytes consumed so far
-	header  [headerSize]byte
-	entry   [4 + strongLen]byte
-	partial int    // bytes held in header (before it is complete) or in entry
-	p       Params // BlockLen is 0 until the header is complete
+	rec deltaio.Records // the stream, cut into the header and block entries
+	p   Params          // BlockLen is 0 until the header is complete
 
 	weaks   []uint32
 	strongs []byte
@@ -135,43 +134,25 @@ func (d *SignatureDecoder) Write(b []byte) (int, error) {
 	if d.sig != nil {
 		return 0, ErrClosed
 	}
-	total := len(b)
-	if d.p.BlockLen == 0 {
-		n := copy(d.header[d.partial:], b)
-		d.partial += n
-		d.off += int64(n)
-		b = b[n:]
-		if d.partial < headerSize {
-			return total, nil
-		}
-		d.partial = 0
-		h := d.header[:]
-		p := Params{
-			Magic:     binary.BigEndian.Uint32(h),
-			BlockLen:  int(min(binary.BigEndian.Uint32(h[4:]), MaxBlockLen+1)),
-			StrongLen: int(min(binary.BigEndian.Uint32(h[8:]), strongLen+1)),
-		}
-		if err := p.check(); err != nil {
-			d.err = &CorruptError{Input: "signature", Offset: 0, Reason: err.Error()}
-			return 0, d.err
-		}
-		d.p = p
+	if err := d.rec.Write(b, headerSize, d.header, d.add); err != nil {
+		d.err = err
+		return 0, err
 	}
-	size := 4 + d.p.StrongLen
-	for len(b) > 0 {
-		n := copy(d.entry[d.partial:size], b)
-		d.partial += n
-		d.off += int64(n)
-		b = b[n:]
-		if d.partial < size {
-			break
-		}
-		d.partial = 0
-		if err := d.add(d.entry[:size]); err != nil {
-			return total - len(b), err
-		}
+	return len(b), nil
+}
+
+// header takes the signature's header and returns the size of its block entries.
+func (d *SignatureDecoder) header(h []byte) (int, error) {
+	p := Params{
+		Magic:     binary.BigEndian.Uint32(h),
+		BlockLen:  int(min(binary.BigEndian.Uint32(h[4:]), MaxBlockLen+1)),
+		StrongLen: int(min(binary.BigEndian.Uint32(h[8:]), strongLen+1)),
 	}
-	return total, nil
+	if err := p.check(); err != nil {
+		return 0, &CorruptError{Input: "signature", Offset: 0, Reason: err.Error()}
+	}
+	d.p = p
+	return 4 + p.StrongLen, nil
 }
 
 func (d *SignatureDecoder) add(e []byte) error {
@@ -180,8 +161,7 @@ func (d *SignatureDecoder) add(e []byte) error {
 		limit = d.maxEntries
 	}
 	if len(d.weaks) >= limit {
-		d.err = fmt.Errorf("%w: more than %d", ErrTooManyEntries, limit)
-		return d.err
+		return fmt.Errorf("%w: more than %d", ErrTooManyEntries, limit)
 	}
 	d.weaks = append(d.weaks, binary.BigEndian.Uint32(e))
 	d.strongs = append(d.strongs, e[4:]...)
@@ -197,11 +177,11 @@ func (d *SignatureDecoder) Finish() (*Signature, error) {
 		return nil, d.err
 	case d.sig != nil:
 		return d.sig, nil
-	case d.p.BlockLen == 0:
-		d.err = fmt.Errorf("%w: signature header has %d of %d bytes", ErrTruncated, d.partial, headerSize)
+	case !d.rec.HeaderDone():
+		d.err = fmt.Errorf("%w: signature header has %d of %d bytes", ErrTruncated, d.rec.Held(), headerSize)
 		return nil, d.err
-	case d.partial != 0:
-		d.err = fmt.Errorf("%w: %d bytes of unused signature data", ErrTruncated, d.partial)
+	case d.rec.Held() != 0:
+		d.err = fmt.Errorf("%w: %d bytes of unused signature data", ErrTruncated, d.rec.Held())
 		return nil, d.err
 	}
 	d.sig = newSignature(d.p, d.weaks, d.strongs)
@@ -223,64 +203,20 @@ func ParseSignature(b []byte) (*Signature, error) {
 // fails if p is invalid, and wraps any error from basis other than io.EOF; errors are
 // sticky.
 func NewSignatureReader(basis io.Reader, p Params) io.Reader {
-	s := &sigReader{r: basis, p: p}
 	if err := p.check(); err != nil {
-		s.err = err
-		return s
+		return deltaio.ErrReader(err)
 	}
-	blocks := min(max(64<<10/p.BlockLen, 1), 1024)
-	s.in = make([]byte, blocks*p.BlockLen)
-	s.out = make([]byte, 0, headerSize+blocks*(4+p.StrongLen))
-	s.out = binary.BigEndian.AppendUint32(s.out, p.Magic)
-	s.out = binary.BigEndian.AppendUint32(s.out, uint32(p.BlockLen))
-	s.out = binary.BigEndian.AppendUint32(s.out, uint32(p.StrongLen))
-	return s
-}
-
-type sigReader struct {
-	r   io.Reader
-	p   Params
-	in  []byte // a chunk of the basis, a whole number of blocks
-	out []byte // encoded, undelivered bytes are out[pos:]
-	pos int
-	eof bool
-	err error
-}
-
-func (s *sigReader) Read(b []byte) (int, error) {
-	for s.pos == len(s.out) {
-		if s.err != nil {
-			return 0, s.err
-		}
-		if s.eof {
-			return 0, io.EOF
-		}
-		s.fill()
-	}
-	n := copy(b, s.out[s.pos:])
-	s.pos += n
-	return n, nil
-}
-
-// fill reads the next chunk of the basis and encodes its blocks.
-func (s *sigReader) fill() {
-	n, err := io.ReadFull(s.r, s.in)
-	switch err {
-	case nil:
-	case io.EOF, io.ErrUnexpectedEOF:
-		s.eof = true
-	default:
-		s.err = fmt.Errorf("librsync: reading basis: %w", err)
-		return
-	}
-	s.out, s.pos = s.out[:0], 0
-	for b := s.in[:n]; len(b) > 0; {
-		blk := b[:min(s.p.BlockLen, len(b))]
-		b = b[len(blk):]
-		s.out = binary.BigEndian.AppendUint32(s.out, weakOf(s.p.Magic, blk))
+	header := binary.BigEndian.AppendUint32(nil, p.Magic)
+	header = binary.BigEndian.AppendUint32(header, uint32(p.BlockLen))
+	header = binary.BigEndian.AppendUint32(header, uint32(p.StrongLen))
+	encode := func(dst, blk []byte) []byte {
+		dst = binary.BigEndian.AppendUint32(dst, weakOf(p.Magic, blk))
 		sum := blake2b256(blk)
-		s.out = append(s.out, sum[:s.p.StrongLen]...)
+		return append(dst, sum[:p.StrongLen]...)
 	}
+	wrap := func(err error) error { return fmt.Errorf("librsync: reading basis: %w", err) }
+	blocks := min(max(64<<10/p.BlockLen, 1), 1024)
+	return deltaio.NewBlockReader(basis, p.BlockLen, blocks, 4+p.StrongLen, header, encode, wrap)
 }
 
 // weakOf returns the weak checksum of blk for a signature of magic.
