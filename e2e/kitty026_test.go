@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The tests of this file run the kitty client that Debian 12 ships, `kitty +kitten transfer`
@@ -160,17 +159,8 @@ func (r *rig) checkDeltaUsed(mark int, maxShare float64) {
 // crosses the terminal.
 func TestKitty026Deltas(t *testing.T) {
 	r := newRig(t)
-	oldBin := randomBytes(21, 6<<20)
-	writeFile(t, filepath.Join(r.Local, "big.zip"), oldBin, 0o644)
-	newBin := filepath.Join(r.Remote, "big.zip")
-	writeFile(t, newBin, editedCopy(oldBin), 0o640)
-	setMtime(t, newBin, fixedTime)
-
-	oldText := textBytes(22, 5<<20)
-	writeFile(t, filepath.Join(r.Remote, "doc.txt"), oldText, 0o644)
-	newText := filepath.Join(r.Local, "doc.txt")
-	writeFile(t, newText, editedCopy(oldText), 0o600)
-	setMtime(t, newText, fixedTime.Add(time.Hour))
+	// .zip: a name the client sends uncompressed; doc.txt goes compressed.
+	newBin, newText := deltaFixtures(t, r, "big.zip", 21)
 	r.Login()
 
 	m := r.Kitty("--transmit-deltas", "big.zip", "big.zip")
@@ -196,17 +186,7 @@ func TestKitty026Deltas(t *testing.T) {
 // in both directions, and a wrong password is refused without writing anything.
 func TestKitty026Bypass(t *testing.T) {
 	r := newRig(t)
-	localPW := filepath.Join(r.Base, "password")
-	writeFile(t, localPW, []byte("correct horse battery staple\n"), 0o600)
-	writeFile(t, filepath.Join(r.Remote, "pw"), []byte("correct horse battery staple\n"), 0o600)
-	writeFile(t, filepath.Join(r.Remote, "wrong-pw"), []byte("incorrect horse\n"), 0o600)
-	up := filepath.Join(r.Remote, "up.bin")
-	writeFile(t, up, randomBytes(23, 1<<20+3), 0o644)
-	setMtime(t, up, fixedTime)
-	down := filepath.Join(r.Local, "down.txt")
-	writeFile(t, down, textBytes(24, 512<<10), 0o644)
-	setMtime(t, down, fixedTime)
-	r.Login("--password-file", localPW)
+	up, down := bypassFixtures(t, r, 23)
 
 	m := r.Kitty("--permissions-bypass", "./pw", "up.bin", "up-copy.bin")
 	if st := r.waitNoPrompt(m); st != 0 {
@@ -225,24 +205,7 @@ func TestKitty026Bypass(t *testing.T) {
 		})
 	}
 
-	m = r.Kitty("-p", "./wrong-pw", "up.bin", "wrong-copy.bin")
-	h := r.TM.WaitFor("the end of the transfer or a prompt", transferWait, func(h string) bool {
-		return lastLineMatch(markerRE(m), h) != nil || promptSend.MatchString(h)
-	})
-	if lastLineMatch(markerRE(m), h) == nil {
-		r.TM.Keys("n")
-	}
-	if st := r.Wait(m, transferWait); st == 0 {
-		t.Errorf("send with a wrong password exited 0")
-	}
-	if _, err := os.Lstat(filepath.Join(r.Local, "wrong-copy.bin")); err == nil {
-		t.Errorf("a send with a wrong password wrote its file")
-	}
-	r.waitAudit("the refused bypass", func(a auditRecord) bool {
-		return a.Kind == "session" && a.Result == "denied"
-	})
-	r.checkAuditSecretFree("correct horse", "incorrect horse")
-	r.CheckShellUsable()
+	r.checkWrongPassword(r.Kitty("-p", "./wrong-pw", "up.bin", "wrong-copy.bin"), filepath.Join(r.Local, "wrong-copy.bin"))
 	r.Logout(0)
 }
 
@@ -289,62 +252,28 @@ func TestKitty026Denied(t *testing.T) {
 // TestKitty026Denied), and writes what it receives in place, so the remote side keeps a partial
 // file: its doing. There the audit log and the partial file show the cancel.
 func TestKitty026CtrlC(t *testing.T) {
-	const size = 2 << 30 // sparse: costs no disk on the source side
-	for _, tc := range []struct {
-		direction string
-		prompt    *regexp.Regexp
-		srcSide   func(r *rig) string
-		dstSide   func(r *rig) string
-	}{
-		{"send", promptSend, func(r *rig) string { return r.Remote }, func(r *rig) string { return r.Local }},
-		{"receive", promptReceive, func(r *rig) string { return r.Local }, func(r *rig) string { return r.Remote }},
-	} {
+	for _, tc := range cancelCases {
 		t.Run(tc.direction, func(t *testing.T) {
-			r := newRig(t)
 			// .zip: a name the client does not compress, so the transfer takes a while.
-			f, err := os.Create(filepath.Join(tc.srcSide(r), "huge.zip"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Truncate(size); err != nil {
-				t.Fatal(err)
-			}
-			_ = f.Close() // Nothing written.
-			dst := tc.dstSide(r)
-			r.Login()
-			stty := r.SttyState()
-			before := visibleEntries(t, dst)
-
-			m := r.Kitty("--direction", tc.direction, "huge.zip", "huge-copy.zip")
-			r.Answer(m, tc.prompt, "y")
-			waitDir(t, dst, "a file being written in "+dst, func(names []string) bool {
-				return len(names) > len(before)
-			})
-			r.TM.Keys("C-c")
-			st := r.Wait(m, transferWait)
-			if tc.direction == "send" {
+			cancelMidTransfer(t, tc, "huge.zip", func(r *rig) int {
+				return r.Kitty("--direction", tc.direction, "huge.zip", "huge-copy.zip")
+			}, func(r *rig, st int, dst string, before []string) {
+				if tc.direction == "receive" {
+					r.waitAudit("the canceled download", func(a auditRecord) bool {
+						return a.Kind == "file" && a.Direction == "download" && a.Result == "canceled"
+					})
+					if fi, err := os.Stat(filepath.Join(dst, "huge-copy.zip")); err == nil && fi.Size() >= hugeSize {
+						t.Errorf("the whole file arrived despite Ctrl+C")
+					}
+					return
+				}
 				if st == 0 {
 					t.Errorf("kitty +kitten transfer exited 0 after Ctrl+C")
 				}
 				waitDir(t, dst, "no partial file in "+dst, func(names []string) bool {
 					return slices.Equal(names, before)
 				})
-			} else {
-				r.waitAudit("the canceled download", func(a auditRecord) bool {
-					return a.Kind == "file" && a.Direction == "download" && a.Result == "canceled"
-				})
-				if fi, err := os.Stat(filepath.Join(dst, "huge-copy.zip")); err == nil && fi.Size() >= size {
-					t.Errorf("the whole file arrived despite Ctrl+C")
-				}
-			}
-			r.CheckShellUsable()
-			if got := r.SttyState(); got != stty {
-				t.Errorf("remote terminal modes changed by the canceled transfer:\n\tbefore %s\n\tafter  %s", stty, got)
-			}
-			if st := r.Logout(0); st != 0 {
-				t.Errorf("xferterm exited %d", st)
-			}
-			r.CheckShellUsable()
+			})
 		})
 	}
 }

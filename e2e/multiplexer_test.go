@@ -162,7 +162,7 @@ func TestTmuxTransfers(t *testing.T) {
 	if st := r.Wait(mark, transferWait); st != 0 {
 		t.Fatalf("receive of a tree exited %d", st)
 	}
-	checkSameTree(t, filepath.Join(r.Local, "ltree"), filepath.Join(r.Remote, "ltree-copy"), true)
+	checkSameTree(t, filepath.Join(r.Local, "ltree"), filepath.Join(r.Remote, "ltree-copy"), dirMtimes)
 	m.checkOption("", "a receive")
 
 	m.sendLarge(big)
@@ -277,7 +277,7 @@ func (m *remoteMux) sendTree() {
 	if st := r.Wait(mark, transferWait); st != 0 {
 		r.tb.Fatalf("send of a tree exited %d", st)
 	}
-	checkSameTree(r.tb, filepath.Join(r.Remote, "tree"), filepath.Join(r.Local, "tree-copy"), true)
+	checkSameTree(r.tb, filepath.Join(r.Remote, "tree"), filepath.Join(r.Local, "tree-copy"), dirMtimes)
 }
 
 // sendLarge sends the remote file src without zlib and checks the copy.

@@ -150,17 +150,7 @@ func checkScreenKept(tb testing.TB, before, after, mark string) {
 // transfers go through without a prompt in both directions; a wrong password is refused.
 func TestTransferBypass(t *testing.T) {
 	r := newRig(t)
-	localPW := filepath.Join(r.Base, "password")
-	writeFile(t, localPW, []byte("correct horse battery staple\n"), 0o600)
-	writeFile(t, filepath.Join(r.Remote, "pw"), []byte("correct horse battery staple\n"), 0o600)
-	writeFile(t, filepath.Join(r.Remote, "wrong-pw"), []byte("incorrect horse\n"), 0o600)
-	up := filepath.Join(r.Remote, "up.bin")
-	writeFile(t, up, randomBytes(3, 1<<20+3), 0o644)
-	setMtime(t, up, fixedTime)
-	down := filepath.Join(r.Local, "down.txt")
-	writeFile(t, down, textBytes(4, 512<<10), 0o644)
-	setMtime(t, down, fixedTime)
-	r.Login("--password-file", localPW)
+	up, down := bypassFixtures(t, r, 3)
 	if k := r.Value(`$KITTY_PUBLIC_KEY`); !strings.HasPrefix(k, "1:") {
 		t.Fatalf("remote KITTY_PUBLIC_KEY = %q: ssh did not forward xferterm's key", k)
 	}
@@ -182,27 +172,53 @@ func TestTransferBypass(t *testing.T) {
 		})
 	}
 
-	// A wrong password must not write anything. Whether xferterm then refuses outright (as kitty
-	// does) or falls back to asking, the answer here is no.
-	m = r.Transfer("--password-file", "wrong-pw", "--direction", "send", "up.bin", "wrong-copy.bin")
+	r.checkWrongPassword(r.Transfer("--password-file", "wrong-pw", "--direction", "send", "up.bin", "wrong-copy.bin"),
+		filepath.Join(r.Local, "wrong-copy.bin"))
+	r.Logout(0)
+}
+
+// checkWrongPassword checks the send of mark, started with a wrong password for the
+// destination dst: it fails and writes nothing, the audit log has the refusal and no secret,
+// and the shell works. Whether xferterm refuses outright (as kitty does) or falls back to
+// asking, the answer here is no.
+func (r *rig) checkWrongPassword(mark int, dst string) {
+	r.tb.Helper()
 	h := r.TM.WaitFor("the end of the transfer or a prompt", transferWait, func(h string) bool {
-		return lastLineMatch(markerRE(m), h) != nil || promptSend.MatchString(h)
+		return lastLineMatch(markerRE(mark), h) != nil || promptSend.MatchString(h)
 	})
-	if lastLineMatch(markerRE(m), h) == nil {
+	if lastLineMatch(markerRE(mark), h) == nil {
 		r.TM.Keys("n")
 	}
-	if st := r.Wait(m, transferWait); st == 0 {
-		t.Errorf("send with a wrong password exited 0")
+	if st := r.Wait(mark, transferWait); st == 0 {
+		r.tb.Errorf("send with a wrong password exited 0")
 	}
-	if _, err := os.Lstat(filepath.Join(r.Local, "wrong-copy.bin")); err == nil {
-		t.Errorf("a send with a wrong password wrote its file")
+	if _, err := os.Lstat(dst); err == nil {
+		r.tb.Errorf("a send with a wrong password wrote its file")
 	}
 	r.waitAudit("the refused bypass", func(a auditRecord) bool {
 		return a.Kind == "session" && a.Result == "denied"
 	})
 	r.checkAuditSecretFree("correct horse", "incorrect horse")
 	r.CheckShellUsable()
-	r.Logout(0)
+}
+
+// bypassFixtures writes the secret for xferterm (outside both homes), the right and a wrong one
+// on the remote side (pw, wrong-pw), a file to send (up.bin) and one to receive (down.txt); then
+// it logs in through xferterm --password-file. It returns the two files' paths.
+func bypassFixtures(tb testing.TB, r *rig, seed uint64) (up, down string) {
+	tb.Helper()
+	localPW := filepath.Join(r.Base, "password")
+	writeFile(tb, localPW, []byte("correct horse battery staple\n"), 0o600)
+	writeFile(tb, filepath.Join(r.Remote, "pw"), []byte("correct horse battery staple\n"), 0o600)
+	writeFile(tb, filepath.Join(r.Remote, "wrong-pw"), []byte("incorrect horse\n"), 0o600)
+	up = filepath.Join(r.Remote, "up.bin")
+	writeFile(tb, up, randomBytes(seed, 1<<20+3), 0o644)
+	setMtime(tb, up, fixedTime)
+	down = filepath.Join(r.Local, "down.txt")
+	writeFile(tb, down, textBytes(seed+1, 512<<10), 0o644)
+	setMtime(tb, down, fixedTime)
+	r.Login("--password-file", localPW)
+	return up, down
 }
 
 // waitNoPrompt waits for the command of mark and fails at once if an approval prompt shows up.
@@ -228,21 +244,30 @@ func editedCopy(old []byte) []byte {
 	return n
 }
 
+// deltaFixtures writes, for deltas in both directions, a 6 MiB binary bin whose new version is
+// remote and old version local, and a 5 MiB text doc.txt whose new version is local and old
+// version remote. It returns the paths of the two new versions.
+func deltaFixtures(tb testing.TB, r *rig, bin string, seed uint64) (newBin, newText string) {
+	tb.Helper()
+	oldBin := randomBytes(seed, 6<<20)
+	writeFile(tb, filepath.Join(r.Local, bin), oldBin, 0o644)
+	newBin = filepath.Join(r.Remote, bin)
+	writeFile(tb, newBin, editedCopy(oldBin), 0o640)
+	setMtime(tb, newBin, fixedTime)
+
+	oldText := textBytes(seed+1, 5<<20)
+	writeFile(tb, filepath.Join(r.Remote, "doc.txt"), oldText, 0o644)
+	newText = filepath.Join(r.Local, "doc.txt")
+	writeFile(tb, newText, editedCopy(oldText), 0o600)
+	setMtime(tb, newText, fixedTime.Add(time.Hour))
+	return newBin, newText
+}
+
 // TestTransferDeltas: --transmit-deltas against an older copy on the receiving side gives the new
 // file byte for byte, in both directions.
 func TestTransferDeltas(t *testing.T) {
 	r := newRig(t)
-	oldBin := randomBytes(5, 6<<20)
-	writeFile(t, filepath.Join(r.Local, "big.bin"), oldBin, 0o644)
-	newBin := filepath.Join(r.Remote, "big.bin")
-	writeFile(t, newBin, editedCopy(oldBin), 0o640)
-	setMtime(t, newBin, fixedTime)
-
-	oldText := textBytes(6, 5<<20)
-	writeFile(t, filepath.Join(r.Remote, "doc.txt"), oldText, 0o644)
-	newText := filepath.Join(r.Local, "doc.txt")
-	writeFile(t, newText, editedCopy(oldText), 0o600)
-	setMtime(t, newText, fixedTime.Add(time.Hour))
+	newBin, newText := deltaFixtures(t, r, "big.bin", 5)
 	r.Login()
 
 	m := r.Transfer("--transmit-deltas", "--direction", "send", "big.bin", "big.bin")
@@ -336,41 +361,84 @@ func TestTransferTree(t *testing.T) {
 // client fails, no partial or temporary file is left beside the destination, and the terminal
 // works afterwards.
 func TestTransferCancel(t *testing.T) {
-	const size = 2 << 30 // sparse: costs no disk on the source side
-	for _, tc := range []struct {
-		direction string
-		prompt    *regexp.Regexp
-		srcSide   func(r *rig) string // directory of the source
-		dstSide   func(r *rig) string // directory that receives
-	}{
-		{"send", promptSend, func(r *rig) string { return r.Remote }, func(r *rig) string { return r.Local }},
-		{"receive", promptReceive, func(r *rig) string { return r.Local }, func(r *rig) string { return r.Remote }},
-	} {
+	for _, tc := range cancelCases {
 		t.Run(tc.direction, func(t *testing.T) {
-			r := newRig(t)
-			src := filepath.Join(tc.srcSide(r), "huge.bin")
-			f, err := os.Create(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Truncate(size); err != nil {
-				t.Fatal(err)
-			}
-			_ = f.Close() // Nothing written.
-			dst := tc.dstSide(r)
-			r.Login()
-			stty := r.SttyState()
-			r.cancelMidTransfer(tc.direction, tc.prompt, dst)
-			r.CheckShellUsable()
-			if got := r.SttyState(); got != stty {
-				t.Errorf("remote terminal modes changed by the canceled transfer:\n\tbefore %s\n\tafter  %s", stty, got)
-			}
-			if st := r.Logout(0); st != 0 {
-				t.Errorf("xferterm exited %d", st)
-			}
-			r.CheckShellUsable()
+			cancelMidTransfer(t, tc, "huge.bin", func(r *rig) int {
+				return r.Transfer("--compress", "never", "--direction", tc.direction, "huge.bin", "huge-copy.bin")
+			}, func(r *rig, st int, dst string, before []string) {
+				if st == 0 {
+					t.Errorf("xferterm transfer exited 0 after Ctrl+C")
+				}
+				waitDir(t, dst, "no partial file in "+dst, func(names []string) bool {
+					return slices.Equal(names, before)
+				})
+			})
 		})
 	}
+}
+
+// cancelMidTransfer makes a sparse file name of hugeSize on tc's source side, logs in, starts
+// the transfer of it with start, answers the prompt, presses Ctrl+C once something new (the
+// temporary file) exists beside the destination, and hands the client's exit status, the
+// destination directory and its entries before the transfer to check. Then it checks what
+// every canceled transfer must keep: the remote terminal's modes, a usable shell on both
+// sides, xferterm's exit status.
+func cancelMidTransfer(t *testing.T, tc cancelCase, name string, start func(r *rig) int,
+	check func(r *rig, st int, dst string, before []string)) {
+	t.Helper()
+	r := newRig(t)
+	sparseFile(t, filepath.Join(tc.srcSide(r), name), hugeSize)
+	dst := tc.dstSide(r)
+	r.Login()
+	stty := r.SttyState()
+	before := visibleEntries(t, dst)
+
+	m := start(r)
+	r.Answer(m, tc.prompt, "y")
+	waitDir(t, dst, "a file being written in "+dst, func(names []string) bool {
+		return len(names) > len(before)
+	})
+	r.TM.Keys("C-c")
+	check(r, r.Wait(m, transferWait), dst, before)
+	r.CheckShellUsable()
+	if got := r.SttyState(); got != stty {
+		t.Errorf("remote terminal modes changed by the canceled transfer:\n\tbefore %s\n\tafter  %s", stty, got)
+	}
+	if st := r.Logout(0); st != 0 {
+		t.Errorf("xferterm exited %d", st)
+	}
+	r.CheckShellUsable()
+}
+
+// cancelCase is one direction of a canceled transfer: the prompt it raises and the sides of
+// its source and destination.
+type cancelCase struct {
+	direction string
+	prompt    *regexp.Regexp
+	srcSide   func(r *rig) string // directory of the source
+	dstSide   func(r *rig) string // directory that receives
+}
+
+// cancelCases are the two directions.
+var cancelCases = []cancelCase{
+	{"send", promptSend, func(r *rig) string { return r.Remote }, func(r *rig) string { return r.Local }},
+	{"receive", promptReceive, func(r *rig) string { return r.Local }, func(r *rig) string { return r.Remote }},
+}
+
+// hugeSize is the size of the sparse file a transfer is canceled in the middle of.
+const hugeSize = 2 << 30
+
+// sparseFile creates path holding size zero bytes that take no disk.
+func sparseFile(tb testing.TB, path string, size int64) {
+	tb.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		tb.Fatal(err)
+	}
+	_ = f.Close() // Nothing written.
 }
 
 // visibleEntries lists dir without the configuration and state directories xferterm keeps in HOME.

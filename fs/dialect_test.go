@@ -126,13 +126,7 @@ func TestDialect026RsyncUpload(t *testing.T) {
 // padded packets.
 func TestDialect026RsyncDownload(t *testing.T) {
 	h := newDLHarness(t, dlAllow, fs.Limits{})
-	path := filepath.Join(h.home, "f")
-	writeBigFile(t, path, 1<<20, 3)
-	newData, err := os.ReadFile(path)
-	must(t, err)
-	old := bytes.Clone(newData)
-	copy(old[1000:], "the client's copy is a little different here")
-	old = append(old[:600<<10], old[600<<10+5000:]...)
+	path, newData, old := rsyncFixture(t, h.home)
 
 	spec := specCmd("t", "0", "f")
 	spec.Padded = true // as the 0.26 client sends every base64 value
@@ -144,12 +138,7 @@ func TestDialect026RsyncDownload(t *testing.T) {
 	must(t, err)
 	rq := requestCmd("t", "1", path, false)
 	rq.Transmit = scanner.TransmitRsync
-	cmds := []scanner.Command{rq}
-	for off := 0; off < len(sig); off += 4000 {
-		cmds = append(cmds, scanner.Command{Action: scanner.ActionData, ID: "t", FileID: "1", Data: sig[off:min(off+4000, len(sig))]})
-	}
-	cmds = append(cmds, scanner.Command{Action: scanner.ActionEndData, ID: "t", FileID: "1"})
-	got = h.do(cmds...)
+	got = h.do(append([]scanner.Command{rq}, signaturePackets("t", "1", sig)...)...)
 	for _, c := range got {
 		if len(c.Data)%3 != 0 && !c.Padded {
 			t.Fatalf("a data packet of %d bytes is not padded", len(c.Data))

@@ -253,13 +253,7 @@ func TestDownloadRsync(t *testing.T) {
 	for _, zip := range []bool{false, true} {
 		t.Run(fmt.Sprintf("zip=%v", zip), func(t *testing.T) {
 			h := newDLHarness(t, dlAllow, fs.Limits{})
-			path := filepath.Join(h.home, "f")
-			writeBigFile(t, path, 1<<20, 3)
-			newData, err := os.ReadFile(path)
-			must(t, err)
-			old := bytes.Clone(newData)
-			copy(old[1000:], "the client's copy is a little different here")
-			old = append(old[:600<<10], old[600<<10+5000:]...)
+			path, newData, old := rsyncFixture(t, h.home)
 			must(t, os.WriteFile(filepath.Join(h.home, "g"), []byte("plain"), 0o644))
 			h.approveAndList("t", "f", "g")
 
@@ -274,13 +268,7 @@ func TestDownloadRsync(t *testing.T) {
 			if fids := dataFIDs(got); fmt.Sprint(fids) != "[2]" {
 				t.Fatalf("before the signature, got data for %v, want [2]", fids)
 			}
-			var cmds []scanner.Command
-			for off := 0; off < len(sig); off += 4000 {
-				c := scanner.Command{Action: scanner.ActionData, ID: "t", FileID: "1", Data: sig[off:min(off+4000, len(sig))]}
-				cmds = append(cmds, c)
-			}
-			cmds = append(cmds, scanner.Command{Action: scanner.ActionEndData, ID: "t", FileID: "1"})
-			got = h.do(cmds...)
+			got = h.do(signaturePackets("t", "1", sig)...)
 			delta := fileData(t, got, "1", zip)
 			if patched := patch(t, old, delta, bs); !bytes.Equal(patched, newData) {
 				t.Fatal("patched file differs")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +132,29 @@ func requestCmd(id, fid, path string, zip bool) scanner.Command {
 		c.Compression = scanner.CompressionZlib
 	}
 	return c
+}
+
+// rsyncFixture writes a 1 MiB file f in home and returns its path, its bytes, and the
+// client's older copy of it (an overwrite and a deletion in the middle).
+func rsyncFixture(t testing.TB, home string) (path string, newData, old []byte) {
+	t.Helper()
+	path = filepath.Join(home, "f")
+	writeBigFile(t, path, 1<<20, 3)
+	newData, err := os.ReadFile(path)
+	must(t, err)
+	old = bytes.Clone(newData)
+	copy(old[1000:], "the client's copy is a little different here")
+	return path, newData, append(old[:600<<10], old[600<<10+5000:]...)
+}
+
+// signaturePackets is a client's signature for request fid: data packets of 4000 bytes,
+// then an end_data without data.
+func signaturePackets(id, fid string, sig []byte) []scanner.Command {
+	var cmds []scanner.Command
+	for off := 0; off < len(sig); off += 4000 {
+		cmds = append(cmds, scanner.Command{Action: scanner.ActionData, ID: id, FileID: fid, Data: sig[off:min(off+4000, len(sig))]})
+	}
+	return append(cmds, scanner.Command{Action: scanner.ActionEndData, ID: id, FileID: fid})
 }
 
 func actionCmd(id string, a scanner.Action) scanner.Command {
