@@ -98,7 +98,7 @@ func requireSuite(tb testing.TB) {
 	if len(suite.missing) > 0 {
 		how := "run: make deps (apt-get install --no-install-recommends openssh-server openssh-client tmux screen kitty)"
 		if os.Getenv("CI") != "" {
-			how += " (.ci/run does this)"
+			how += " (make test does this as root)"
 		}
 		tb.Fatalf("e2e: %s not found; %s", strings.Join(suite.missing, ", "), how)
 	}
