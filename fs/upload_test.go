@@ -352,6 +352,11 @@ func TestUploadLinks(t *testing.T) {
 		{scanner.FileLink, "e/hardpath", "path:../d/target.txt", "OK"},
 		{scanner.FileSymlink, "e/bad", "what:1", scanner.StatusUnknownLinkTarget},
 		{scanner.FileSymlink, "e/nofid", "fid:77", scanner.StatusUnknownLinkFileID("77")},
+		// The file id is the client's raw bytes: the status shows its safe part only, as
+		// UTF-8 (found by FuzzUploadSession).
+		{scanner.FileSymlink, "e/rawfid", "fid:x\x9c\xec\xc0;y", "EINVAL:Unknown link target file_id: xy"},
+		{scanner.FileSymlink, "e/longfid", "fid:" + strings.Repeat("a", 5000),
+			"EINVAL:Unknown link target file_id: " + strings.Repeat("a", 64) + "..."},
 		{scanner.FileLink, "e/outside", "path:" + filepath.Join(h.root, "outside"), scanner.StatusLinkTargetNotWritten},
 	} {
 		fid := fmt.Sprint(i + 2)

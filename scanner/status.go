@@ -90,7 +90,16 @@ func StatusSignatureNotRsync(fid string) string {
 }
 
 // StatusUnknownLinkFileID returns "EINVAL:Unknown link target file_id: <fid>", for link
-// data naming a file id the session does not have (kitty says "EINVAL:'<fid>'").
+// data naming a file id the session does not have (kitty says "EINVAL:'<fid>'"). The fid
+// comes from the link data as the client sent it, so only its safe-string characters are
+// shown, at most maxFileIDShown of them: a status is UTF-8 text (§1.2).
 func StatusUnknownLinkFileID(fid string) string {
-	return "EINVAL:Unknown link target file_id: " + fid
+	shown := safeString([]byte(fid))
+	if len(shown) > maxFileIDShown {
+		shown = shown[:maxFileIDShown] + "..."
+	}
+	return "EINVAL:Unknown link target file_id: " + shown
 }
+
+// maxFileIDShown is the most characters of a file id that a status repeats.
+const maxFileIDShown = 64
