@@ -264,13 +264,16 @@ func (d *download) open(r *request) (*sender, string) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, sendStatus(err, scanner.TextAddSendFile)
 	}
-	if (fileKey{uint64(st.Dev), st.Ino}) != listedAs.key {
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+		// Never sent, whether it is the listed inode or a new one (§7.3); said first, so the
+		// answer does not depend on whether the file system reused the inode.
+		return nil, scanner.StatusSendDirectory
+	case (fileKey{uint64(st.Dev), st.Ino}) != listedAs.key:
 		return nil, scanner.StatusFileChanged // not the listed file
 	}
 	s := &sender{req: r}
 	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		return nil, scanner.StatusSendDirectory
 	case unix.S_IFLNK:
 		// §7.3: the link text, as one end_data, never compressed, even with rsync.
 		if listedAs.ft != scanner.FileSymlink || st.Size > maxSymlinkText {
