@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,8 +11,8 @@ import (
 	"time"
 
 	"github.com/xferterm/xferterm/client"
-	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // Failures, cancels, deltas and modes against the real engine.
@@ -24,7 +23,7 @@ func TestEngineDenied(t *testing.T) {
 			local, home := sides(t)
 			writeFile(t, local, "f", "x", 0o644)
 			writeFile(t, home, "f", "x", 0o644)
-			_, err := runEngine(t, home, fs.FixedApprover{Allow: false}, client.Options{Direction: dir, Args: []string{"f", "g"}, Cwd: local}, nil)
+			_, err := runEngine(t, home, transfer.Fixed{Allow: false}, client.Options{Direction: dir, Args: []string{"f", "g"}, Cwd: local}, nil)
 			if !errors.Is(err, client.ErrPermissionDenied) || !strings.Contains(err.Error(), "permission denied") {
 				t.Fatalf("Run: %v, want permission denied", err)
 			}
@@ -85,15 +84,7 @@ func TestEngineCancelMidTransfer(t *testing.T) {
 func TestEngineNeverAnswers(t *testing.T) {
 	local, home := sides(t)
 	writeFile(t, local, "f", "x", 0o644)
-	block := make(chan struct{})
-	defer close(block)
-	never := fs.ApproverFunc(func(ctx context.Context, _ fs.Request) fs.Decision {
-		select {
-		case <-block:
-		case <-ctx.Done():
-		}
-		return fs.Decision{}
-	})
+	var never neverApprover
 	for _, dir := range []client.Direction{client.Send, client.Receive} {
 		t.Run(dir.String(), func(t *testing.T) {
 			start := time.Now()
@@ -108,6 +99,15 @@ func TestEngineNeverAnswers(t *testing.T) {
 		})
 	}
 }
+
+// neverApprover posts every question for a person who never answers.
+type neverApprover struct{}
+
+func (neverApprover) Ask(transfer.Request, func(transfer.Decision)) (transfer.Decision, transfer.Pending) {
+	return transfer.Decision{}, neverApprover{}
+}
+
+func (neverApprover) Withdraw() {}
 
 // The terminal can abort a transfer: CancelAll makes the engine send CANCELED.
 func TestEngineCanceledByTerminal(t *testing.T) {

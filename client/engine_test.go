@@ -15,6 +15,7 @@ import (
 	"github.com/xferterm/xferterm/client"
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // link wires the client to a real fs.Engine the way the proxy does: the client's
@@ -63,7 +64,7 @@ func (c counter) Write(p []byte) (int, error) {
 }
 
 // runEngine runs the client against an engine serving home.
-func runEngine(t *testing.T, home string, approver fs.Approver, opts client.Options, setup func(l *link)) (*link, error) {
+func runEngine(t *testing.T, home string, approver transfer.Approver, opts client.Options, setup func(l *link)) (*link, error) {
 	t.Helper()
 	e, err := fs.NewEngine(fs.Config{Home: home, Approver: approver})
 	if err != nil {
@@ -133,7 +134,7 @@ func runEngine(t *testing.T, home string, approver fs.Approver, opts client.Opti
 	return l, err
 }
 
-var allow = fs.FixedApprover{Allow: true}
+var allow = transfer.Fixed{Allow: true}
 
 // sides returns a remote directory (this host) and the terminal's home.
 func sides(t *testing.T) (string, string) {

@@ -1,10 +1,10 @@
 package fs
 
 import (
-	"context"
 	"time"
 
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // Limits of a receive session that kitty has too (terminal-side.md §11).
@@ -24,7 +24,7 @@ type downloadState uint8
 
 const (
 	dlCollecting downloadState = iota + 1 // gathering the `sz` specs (§7.1)
-	dlAsking                              // the Approver decides; e.mu is released meanwhile
+	dlAsking                              // the specs are described, then decided
 	dlListing                             // approved: walking and emitting the listing (§7.2)
 	dlServing                             // listing produced: answering data requests (§7.3)
 	dlClosing                             // ended: draining its last replies, then removed
@@ -47,9 +47,11 @@ type spec struct {
 
 // download is a receive session: the remote reads local files (terminal-side.md §7).
 //
-// Every field is guarded by e.mu. The session is driven by three callers: handle (the
-// pump goroutine, through Engine.Handle), tick (Engine.Tick, any goroutine) and produce
-// (the pty writer, through Engine.Pull). Only the asking step releases e.mu; see ask.
+// Every field is guarded by e.mu. The session is driven by handle (the pump goroutine,
+// through Engine.Handle), tick (Engine.Tick, any goroutine) and produce (the pty writer,
+// through Engine.Pull), and, while it is asking, by the two results it waits for: the
+// description of its specs (a background walk, see ask) and the Approver's answer.
+// Both come back through Engine.deliver, under e.mu; nothing releases e.mu.
 //
 // Everything the session says to the client goes through its own queue, out, drained by
 // produce, so its messages keep their order: permission OK, listing, final OK, data,
@@ -85,10 +87,11 @@ type download struct {
 	errs   bool // q < 2: refusals, spec and request errors
 	bypass string
 
-	specs    []spec
-	lastSpec time.Time          // when the last spec (or the receive) arrived
-	spoiled  bool               // a spec arrived while the Approver was deciding
-	stopAsk  context.CancelFunc // takes the prompt down; nil when not asking
+	specs      []spec
+	lastSpec   time.Time // when the last spec (or the receive) arrived
+	spoiled    bool      // a spec arrived while the session was asking
+	describing *struct{} // the background description of the specs it waits for; nil when none
+	pending    *question // the Approver's question, while it waits for the answer
 
 	out [][]byte // encoded sequences waiting for produce, in order
 
@@ -171,16 +174,17 @@ func (d *download) handlePending(cmd *scanner.Command) {
 	}
 }
 
-// handleAsking handles a command that arrives while the Approver decides, which happens
-// when the question was raised by tick (the spec timeout): e.mu is released during the
-// question, so the pump goes on delivering commands.
+// handleAsking handles a command that arrives while the session is asking: its specs
+// are being described, or a person is being asked about them. The client does not wait
+// for the last spec it announced before it may send more (and a hostile one sends
+// anything), so the pump goes on delivering commands meanwhile.
 //
 // The rule: what the user sees is exactly what may be listed. The specs are frozen when
-// the question is asked, so a spec arriving now spoils it: whatever the answer, the
-// session then ends with StatusLateSpec (a status the client takes as a refusal). The
-// other commands act as they do on a pending session (§2): signature data fails as
-// "unknown file_id", and anything else destroys the session silently and takes the
-// prompt down. ask re-checks the session when the Approver returns.
+// the session starts asking, so a spec arriving now spoils the question: whatever the
+// answer, the session then ends with StatusLateSpec (a status the client takes as a
+// refusal). The other commands act as they do on a pending session (§2): signature data
+// fails as "unknown file_id", and anything else destroys the session silently and
+// withdraws the question.
 func (d *download) handleAsking(cmd *scanner.Command) {
 	switch cmd.Action {
 	case scanner.ActionFile:
@@ -214,39 +218,55 @@ func (d *download) handleApproved(cmd *scanner.Command) {
 	}
 }
 
-// ask raises the question for the specs collected so far. It is called with e.mu held
-// and releases it twice: to describe the specs (lstat and a bounded walk of the disk)
-// and while the Approver decides. Meanwhile the session is in dlAsking (see
-// handleAsking), and it re-checks that it is still alive after each.
+// ask starts the decision about the specs collected so far. They are described first
+// (lstat, and a bounded walk of each directory: describeSpecs) by a background job, so
+// that a slow disk holds up neither the engine's lock nor the client's other sessions;
+// the description comes back through Engine.deliver, and the Approver is asked then.
+// Meanwhile the session is in dlAsking (see handleAsking).
 func (d *download) ask() {
 	e := d.e
 	d.state = dlAsking
-	ctx, stop := context.WithCancel(e.ctx)
-	d.stopAsk = stop
-	defer stop()
+	job := new(struct{})
+	d.describing = job
 	specs := d.specs[:len(d.specs):len(d.specs)]
 	home := e.cfg.Home
+	e.background(func() {
+		items := describeSpecs(home, specs, maxDescribeEntries)
+		e.deliver(func() {
+			if d.describing == job && d.alive() {
+				d.described(items)
+			}
+		})
+	})
+}
 
-	e.mu.Unlock()
-	infos := describeSpecs(home, specs, maxDescribeEntries)
-	e.mu.Lock()
-	if !d.alive() {
-		return
-	}
-	dec := e.approveContext(ctx, Request{
-		Kind:      KindSession,
-		Direction: DirectionReceive,
+// described asks the Approver about the described specs. A bypass is decided there and
+// then; a question for a person waits for decided.
+func (d *download) described(items []transfer.Item) {
+	d.describing = nil
+	dec, q := d.e.ask(transfer.Request{
+		Direction: transfer.Receive,
 		SessionID: d.id,
 		Bypass:    d.bypass,
-		Home:      home,
-		Specs:     infos,
-	})
-	if !d.alive() {
+		Home:      d.e.cfg.Home,
+		Items:     items,
+	}, d.decided)
+	d.bypass = "" // never kept longer than needed
+	if q != nil {
+		d.pending = q
 		return
 	}
-	d.stopAsk = nil
-	d.bypass = "" // never kept longer than needed
-	e.event(Event{Kind: EventSession, Direction: DirectionReceive, SessionID: d.id,
+	d.decided(dec)
+}
+
+// decided applies the decision (§3.2): the listing starts, or the session ends.
+func (d *download) decided(dec transfer.Decision) {
+	if !d.alive() {
+		return // cannot happen: a dead session has withdrawn its question
+	}
+	e := d.e
+	d.pending = nil
+	e.event(transfer.Event{Kind: transfer.EventSession, Direction: transfer.Receive, SessionID: d.id,
 		How: dec.How, Allowed: dec.Allow && !d.spoiled})
 	switch {
 	case d.spoiled:
@@ -258,12 +278,12 @@ func (d *download) ask() {
 		if d.acks {
 			d.queue(d.statusReply(scanner.StatusOK, ""))
 		}
-		d.list = newLister(home, d.specs)
+		d.list = newLister(e.cfg.Home, d.specs)
 		e.signal()
 	}
 }
 
-// alive reports whether the session is still the engine's after e.mu was released.
+// alive reports whether the session is still the engine's and not ending.
 func (d *download) alive() bool {
 	return !d.e.closed && d.e.downloads[d.id] == d && d.state != dlClosing
 }
@@ -280,10 +300,8 @@ func (d *download) tick(now time.Time) {
 // is recorded as CANCELED whatever the engine's reason. The engine removes the session
 // from its table. It is safe to call more than once.
 func (d *download) destroy(string) {
-	if d.stopAsk != nil {
-		d.stopAsk()
-		d.stopAsk = nil
-	}
+	d.pending.withdraw()
+	d.pending, d.describing = nil, nil
 	if d.cur != nil {
 		d.cur.close()
 		d.fileEvent(d.cur, scanner.StatusCanceled)

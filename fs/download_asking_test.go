@@ -5,75 +5,42 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
-// blockingApprover lets a test hold the Approver's answer.
-type blockingApprover struct {
-	asked  chan context.Context // receives the ctx of each question
-	answer chan fs.Decision
-}
-
-func newBlockingApprover() *blockingApprover {
-	return &blockingApprover{asked: make(chan context.Context, 1), answer: make(chan fs.Decision, 1)}
-}
-
-func (b *blockingApprover) Approve(ctx context.Context, _ fs.Request) fs.Decision {
-	b.asked <- ctx
-	select {
-	case d := <-b.answer:
-		return d
-	case <-ctx.Done():
-		return fs.Decision{Allow: false, Reason: "canceled"}
-	}
-}
-
-// startAskingFromTick makes session s ask its question from Tick (the spec timeout), so
-// that Handle can deliver commands while the Approver decides. It returns the
-// question's context and a channel closed when Tick returns.
-func startAskingFromTick(t *testing.T, h *dlHarness, b *blockingApprover) (context.Context, chan struct{}) {
+// startAskingFromTick makes session s ask its question from Tick (the spec timeout),
+// with one spec of the two it announced, and returns the question posted.
+func startAskingFromTick(t *testing.T, h *dlHarness, p *personApprover) *question {
 	t.Helper()
 	h.do(receiveCmd("s", 2), specCmd("s", "0", "dir"))
+	p.none(t)
 	h.clock.Advance(fs.DefaultSpecTimeout)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		h.e.Tick()
-	}()
-	select {
-	case ctx := <-b.asked:
-		return ctx, done
-	case <-time.After(10 * time.Second):
-		t.Fatal("the Approver was never asked")
+	h.e.Tick() // Returns at once: the question waits on its own.
+	fs.Settle(h.e)
+	q := p.next(t)
+	if q.r.Direction != transfer.Receive || len(q.r.Items) != 1 {
+		t.Fatalf("question %+v", q.r)
 	}
-	return nil, nil
+	return q
 }
 
-func waitClosed(t *testing.T, c chan struct{}) {
-	t.Helper()
-	select {
-	case <-c:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Tick did not return")
-	}
-}
-
-// TestDownloadWhileAsking covers commands that arrive while the Approver decides (see
+// TestDownloadWhileAsking covers commands that arrive while a person decides (see
 // handleAsking): the answer is applied only to the session that asked, and only if the
-// specs it saw are still all there is.
+// specs it saw are still all there is; a session that dies withdraws its question.
 func TestDownloadWhileAsking(t *testing.T) {
 	t.Run("a late spec spoils the question", func(t *testing.T) {
-		b := newBlockingApprover()
-		h := newDLHarness(t, b, fs.Limits{})
+		p := newPersonApprover(nil)
+		h := newDLHarness(t, p, fs.Limits{})
 		hostileHome(t, h.home)
-		_, done := startAskingFromTick(t, h, b)
-		got := h.do(specCmd("s", "1", "secret.txt")) // Handle must not block meanwhile
-		b.answer <- fs.Decision{Allow: true}
-		waitClosed(t, done)
+		q := startAskingFromTick(t, h, p)
+		got := h.do(specCmd("s", "1", "secret.txt"))
+		q.answer(transfer.Decision{Allow: true})
 		got = append(got, h.pull()...)
 		if st := statusLines(t, got, secretText); fmt.Sprint(st) != fmt.Sprint([]string{":" + scanner.StatusLateSpec}) {
 			t.Errorf("statuses %q", st)
@@ -82,71 +49,150 @@ func TestDownloadWhileAsking(t *testing.T) {
 			t.Error("still active")
 		}
 	})
-	t.Run("cancel takes the question down and destroys silently", func(t *testing.T) {
-		b := newBlockingApprover()
-		h := newDLHarness(t, b, fs.Limits{})
+	t.Run("cancel withdraws the question and destroys silently", func(t *testing.T) {
+		p := newPersonApprover(nil)
+		h := newDLHarness(t, p, fs.Limits{})
 		hostileHome(t, h.home)
-		ctx, done := startAskingFromTick(t, h, b)
+		q := startAskingFromTick(t, h, p)
 		got := h.do(actionCmd("s", scanner.ActionCancel))
-		select {
-		case <-ctx.Done():
-		case <-time.After(10 * time.Second):
-			t.Fatal("the question's context was not cancelled")
+		if !q.withdrawn() {
+			t.Fatal("the question was not withdrawn")
 		}
-		waitClosed(t, done)
+		q.answer(transfer.Decision{Allow: true}) // Too late: ignored.
 		if got = append(got, h.pull()...); len(got) != 0 || h.e.Active() {
 			t.Errorf("replies %s, active %v", h.show(got), h.e.Active())
 		}
 	})
 	t.Run("the answer for a replaced session is dropped", func(t *testing.T) {
-		b := newBlockingApprover()
-		h := newDLHarness(t, b, fs.Limits{})
+		p := newPersonApprover(nil)
+		h := newDLHarness(t, p, fs.Limits{})
 		hostileHome(t, h.home)
-		_, done := startAskingFromTick(t, h, b)
+		q := startAskingFromTick(t, h, p)
 		// receive again destroys the asking session; a third creates a new one.
 		got := h.do(receiveCmd("s", 2), receiveCmd("s", 2))
-		b.answer <- fs.Decision{Allow: true}
-		waitClosed(t, done)
+		if !q.withdrawn() {
+			t.Error("the question was not withdrawn")
+		}
+		q.answer(transfer.Decision{Allow: true})
 		if got = append(got, h.pull()...); len(got) != 0 || !h.e.Active() {
 			t.Errorf("replies %s, active %v", h.show(got), h.e.Active())
 		}
 	})
 	t.Run("CancelAll answers CANCELED", func(t *testing.T) {
-		b := newBlockingApprover()
-		h := newDLHarness(t, b, fs.Limits{})
+		p := newPersonApprover(nil)
+		h := newDLHarness(t, p, fs.Limits{})
 		hostileHome(t, h.home)
-		ctx, done := startAskingFromTick(t, h, b)
+		q := startAskingFromTick(t, h, p)
 		if !h.e.CancelAll() {
 			t.Error("CancelAll found no session")
 		}
-		<-ctx.Done()
-		waitClosed(t, done)
+		if !q.withdrawn() {
+			t.Error("the question was not withdrawn")
+		}
 		if st := statusLines(t, h.pull(), ""); fmt.Sprint(st) != "[:CANCELED]" {
 			t.Errorf("statuses %q", st)
 		}
 	})
-	t.Run("Close ends the question", func(t *testing.T) {
-		b := newBlockingApprover()
-		h := newDLHarness(t, b, fs.Limits{})
+	t.Run("Close withdraws the question", func(t *testing.T) {
+		p := newPersonApprover(nil)
+		h := newDLHarness(t, p, fs.Limits{})
 		hostileHome(t, h.home)
-		ctx, done := startAskingFromTick(t, h, b)
+		q := startAskingFromTick(t, h, p)
 		must(t, h.e.Close())
-		<-ctx.Done()
-		waitClosed(t, done)
+		if !q.withdrawn() {
+			t.Error("the question was not withdrawn")
+		}
+		q.answer(transfer.Decision{Allow: true}) // After Close: dropped.
 	})
 	t.Run("expiry during the question", func(t *testing.T) {
-		b := newBlockingApprover()
-		h := newDLHarness(t, b, fs.Limits{})
+		p := newPersonApprover(nil)
+		h := newDLHarness(t, p, fs.Limits{})
 		hostileHome(t, h.home)
-		_, done := startAskingFromTick(t, h, b)
+		q := startAskingFromTick(t, h, p)
 		h.clock.Advance(fs.DefaultIdleTimeout + time.Second)
 		h.do(actionCmd("other", scanner.ActionFinish)) // Handle prunes expired sessions
-		b.answer <- fs.Decision{Allow: true}
-		waitClosed(t, done)
+		if !q.withdrawn() {
+			t.Error("the question was not withdrawn")
+		}
+		q.answer(transfer.Decision{Allow: true})
 		if got := h.pull(); len(got) != 0 || h.e.Active() {
 			t.Errorf("replies %s, active %v", h.show(got), h.e.Active())
 		}
 	})
+	t.Run("the engine goes on while the question is up", func(t *testing.T) {
+		p := newPersonApprover(func(r transfer.Request) (transfer.Decision, bool) {
+			return transfer.Decision{Allow: true}, r.SessionID != "s"
+		})
+		h := newDLHarness(t, p, fs.Limits{})
+		hostileHome(t, h.home)
+		q := startAskingFromTick(t, h, p)
+		// Another session is decided, listed and served while s waits.
+		got := h.do(receiveCmd("t", 1), specCmd("t", "0", "dir/a.txt"))
+		if st := statusLines(t, got, ""); len(st) != 2 || st[0] != ":OK" || st[1] != ":OK" {
+			t.Fatalf("the other session: %s", h.show(got))
+		}
+		if h.e.Running() != true {
+			t.Error("Running is false while t is listed")
+		}
+		q.answer(transfer.Decision{Allow: true})
+		if st := statusLines(t, h.pull(), ""); len(st) < 1 || st[0] != ":OK" {
+			t.Errorf("s after the answer: %q", st)
+		}
+	})
+}
+
+// TestDownloadAskingRacesAnswer is the race of a question that is answered while its
+// session is cancelled, expires or is replaced, each on its own goroutine as in the
+// proxy (the pump, the ticker, the approval side). Whatever wins, the engine ends
+// consistent: a session whose teardown came first withdrew its question and got no
+// reply after it; one whose answer came first was allowed and then torn down; nothing
+// is left running.
+func TestDownloadAskingRacesAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		kill func(h *dlHarness)
+	}{
+		{"cancel", func(h *dlHarness) { handleOff(h, actionCmd("s", scanner.ActionCancel)) }},
+		{"expiry", func(h *dlHarness) {
+			h.clock.Advance(fs.DefaultIdleTimeout + time.Second)
+			h.e.Tick()
+		}},
+		{"receive again", func(h *dlHarness) { handleOff(h, receiveCmd("s", 2)) }},
+		{"CancelAll", func(h *dlHarness) { h.e.CancelAll() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 50 {
+				p := newPersonApprover(nil)
+				h := newDLHarness(t, p, fs.Limits{})
+				hostileHome(t, h.home)
+				q := startAskingFromTick(t, h, p)
+				var wg sync.WaitGroup
+				wg.Go(func() { q.answer(transfer.Decision{Allow: true}) })
+				wg.Go(func() { tc.kill(h) })
+				wg.Wait()
+				got := h.pull()
+				if q.withdrawn() {
+					// The teardown came first: the answer was dropped.
+					for _, c := range got {
+						if c.Action != scanner.ActionStatus || c.Status != scanner.StatusCanceled {
+							t.Fatalf("after the question was withdrawn: %s", h.show(got))
+						}
+					}
+				}
+				if h.e.Active() || h.e.Running() {
+					t.Fatalf("left running: %s", h.show(got))
+				}
+				must(t, h.e.Close())
+			}
+		})
+	}
+}
+
+// handleOff is Handle for a goroutine other than the test's.
+func handleOff(h *dlHarness, c scanner.Command) {
+	if err := h.e.Handle(&c); err != nil {
+		h.t.Error(err)
+	}
 }
 
 // TestDownloadConcurrent runs the engine as the proxy does: Handle on one goroutine,
@@ -197,18 +243,27 @@ func TestDownloadConcurrent(t *testing.T) {
 		}
 	}()
 	ids := []string{"a", "b", "c"}
-	for _, id := range ids {
-		var cmds []scanner.Command
-		cmds = append(cmds, receiveCmd(id, files))
-		for i := range files {
-			cmds = append(cmds, specCmd(id, fmt.Sprint(i), fmt.Sprint("f", i)))
-		}
-		for i := range files {
-			cmds = append(cmds, requestCmd(id, fmt.Sprint(10+i), filepath.Join(h.home, fmt.Sprint("f", i)), i%2 == 1))
-		}
+	handle := func(cmds []scanner.Command) {
 		for i := range cmds {
 			must(t, h.e.Handle(&cmds[i]))
 		}
+	}
+	for _, id := range ids {
+		cmds := []scanner.Command{receiveCmd(id, files)}
+		for i := range files {
+			cmds = append(cmds, specCmd(id, fmt.Sprint(i), fmt.Sprint("f", i)))
+		}
+		handle(cmds)
+	}
+	// The client waits for the permission OK before it asks for data
+	// (reference-client.md §4.2); the decision follows the description of the specs.
+	fs.Settle(h.e)
+	for _, id := range ids {
+		var cmds []scanner.Command
+		for i := range files {
+			cmds = append(cmds, requestCmd(id, fmt.Sprint(10+i), filepath.Join(h.home, fmt.Sprint("f", i)), i%2 == 1))
+		}
+		handle(cmds)
 	}
 	// Wait until every session has sent all its files, then stop the writer: it
 	// drains what Pull has before it looks at ctx again.
@@ -216,7 +271,7 @@ func TestDownloadConcurrent(t *testing.T) {
 	for sent := 0; sent < files*len(ids); {
 		select {
 		case ev := <-h.notify:
-			if ev.Kind == fs.EventFile && ev.Result == "OK" {
+			if ev.Kind == transfer.EventFile && ev.Result == "OK" {
 				sent++
 			}
 		case <-deadline:

@@ -1,10 +1,14 @@
 package fs
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/xferterm/xferterm/transfer"
+)
 
 // DescribeSpecs exposes the pre-walk of a receive session's question, with a chosen
 // budget of entries, so the cap can be tested without a tree of 100 000 files.
-func DescribeSpecs(home string, names []string, budget int) []SpecInfo {
+func DescribeSpecs(home string, names []string, budget int) []transfer.Item {
 	specs := make([]spec, len(names))
 	for i, n := range names {
 		specs[i] = spec{name: n}
@@ -40,3 +44,8 @@ func ListingRacing(home string, names []string, limit int, readDir func(path str
 	}
 	return out
 }
+
+// Settle waits until the engine's background jobs (the description of a receive
+// session's specs) have ended and handed their results back, so that a test sees the
+// engine as it is once nothing is left to happen on its own.
+func Settle(e *Engine) { e.work.Wait() }

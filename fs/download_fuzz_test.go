@@ -2,7 +2,6 @@ package fs_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // fuzzHome builds the tree FuzzDownloadSession plays with. secret.txt is outside pub/:
@@ -52,6 +52,7 @@ func (p *fuzzProgram) handle(c scanner.Command) {
 	if err := p.e.Handle(&c); err != nil {
 		p.t.Fatal(err)
 	}
+	fs.Settle(p.e) // The description of the specs runs in the background: let it end.
 }
 
 // pull calls Pull once, checks what it returned, and reports whether it was anything.
@@ -119,11 +120,14 @@ func FuzzDownloadSession(f *testing.F) {
 		clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 		allow := len(prog) == 0 || prog[0]&0x80 == 0
 		e, err := fs.NewEngine(fs.Config{Home: home, Now: clock.Now,
-			Approver: fs.ApproverFunc(func(context.Context, fs.Request) fs.Decision { return fs.Decision{Allow: allow} })})
+			Approver: transfer.Func(func(transfer.Request) transfer.Decision { return transfer.Decision{Allow: allow} })})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _ = e.Close() }()
+		defer func() {
+			_ = e.Close()
+			fs.Settle(e)
+		}()
 		p := &fuzzProgram{t: t, home: home, e: e, clock: clock, sig: sig,
 			listed: map[string]bool{}, asked: map[string]string{}, ended: map[string]bool{}}
 		arg := func() int {
@@ -185,6 +189,7 @@ func FuzzDownloadSession(f *testing.F) {
 			case 8: // time passes
 				clock.Advance(time.Duration(arg()) * 100 * time.Millisecond)
 				e.Tick()
+				fs.Settle(e)
 			case 9:
 				e.CancelAll()
 			}

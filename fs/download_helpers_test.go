@@ -14,6 +14,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // dlHarness drives an Engine the way the proxy does, for receive sessions: commands
@@ -24,21 +25,21 @@ type dlHarness struct {
 	home  string
 	clock *fakeClock
 	eventLog
-	max    int               // Pull size
-	sent   []scanner.Command // every command handled, in order
-	notify chan fs.Event     // every event, when it has room
+	max    int                 // Pull size
+	sent   []scanner.Command   // every command handled, in order
+	notify chan transfer.Event // every event, when it has room
 }
 
-func newDLHarness(t testing.TB, a fs.Approver, limits fs.Limits) *dlHarness {
+func newDLHarness(t testing.TB, a transfer.Approver, limits fs.Limits) *dlHarness {
 	t.Helper()
 	h := &dlHarness{t: t, home: t.TempDir(), clock: &fakeClock{t: time.Unix(1_800_000_000, 0)}, max: 64 << 10,
-		notify: make(chan fs.Event, 256)}
+		notify: make(chan transfer.Event, 256)}
 	e, err := fs.NewEngine(fs.Config{
 		Home:     h.home,
 		Approver: a,
 		Now:      h.clock.Now,
 		Limits:   limits,
-		Events: func(ev fs.Event) {
+		Events: func(ev transfer.Event) {
 			h.record(ev)
 			select {
 			case h.notify <- ev:
@@ -49,12 +50,15 @@ func newDLHarness(t testing.TB, a fs.Approver, limits fs.Limits) *dlHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = e.Close() })
+	t.Cleanup(func() {
+		_ = e.Close()
+		fs.Settle(e) // No walk of the disk outlives the test's directories.
+	})
 	h.e = e
 	return h
 }
 
-var dlAllow = fs.FixedApprover{Allow: true, How: "test"}
+var dlAllow = transfer.Fixed{Allow: true, How: "test"}
 
 // do handles the commands, then pulls every reply.
 func (h *dlHarness) do(cmds ...scanner.Command) []scanner.Command {
@@ -70,10 +74,11 @@ func (h *dlHarness) do(cmds ...scanner.Command) []scanner.Command {
 	return h.pull()
 }
 
-// pull calls Pull until it returns nothing and parses what it returned. Every call
-// must return whole sequences.
+// pull lets background jobs end (fs.Settle), then calls Pull until it returns nothing
+// and parses what it returned. Every call must return whole sequences.
 func (h *dlHarness) pull() []scanner.Command {
 	h.t.Helper()
+	fs.Settle(h.e)
 	var out []scanner.Command
 	for i := 0; ; i++ {
 		b := h.e.Pull(nil, h.max)

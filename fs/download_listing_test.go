@@ -13,6 +13,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // makeTree builds, under home:
@@ -322,13 +323,13 @@ func TestDescribeSpecs(t *testing.T) {
 	home := t.TempDir()
 	makeTree(t, home)
 	infos := fs.DescribeSpecs(home, []string{"tree", "lone.txt", "missing", "tree/sub/rel"}, fs.MaxDescribeEntries)
-	want := []fs.SpecInfo{
+	want := []transfer.Item{
 		// tree: a, hard1, sub, b, deep, c, rel, abs, dangling, todir, empty (not the fifo);
 		// bytes of the regular files, hard links counted twice.
 		{Name: "tree", Path: home + "/tree", Type: scanner.FileDirectory, Files: 11, Size: 5 + 5 + 4 + 5},
-		{Name: "lone.txt", Path: home + "/lone.txt", Type: scanner.FileRegular, Size: 4},
-		{Name: "missing", Path: home + "/missing", Err: "ENOENT:Failed to read spec"},
-		{Name: "tree/sub/rel", Path: home + "/tree/sub/rel", Type: scanner.FileSymlink, Size: 8},
+		{Name: "lone.txt", Path: home + "/lone.txt", Type: scanner.FileRegular, Size: 4, Files: -1},
+		{Name: "missing", Path: home + "/missing", Err: "ENOENT:Failed to read spec", Size: -1, Files: -1},
+		{Name: "tree/sub/rel", Path: home + "/tree/sub/rel", Type: scanner.FileSymlink, Size: 8, Files: -1},
 	}
 	if fmt.Sprint(infos) != fmt.Sprint(want) {
 		t.Errorf("got  %+v\nwant %+v", infos, want)

@@ -1,7 +1,6 @@
 package fs_test
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // TestDownloadDispatch covers §2's rules for a receive session.
@@ -17,7 +17,7 @@ func TestDownloadDispatch(t *testing.T) {
 	spec := func(fid string) scanner.Command { return specCmd("s", fid, "dir") }
 	for _, tc := range []struct {
 		name    string
-		approve fs.Approver
+		approve transfer.Approver
 		quiet   int
 		cmds    []scanner.Command
 		tick    bool // advance the clock past SpecTimeout and Tick
@@ -50,10 +50,10 @@ func TestDownloadDispatch(t *testing.T) {
 		{name: "no sz and no spec: no files found after the timeout",
 			cmds: []scanner.Command{receiveCmd("s", -1)}, tick: true,
 			want: []string{":OK", ":" + scanner.StatusNoFiles}},
-		{name: "refused", approve: fs.FixedApprover{Allow: false},
+		{name: "refused", approve: transfer.Fixed{Allow: false},
 			cmds: []scanner.Command{receiveCmd("s", 1), spec("0")},
 			want: []string{":" + scanner.StatusRefused}},
-		{name: "refused, quiet 2: no reply", approve: fs.FixedApprover{Allow: false}, quiet: 2,
+		{name: "refused, quiet 2: no reply", approve: transfer.Fixed{Allow: false}, quiet: 2,
 			cmds: []scanner.Command{receiveCmd("s", 1), spec("0")}},
 		{name: "cancel after approval: CANCELED",
 			cmds: []scanner.Command{receiveCmd("s", 1), spec("0"), actionCmd("s", scanner.ActionCancel)},
@@ -120,10 +120,10 @@ func TestDownloadTooManySpecs(t *testing.T) {
 
 // TestDownloadRequest checks what the Approver is asked, and the audit events.
 func TestDownloadRequest(t *testing.T) {
-	var asked []fs.Request
-	a := fs.ApproverFunc(func(_ context.Context, r fs.Request) fs.Decision {
+	var asked []transfer.Request
+	a := transfer.Func(func(r transfer.Request) transfer.Decision {
 		asked = append(asked, r)
-		return fs.Decision{Allow: true, How: "bypass"}
+		return transfer.Decision{Allow: true, How: "bypass"}
 	})
 	h := newDLHarness(t, a, fs.Limits{})
 	hostileHome(t, h.home)
@@ -134,11 +134,11 @@ func TestDownloadRequest(t *testing.T) {
 		t.Fatalf("asked %d times", len(asked))
 	}
 	r := asked[0]
-	want := fs.Request{Kind: fs.KindSession, Direction: fs.DirectionReceive, SessionID: "s", Bypass: "kitty-1:xyz", Home: h.home,
-		Specs: []fs.SpecInfo{
+	want := transfer.Request{Direction: transfer.Receive, SessionID: "s", Bypass: "kitty-1:xyz", Home: h.home,
+		Items: []transfer.Item{
 			{Name: "dir", Path: h.home + "/dir", Type: scanner.FileDirectory, Files: 2, Size: 3},
-			{Name: "~/secret.txt", Path: h.home + "/secret.txt", Type: scanner.FileRegular, Size: int64(len(secretText))},
-			{Name: "/nonexistent", Path: "/nonexistent", Err: "ENOENT:" + scanner.TextReadSpec},
+			{Name: "~/secret.txt", Path: h.home + "/secret.txt", Type: scanner.FileRegular, Size: int64(len(secretText)), Files: -1},
+			{Name: "/nonexistent", Path: "/nonexistent", Err: "ENOENT:" + scanner.TextReadSpec, Size: -1, Files: -1},
 		}}
 	if fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", want) {
 		t.Errorf("asked\n%+v\nwant\n%+v", r, want)
@@ -149,7 +149,7 @@ func TestDownloadRequest(t *testing.T) {
 	}
 	h.do(requestCmd("s", "1", h.home+"/dir/a.txt", false))
 	ev := h.fileEvents()
-	if len(ev) != 1 || ev[0].Path != h.home+"/dir/a.txt" || ev[0].Bytes != 3 || ev[0].Result != "OK" || ev[0].Direction != fs.DirectionReceive {
+	if len(ev) != 1 || ev[0].Path != h.home+"/dir/a.txt" || ev[0].Bytes != 3 || ev[0].Result != "OK" || ev[0].Direction != transfer.Receive {
 		t.Errorf("file events %+v", ev)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/testdata"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // dlLoad returns the OSC 5113 commands of a transcript, each direction in order.
@@ -139,7 +140,7 @@ func TestDownloadTranscripts(t *testing.T) {
 	}
 }
 
-func dlApprover(allow bool) fs.FixedApprover { return fs.FixedApprover{Allow: allow, How: "test"} }
+func dlApprover(allow bool) transfer.Fixed { return transfer.Fixed{Allow: allow, How: "test"} }
 
 // compareDownload checks got against the recorded replies rec.
 func compareDownload(t *testing.T, h *dlHarness, got, rec []scanner.Command, rsyncDelta bool) {

@@ -1,12 +1,12 @@
 package fs
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"time"
 
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // Limits bound what a remote can make the engine do. The zero value of a field means
@@ -74,13 +74,13 @@ func (l Limits) withDefaults() Limits {
 type Config struct {
 	// Home is the directory relative and "~/" paths resolve against (§8). Required.
 	Home string
-	// Approver decides sessions and sensitive destinations. Required.
-	Approver Approver
+	// Approver decides sessions and destinations. Required.
+	Approver transfer.Approver
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Events receives audit events; nil means none. It is called with the engine's
 	// lock held, so it must not call back into the Engine.
-	Events func(Event)
+	Events func(transfer.Event)
 	Limits Limits
 }
 
@@ -88,13 +88,12 @@ type Config struct {
 // against the local disk.
 //
 // Concurrency: HandlePayload and Handle are called by one goroutine (the output pump).
-// Pull is called by one other goroutine (the pty writer). Ready, Active, CancelAll, Tick
-// and Close may be called from any goroutine. Approve is always called without the
-// engine's lock held, so Pull keeps serving other sessions during a prompt.
+// Pull is called by one other goroutine (the pty writer). Ready, Active, Running,
+// CancelAll, Tick and Close may be called from any goroutine. Every one of them holds
+// the engine's lock from start to end, and none of them waits for a person or for a
+// walk of the disk while it holds it: see "Waiting" in the package comment.
 type Engine struct {
 	cfg Config
-	ctx context.Context
-	end context.CancelFunc
 
 	parsed scanner.Command // scratch for HandlePayload; owned by the pump goroutine
 
@@ -106,6 +105,8 @@ type Engine struct {
 	ready     chan struct{} // capacity 1: a token means Pull may have something
 
 	uploadHooks uploadHooks // file-system fault injection for tests; zero in production
+
+	work sync.WaitGroup // background jobs (see background); not waited for in production
 }
 
 // ErrClosed is returned by Handle after Close.
@@ -123,11 +124,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 		cfg.Now = time.Now
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	ctx, end := context.WithCancel(context.Background())
 	return &Engine{
 		cfg:       cfg,
-		ctx:       ctx,
-		end:       end,
 		uploads:   make(map[string]*upload),
 		downloads: make(map[string]*download),
 		ready:     make(chan struct{}, 1),
@@ -202,14 +200,63 @@ func (e *Engine) handle(cmd *scanner.Command, d scanner.Dialect) error {
 	return nil
 }
 
-// approveContext asks the Approver with e.mu released, so that Pull, Tick and CancelAll
-// go on meanwhile. The caller must re-check its session after it returns: it may have
-// been cancelled or the engine closed. ctx must derive from e.ctx; a session cancels it
-// to take a prompt down when it dies while the question is up.
-func (e *Engine) approveContext(ctx context.Context, r Request) Decision {
-	e.mu.Unlock()
-	defer e.mu.Lock()
-	return e.cfg.Approver.Approve(ctx, r)
+// question is a request the Approver could not decide at once: it waits for a person.
+// Every field is guarded by e.mu.
+type question struct {
+	pending transfer.Pending
+	done    bool // answered or withdrawn: a later answer is ignored
+}
+
+// ask asks the Approver about r, with e.mu held. When the Approver decides at once, ask
+// returns the decision and a nil question. Otherwise it returns the question, and
+// decide is called later, under e.mu, with the answer, unless the question is withdrawn
+// first (the session's teardown does that) or the engine is closed.
+func (e *Engine) ask(r transfer.Request, decide func(transfer.Decision)) (transfer.Decision, *question) {
+	q := &question{}
+	answer := func(d transfer.Decision) {
+		e.deliver(func() {
+			if q.done {
+				return // withdrawn, or a second answer
+			}
+			q.done = true
+			decide(d)
+		})
+	}
+	d, pending := e.cfg.Approver.Ask(r, answer)
+	if pending == nil {
+		q.done = true
+		return d, nil
+	}
+	q.pending = pending
+	return transfer.Decision{}, q
+}
+
+// withdraw takes the question back, if it still waits. Called with e.mu held; nil does
+// nothing.
+func (q *question) withdraw() {
+	if q == nil || q.done {
+		return
+	}
+	q.done = true
+	q.pending.Withdraw()
+}
+
+// deliver runs f with e.mu held, unless the engine is closed: how an answer or the
+// result of a background job comes back to the engine, as an event among the others.
+func (e *Engine) deliver(f func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	f()
+}
+
+// background runs job on its own goroutine: work that may take long and must not hold
+// e.mu (a walk of the disk). The job hands its result back through deliver. Called with
+// e.mu held.
+func (e *Engine) background(job func()) {
+	e.work.Go(job)
 }
 
 // expire drops sessions idle for longer than the limit. Called with e.mu held.
@@ -254,6 +301,27 @@ func (e *Engine) Active() bool {
 	return len(e.uploads)+len(e.downloads) > 0
 }
 
+// Running reports whether an approved transfer is under way: a send session that was
+// allowed, or a receive session that is listing or sending. A session that is still
+// collecting its specs or waiting for a decision does not count: nothing on the screen
+// tells the user about it. The proxy takes Ctrl+C as "cancel the transfer" only while
+// this is true.
+func (e *Engine) Running() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, u := range e.uploads {
+		if u.approved && !u.gone {
+			return true
+		}
+	}
+	for _, d := range e.downloads {
+		if d.state == dlListing || d.state == dlServing {
+			return true
+		}
+	}
+	return false
+}
+
 // CancelAll cancels every live session as if its client had sent `cancel`, answering
 // CANCELED so that the client exits, and cleans up. It reports whether there was any.
 // The proxy calls it when the user presses Ctrl+C during a transfer.
@@ -272,8 +340,10 @@ func (e *Engine) CancelAll() bool {
 	return n > 0
 }
 
-// Close ends every session without replies, removes temporary files, and makes the
-// engine refuse further commands. It is safe to call more than once.
+// Close ends every session without replies (withdrawing their questions), removes
+// temporary files, and makes the engine refuse further commands. It does not wait for a
+// background walk of the disk to end: what such a walk finds afterwards is dropped. It
+// is safe to call more than once.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -281,7 +351,6 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
-	e.end()
 	for id, u := range e.uploads {
 		u.destroy("closed")
 		delete(e.uploads, id)
@@ -373,7 +442,7 @@ func (e *Engine) signal() {
 func (e *Engine) now() time.Time { return e.cfg.Now() }
 
 // event sends an audit event, if anyone listens. Called with e.mu held.
-func (e *Engine) event(ev Event) {
+func (e *Engine) event(ev transfer.Event) {
 	if e.cfg.Events == nil {
 		return
 	}

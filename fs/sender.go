@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // Buffers of the sender.
@@ -113,7 +114,7 @@ func (d *download) check(r *request) string {
 
 // requestFailed ends the session for a request that cannot be served.
 func (d *download) requestFailed(r *request, status string) {
-	d.e.event(Event{Kind: EventFile, Direction: DirectionReceive, SessionID: d.id, Path: r.path, Result: status})
+	d.e.event(transfer.Event{Kind: transfer.EventFile, Direction: transfer.Receive, SessionID: d.id, Path: r.path, Result: status})
 	d.fail(status, r.fid)
 }
 
@@ -238,7 +239,7 @@ func (d *download) packetBound(fid string) int {
 
 // fileEvent records the fate of a file that was being sent.
 func (d *download) fileEvent(s *sender, result string) {
-	d.e.event(Event{Kind: EventFile, Direction: DirectionReceive, SessionID: d.id,
+	d.e.event(transfer.Event{Kind: transfer.EventFile, Direction: transfer.Receive, SessionID: d.id,
 		Path: s.req.path, Bytes: s.content(), Result: result})
 }
 

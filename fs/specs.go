@@ -7,24 +7,27 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // maxDescribeEntries caps the entries the pre-walk of describeSpecs visits over all the
 // specs of one question, so that a huge tree cannot stall it; beyond it the counts are
-// lower bounds (SpecInfo.Partial).
+// lower bounds (transfer.Item.Partial).
 const maxDescribeEntries = 100_000
 
 // describeSpecs resolves the specs of a receive session for its question: their
 // absolute paths, types, sizes, and for directories how many entries and bytes lie
-// below (terminal-side.md §3.1 allows showing more than kitty). It runs without e.mu,
-// so it must only touch its arguments. Spec errors are the texts the listing would send.
-// budget is the most entries the directory counts visit in all (maxDescribeEntries).
-func describeSpecs(home string, specs []spec, budget int) []SpecInfo {
-	infos := make([]SpecInfo, len(specs))
+// below (terminal-side.md §3.1 allows showing more than kitty). It runs in a background
+// job, without e.mu, so it must only touch its arguments. Spec errors are the texts the
+// listing would send; their size is unknown (-1). budget is the most entries the
+// directory counts visit in all (maxDescribeEntries).
+func describeSpecs(home string, specs []spec, budget int) []transfer.Item {
+	infos := make([]transfer.Item, len(specs))
 	for i, s := range specs {
 		info := &infos[i]
 		info.Name = s.name
 		info.Path = resolvePath(home, s.name)
+		info.Size, info.Files = -1, -1
 		var st unix.Stat_t
 		if err := unix.Lstat(info.Path, &st); err != nil {
 			info.Err = scanner.StatusErrno(errnoName(err), scanner.TextReadSpec)
@@ -41,7 +44,7 @@ func describeSpecs(home string, specs []spec, budget int) []SpecInfo {
 		info.Type = fileTypeOf(st.Mode)
 		info.Size = st.Size
 		if info.Type == scanner.FileDirectory {
-			info.Size = 0
+			info.Size, info.Files = 0, 0
 			countTree(info, &budget)
 		}
 	}
@@ -50,7 +53,7 @@ func describeSpecs(home string, specs []spec, budget int) []SpecInfo {
 
 // countTree counts the entries below the directory info.Path and the bytes of its
 // regular files, without following symlinks, spending at most *budget entries.
-func countTree(info *SpecInfo, budget *int) {
+func countTree(info *transfer.Item, budget *int) {
 	dirs := []string{info.Path}
 	for len(dirs) > 0 {
 		dir := dirs[len(dirs)-1]

@@ -13,7 +13,9 @@ import (
 type fileState uint8
 
 const (
-	fileWaiting fileState = iota + 1 // STARTED: waiting for its first packet
+	fileQueued  fileState = iota + 1 // waiting for its turn to be decided
+	fileAsking                       // a person is asked about it
+	fileWaiting                      // STARTED: waiting for its first packet
 	fileSigning                      // rsync: our signature is still being sent
 	fileWriting                      // packets are arriving
 	fileDone                         // complete, OK sent
@@ -21,7 +23,7 @@ const (
 	fileFailed                       // an error was sent; further packets are ignored
 )
 
-var fileStateNames = [...]string{"", "waiting", "signing", "writing", "done", "directory", "failed"}
+var fileStateNames = [...]string{"", "queued", "asking", "waiting", "signing", "writing", "done", "directory", "failed"}
 
 func (s fileState) String() string {
 	if int(s) < len(fileStateNames) {

@@ -1,12 +1,12 @@
 package fs
 
 import (
-	"context"
 	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // Limits of a send session that are not worth a knob.
@@ -28,23 +28,28 @@ const (
 
 // upload is a send session: the remote writes files here (terminal-side.md §6).
 //
-// Every method is called with e.mu held. e.approveContext releases the lock: after it
-// the session may have been aborted, expired or destroyed, which the caller checks with
-// alive. Bytes flow through upFile (upfile.go); paths are reached by walker (walk.go).
+// Every method is called with e.mu held. Decisions that need a person do not block:
+// the session records its question and goes on handling commands; the answer comes
+// back through Engine.ask as a call of decided or fileDecided, under e.mu. Bytes flow
+// through upFile (upfile.go); paths are reached by walker (walk.go).
+//
+// The session asks about one destination at a time, in the order of the file
+// commands: a file arriving while a question is up waits in queue (fileQueued), so
+// that an "allow all" answer can cover the files after it.
 type upload struct {
 	e          *Engine
 	id         string
 	lastActive time.Time
-	acks       bool // q < 1: OK, STARTED, PROGRESS, CANCELED are sent (§5)
-	errs       bool // q < 2: error statuses are sent
-	approved   bool
-	allowAll   bool // a Decision allowed every further destination
-	asking     bool // the Approver is deciding about a file: the client waits on us
-	gone       bool // destroyed: nothing more may happen
+	acks       bool      // q < 1: OK, STARTED, PROGRESS, CANCELED are sent (§5)
+	errs       bool      // q < 2: error statuses are sent
+	approved   bool      // the session was allowed
+	pending    *question // the session's own question, while it waits for it
+	gone       bool      // destroyed: nothing more may happen
 
-	// ctx is cancelled when the session dies, which takes down a prompt about it.
-	ctx    context.Context
-	cancel context.CancelFunc
+	grants []transfer.Grant // what the "allow all" answers of this session gave
+	asking *upFile          // the file whose question is up; nil when none
+	ask    *question        // its question
+	queue  []*upFile        // files waiting for their turn to be decided, in order
 
 	walk  walker
 	umask uint32
@@ -62,8 +67,10 @@ type upload struct {
 	written map[string]bool // paths of the entries that completed: what a hard link may name
 }
 
-// startUpload creates a session for `ac=send` and decides it synchronously (§3.2), so
-// that the `file` commands a bypassing client sends at once find it decided.
+// startUpload creates a session for `ac=send` and asks the Approver. A bypass is decided
+// there and then, synchronously (§3.2), so that the `file` commands a bypassing client
+// sends at once find the session decided; a question for a person leaves the session
+// pending, and any command before the answer ends it (§2).
 func (e *Engine) startUpload(cmd *scanner.Command, dialect scanner.Dialect) {
 	u := &upload{
 		e:          e,
@@ -78,19 +85,27 @@ func (e *Engine) startUpload(cmd *scanner.Command, dialect scanner.Dialect) {
 		files:      make(map[string]*upFile),
 		written:    make(map[string]bool),
 	}
-	u.ctx, u.cancel = context.WithCancel(e.ctx)
 	e.uploads[u.id] = u
-	d := e.approveContext(u.ctx, Request{
-		Kind:      KindSession,
-		Direction: DirectionSend,
+	d, q := e.ask(transfer.Request{
+		Direction: transfer.Send,
 		SessionID: u.id,
 		Bypass:    cmd.Bypass,
 		Home:      e.cfg.Home,
-	})
-	if !u.alive() {
-		return // aborted, expired or closed during the prompt
+	}, u.decided)
+	if q != nil {
+		u.pending = q
+		return
 	}
-	e.event(Event{Kind: EventSession, Direction: DirectionSend, SessionID: u.id, How: d.How, Allowed: d.Allow})
+	u.decided(d)
+}
+
+// decided applies the session's decision (§3.2).
+func (u *upload) decided(d transfer.Decision) {
+	if !u.alive() {
+		return // cannot happen: a dead session has withdrawn its question
+	}
+	u.pending = nil
+	u.e.event(transfer.Event{Kind: transfer.EventSession, Direction: transfer.Send, SessionID: u.id, How: d.How, Allowed: d.Allow})
 	if !d.Allow {
 		if u.errs {
 			u.reply(u.status("", scanner.StatusRefused))
@@ -99,7 +114,7 @@ func (e *Engine) startUpload(cmd *scanner.Command, dialect scanner.Dialect) {
 		return
 	}
 	u.approved = true
-	u.lastActive = e.now()
+	u.lastActive = u.e.now() // waiting for the answer is not idleness
 	if u.acks {
 		u.reply(u.status("", scanner.StatusOK))
 	}
@@ -140,7 +155,8 @@ func (u *upload) handle(cmd *scanner.Command) {
 	}
 }
 
-// onFile handles `ac=file` (§6.2).
+// onFile handles `ac=file` (§6.2): the entry is checked, then waits for its turn to be
+// decided (next).
 func (u *upload) onFile(cmd *scanner.Command) {
 	fid := cmd.FileID
 	if _, dup := u.files[fid]; dup {
@@ -162,43 +178,89 @@ func (u *upload) onFile(cmd *scanner.Command) {
 		rsync: cmd.Transmit == scanner.TransmitRsync,
 		prm:   cmd.Permissions,
 		mtime: cmd.Mtime,
-		state: fileWaiting,
+		state: fileQueued,
 	}
+	u.add(f)
 	ex, err := u.walk.probe(f.path)
 	if err == nil && ex.isDir() && f.ft != scanner.FileDirectory {
 		err = errIsDirectory
 	}
 	if err != nil {
-		u.add(f)
 		u.fail(f, err)
 		return
 	}
 	f.exist = ex
-	if !u.allowAll {
-		u.asking = true
-		d := u.e.approveContext(u.ctx, Request{
-			Kind:      KindFile,
-			Direction: DirectionSend,
+	u.queue = append(u.queue, f)
+	u.next()
+}
+
+// next decides the queued entries in order, until one needs a person (its question is
+// then up) or the queue is empty.
+func (u *upload) next() {
+	for !u.gone && u.asking == nil && len(u.queue) > 0 {
+		f := u.queue[0]
+		u.queue[0] = nil
+		u.queue = u.queue[1:]
+		if f.state != fileQueued {
+			continue // failed while it waited
+		}
+		size := int64(-1)
+		if f.exist.exists {
+			size = f.exist.size
+		}
+		d, q := u.e.ask(transfer.Request{
+			Direction: transfer.Send,
 			SessionID: u.id,
 			Home:      u.e.cfg.Home,
-			File:      FileInfo{Path: f.path, Type: f.ft, Exists: ex.exists, Size: ex.size},
-		})
-		u.asking = false
-		if !u.alive() {
+			File:      &transfer.Item{Path: f.path, Type: f.ft, Size: size, Files: -1, Exists: f.exist.exists},
+			Grants:    u.grants,
+		}, func(d transfer.Decision) { u.fileDecided(f, d) })
+		if q != nil {
+			f.state = fileAsking
+			u.asking, u.ask = f, q
 			return
 		}
-		if _, dup := u.files[fid]; dup {
-			return // cannot happen: commands arrive on one goroutine
-		}
-		u.lastActive = u.e.now() // a prompt is not idleness (see tick)
-		u.allowAll = d.AllowAll
-		if !d.Allow && !d.AllowAll {
-			u.add(f)
-			u.failStatus(f, scanner.StatusDestinationRefused)
-			return
-		}
+		u.admit(f, d)
 	}
-	u.add(f)
+	if len(u.queue) == 0 {
+		u.queue = nil
+	}
+}
+
+// fileDecided applies a person's answer about f, then decides the entries after it.
+func (u *upload) fileDecided(f *upFile, d transfer.Decision) {
+	if u.gone || u.asking != f {
+		return // cannot happen: the question is withdrawn when either changes
+	}
+	u.asking, u.ask = nil, nil
+	u.lastActive = u.e.now() // a question is not idleness (see tick)
+	u.admit(f, d)
+	u.next()
+}
+
+// stopAsking withdraws the question about f, if it is up, and moves on to the next
+// entry.
+func (u *upload) stopAsking(f *upFile) {
+	if u.asking != f {
+		return
+	}
+	u.ask.withdraw()
+	u.asking, u.ask = nil, nil
+	u.next()
+}
+
+// admit acts on the decision about f: a refusal fails it; otherwise it is started: a
+// directory is made, a file gets STARTED (and an rsync signature when asked).
+func (u *upload) admit(f *upFile, d transfer.Decision) {
+	f.state = fileWaiting
+	if !d.Allow {
+		u.failStatus(f, scanner.StatusDestinationRefused)
+		return
+	}
+	if d.Grant != nil {
+		u.grants = append(u.grants, *d.Grant)
+	}
+	ex := f.exist
 	if f.ft == scanner.FileDirectory {
 		fd, err := u.walk.openDir(f.path, true)
 		if err != nil {
@@ -235,6 +297,11 @@ func (u *upload) onData(cmd *scanner.Command) {
 	switch {
 	case f == nil:
 		u.replyError(cmd.FileID, scanner.StatusNotStarted)
+		return
+	case f.state == fileQueued || f.state == fileAsking:
+		// Data before STARTED: the client never does that (reference-client.md §4.1).
+		u.failStatus(f, scanner.StatusNotStarted)
+		u.stopAsking(f)
 		return
 	case f.state == fileFailed:
 		return // §6.3: packets for a failed file are ignored silently
@@ -328,7 +395,7 @@ func (u *upload) stuck() bool {
 // otherwise wait forever. A session whose file the user is being asked about is not
 // stuck, however long the question takes.
 func (u *upload) tick(now time.Time) {
-	if u.gone || !u.approved || u.asking || !u.stuck() {
+	if u.gone || !u.approved || u.asking != nil || !u.stuck() {
 		return
 	}
 	if now.Sub(u.lastActive) < failGrace {
@@ -360,7 +427,9 @@ func (u *upload) destroy(reason string) {
 		return
 	}
 	u.gone = true
-	u.cancel()
+	u.pending.withdraw()
+	u.ask.withdraw()
+	u.pending, u.asking, u.ask, u.queue = nil, nil, nil, nil
 	for _, f := range u.files {
 		if f.state == fileWaiting || f.state == fileWriting || f.state == fileSigning {
 			f.release(u)
@@ -432,9 +501,9 @@ func (u *upload) reply(cmd *scanner.Command) {
 }
 
 func (u *upload) fileEvent(f *upFile, result string) {
-	u.e.event(Event{
-		Kind:      EventFile,
-		Direction: DirectionSend,
+	u.e.event(transfer.Event{
+		Kind:      transfer.EventFile,
+		Direction: transfer.Send,
 		SessionID: u.id,
 		Path:      f.path,
 		Bytes:     f.size(),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // A send session as the real client runs it (terminal-side.md §6.1): the engine asks
@@ -20,7 +21,7 @@ func Example_sendSession() {
 		panic(err)
 	}
 	defer os.RemoveAll(home)
-	e, err := fs.NewEngine(fs.Config{Home: home, Approver: fs.FixedApprover{Allow: true, How: "example"}})
+	e, err := fs.NewEngine(fs.Config{Home: home, Approver: transfer.Fixed{Allow: true, How: "example"}})
 	if err != nil {
 		panic(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // FuzzUploadSession runs random command sequences against a temporary home. Whatever
@@ -39,12 +40,12 @@ func FuzzUploadSession(f *testing.F) {
 		e, err := fs.NewEngine(fs.Config{
 			Home: home,
 			Now:  clock.Now,
-			Approver: approveFunc(func(r fs.Request) fs.Decision {
-				if r.Kind == fs.KindSession {
-					return fs.Decision{Allow: true}
+			Approver: approveFunc(func(r transfer.Request) transfer.Decision {
+				if r.File == nil {
+					return transfer.Decision{Allow: true}
 				}
 				p := filepath.Clean(r.File.Path)
-				return fs.Decision{Allow: strings.HasPrefix(p, home+"/")}
+				return transfer.Decision{Allow: strings.HasPrefix(p, home+"/")}
 			}),
 			Limits: fs.Limits{MaxFileSize: 1 << 16, MaxPacket: 1 << 12},
 		})

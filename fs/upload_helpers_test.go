@@ -2,7 +2,6 @@ package fs_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // fakeClock is the engine's clock in the tests of both directions; only the test
@@ -39,23 +39,23 @@ func (c *fakeClock) Advance(d time.Duration) {
 // methods may be called concurrently.
 type eventLog struct {
 	mu     sync.Mutex // guards events
-	events []fs.Event
+	events []transfer.Event
 }
 
 // record is the engine's Config.Events.
-func (l *eventLog) record(ev fs.Event) {
+func (l *eventLog) record(ev transfer.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.events = append(l.events, ev)
 }
 
 // fileEvents returns the events of kind EventFile so far.
-func (l *eventLog) fileEvents() []fs.Event {
+func (l *eventLog) fileEvents() []transfer.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var evs []fs.Event
+	var evs []transfer.Event
 	for _, ev := range l.events {
-		if ev.Kind == fs.EventFile {
+		if ev.Kind == transfer.EventFile {
 			evs = append(evs, ev)
 		}
 	}
@@ -69,7 +69,7 @@ func (l *eventLog) sessionEvents() []string {
 	defer l.mu.Unlock()
 	var got []string
 	for _, ev := range l.events {
-		if ev.Kind == fs.EventSession {
+		if ev.Kind == transfer.EventSession {
 			got = append(got, fmt.Sprintf("%s %s %s %v", ev.Direction, ev.SessionID, ev.How, ev.Allowed))
 		}
 	}
@@ -89,10 +89,10 @@ type upHarness struct {
 
 type harnessOption func(*fs.Config)
 
-func withApprover(a fs.Approver) harnessOption { return func(c *fs.Config) { c.Approver = a } }
-func withLimits(l fs.Limits) harnessOption     { return func(c *fs.Config) { c.Limits = l } }
+func withApprover(a transfer.Approver) harnessOption { return func(c *fs.Config) { c.Approver = a } }
+func withLimits(l fs.Limits) harnessOption           { return func(c *fs.Config) { c.Limits = l } }
 
-var allowAll = fs.FixedApprover{Allow: true, How: "test"}
+var allowAll = transfer.Fixed{Allow: true, How: "test"}
 
 func newUpHarness(t testing.TB, opts ...harnessOption) *upHarness {
 	t.Helper()
@@ -122,7 +122,10 @@ func newUpHarness(t testing.TB, opts ...harnessOption) *upHarness {
 		t.Fatal(err)
 	}
 	h.e = e
-	t.Cleanup(func() { _ = e.Close() })
+	t.Cleanup(func() {
+		_ = e.Close()
+		fs.Settle(e)
+	})
 	return h
 }
 
@@ -291,6 +294,6 @@ func readFile(t testing.TB, p string) string {
 }
 
 // approveFunc adapts a function of the request to an Approver.
-func approveFunc(f func(r fs.Request) fs.Decision) fs.Approver {
-	return fs.ApproverFunc(func(_ context.Context, r fs.Request) fs.Decision { return f(r) })
+func approveFunc(f func(r transfer.Request) transfer.Decision) transfer.Approver {
+	return transfer.Func(func(r transfer.Request) transfer.Decision { return f(r) })
 }

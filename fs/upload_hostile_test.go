@@ -12,6 +12,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 func TestUploadHostile(t *testing.T) {
@@ -294,8 +295,8 @@ func TestUploadHostile(t *testing.T) {
 // (path:), nor an entry that failed or was refused (fid:). Otherwise a remote allowed to
 // write into /tmp could link ~/.ssh/id_ed25519 there and make it world-readable.
 func TestUploadHardLinkToUnwrittenFile(t *testing.T) {
-	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
-		return fs.Decision{Allow: r.Kind == fs.KindSession || !strings.Contains(r.File.Path, "protected")}
+	h := newUpHarness(t, withApprover(approveFunc(func(r transfer.Request) transfer.Decision {
+		return transfer.Decision{Allow: r.File == nil || !strings.Contains(r.File.Path, "protected")}
 	})))
 	secret := filepath.Join(h.home, "protected", "key")
 	if err := os.MkdirAll(filepath.Dir(secret), 0o700); err != nil {

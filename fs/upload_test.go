@@ -2,8 +2,6 @@ package fs_test
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 func withMode(c scanner.Command, prm int64) scanner.Command {
@@ -160,7 +159,7 @@ func TestUploadQuietLevels(t *testing.T) {
 		})
 	}
 	t.Run("refusal at q=2 is silent", func(t *testing.T) {
-		h := newUpHarness(t, withApprover(fs.FixedApprover{}))
+		h := newUpHarness(t, withApprover(transfer.Fixed{}))
 		send := sendCmd("s")
 		send.Quiet = 2
 		wantReplies(t, h, h.do(send))
@@ -168,7 +167,7 @@ func TestUploadQuietLevels(t *testing.T) {
 }
 
 func TestUploadRefused(t *testing.T) {
-	h := newUpHarness(t, withApprover(fs.FixedApprover{Allow: false, How: "prompt"}))
+	h := newUpHarness(t, withApprover(transfer.Fixed{Allow: false, How: "prompt"}))
 	wantReplies(t, h, h.do(sendCmd("s")), "status st="+scanner.StatusRefused)
 	wantReplies(t, h, h.do(fileCmd("s", "1", "a")))
 	if h.e.Active() || len(tree(t, h.home)) != 0 {
@@ -176,20 +175,23 @@ func TestUploadRefused(t *testing.T) {
 	}
 }
 
+// TestUploadPerFileApproval: every destination is asked about, and what an "allow all"
+// answer granted is handed back with the session's later requests.
 func TestUploadPerFileApproval(t *testing.T) {
 	var asked []string
-	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
-		if r.Kind == fs.KindSession {
-			return fs.Decision{Allow: true}
+	grant := transfer.Grant{Reason: "test", Dir: "/somewhere"}
+	h := newUpHarness(t, withApprover(approveFunc(func(r transfer.Request) transfer.Decision {
+		if r.File == nil {
+			return transfer.Decision{Allow: true}
 		}
 		asked = append(asked, filepath.Base(r.File.Path))
 		switch filepath.Base(r.File.Path) {
 		case "no":
-			return fs.Decision{}
+			return transfer.Decision{Allow: slices.Equal(r.Grants, []transfer.Grant{grant})}
 		case "all":
-			return fs.Decision{Allow: true, AllowAll: true}
+			return transfer.Decision{Allow: true, Grant: &grant}
 		}
-		return fs.Decision{Allow: true}
+		return transfer.Decision{Allow: true}
 	})))
 	h.start("s")
 	wantReplies(t, h, h.do(fileCmd("s", "1", "yes")), "status fid=1 st=STARTED n=~/yes")
@@ -197,7 +199,7 @@ func TestUploadPerFileApproval(t *testing.T) {
 	wantReplies(t, h, h.do(endCmd("s", "2", []byte("x")))) // a failed file's packets are ignored
 	wantReplies(t, h, h.do(fileCmd("s", "3", "all")), "status fid=3 st=STARTED n=~/all")
 	wantReplies(t, h, h.do(fileCmd("s", "4", "no")), "status fid=4 st=STARTED n=~/no")
-	if !slices.Equal(asked, []string{"yes", "no", "all"}) {
+	if !slices.Equal(asked, []string{"yes", "no", "all", "no"}) {
 		t.Errorf("asked about %v", asked)
 	}
 	evs := h.fileEvents()
@@ -207,12 +209,12 @@ func TestUploadPerFileApproval(t *testing.T) {
 }
 
 func TestUploadFileRequestDescribesDestination(t *testing.T) {
-	var got []fs.FileInfo
-	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
-		if r.Kind == fs.KindFile {
-			got = append(got, r.File)
+	var got []transfer.Item
+	h := newUpHarness(t, withApprover(approveFunc(func(r transfer.Request) transfer.Decision {
+		if r.File != nil {
+			got = append(got, *r.File)
 		}
-		return fs.Decision{Allow: true}
+		return transfer.Decision{Allow: true}
 	})))
 	if err := os.WriteFile(filepath.Join(h.home, "old"), []byte("12345"), 0o644); err != nil {
 		t.Fatal(err)
@@ -222,9 +224,9 @@ func TestUploadFileRequestDescribesDestination(t *testing.T) {
 	l := fileCmd("s", "2", "/abs/new")
 	l.FileType = scanner.FileSymlink
 	h.do(l)
-	want := []fs.FileInfo{
-		{Path: filepath.Join(h.home, "old"), Type: scanner.FileRegular, Exists: true, Size: 5},
-		{Path: "/abs/new", Type: scanner.FileSymlink},
+	want := []transfer.Item{
+		{Path: filepath.Join(h.home, "old"), Type: scanner.FileRegular, Exists: true, Size: 5, Files: -1},
+		{Path: "/abs/new", Type: scanner.FileSymlink, Size: -1, Files: -1},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("requests %+v, want %+v", got, want)
@@ -274,8 +276,8 @@ func TestUploadHomeBehindSymlink(t *testing.T) {
 }
 
 func TestUploadAllFilesFailedEndsSession(t *testing.T) {
-	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
-		return fs.Decision{Allow: r.Kind == fs.KindSession}
+	h := newUpHarness(t, withApprover(approveFunc(func(r transfer.Request) transfer.Decision {
+		return transfer.Decision{Allow: r.File == nil}
 	})))
 	h.start("s")
 	h.do(fileCmd("s", "1", "a"))
@@ -292,8 +294,8 @@ func TestUploadAllFilesFailedEndsSession(t *testing.T) {
 }
 
 func TestUploadDirectoriesButEveryFileFailedEndsSession(t *testing.T) {
-	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
-		return fs.Decision{Allow: r.Kind == fs.KindSession || r.File.Type == scanner.FileDirectory}
+	h := newUpHarness(t, withApprover(approveFunc(func(r transfer.Request) transfer.Decision {
+		return transfer.Decision{Allow: r.File == nil || r.File.Type == scanner.FileDirectory}
 	})))
 	h.start("s")
 	d := fileCmd("s", "1", "d")
@@ -320,8 +322,8 @@ func TestUploadOnlyDirectoriesKeepsSession(t *testing.T) {
 }
 
 func TestUploadFailedAndSucceededKeepsSession(t *testing.T) {
-	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
-		return fs.Decision{Allow: r.Kind == fs.KindSession || filepath.Base(r.File.Path) == "ok"}
+	h := newUpHarness(t, withApprover(approveFunc(func(r transfer.Request) transfer.Decision {
+		return transfer.Decision{Allow: r.File == nil || filepath.Base(r.File.Path) == "ok"}
 	})))
 	h.start("s")
 	h.do(fileCmd("s", "1", "bad"))
@@ -453,42 +455,53 @@ func TestUploadDirectories(t *testing.T) {
 	}
 }
 
+// TestUploadSessionDiesDuringPrompt: a session that ends while a person is asked about
+// it, or about one of its files, withdraws the question, leaves nothing behind, and an
+// answer that arrives afterwards changes nothing.
 func TestUploadSessionDiesDuringPrompt(t *testing.T) {
 	for _, c := range []struct {
 		name    string
-		kind    fs.RequestKind
-		act     func(e *fs.Engine)
+		file    bool // the question is about a file, not the session
+		act     func(h *upHarness) []scanner.Command
 		replies []string
 	}{
-		{"CancelAll during the session prompt", fs.KindSession, func(e *fs.Engine) { e.CancelAll() }, []string{"status st=CANCELED"}},
-		{"Close during the session prompt", fs.KindSession, func(e *fs.Engine) { _ = e.Close() }, nil},
-		{"CancelAll during a file prompt", fs.KindFile, func(e *fs.Engine) { e.CancelAll() }, []string{"status st=OK", "status st=CANCELED"}},
-		{"Close during a file prompt", fs.KindFile, func(e *fs.Engine) { _ = e.Close() }, []string{"status st=OK"}},
+		{"CancelAll during the session prompt", false, func(h *upHarness) []scanner.Command { h.e.CancelAll(); return h.pull() },
+			[]string{"status st=CANCELED"}},
+		{"Close during the session prompt", false, func(h *upHarness) []scanner.Command { _ = h.e.Close(); return h.pull() }, nil},
+		{"a command during the session prompt", false, func(h *upHarness) []scanner.Command { return h.do(fileCmd("s", "1", "a")) }, nil},
+		{"CancelAll during a file prompt", true, func(h *upHarness) []scanner.Command { h.e.CancelAll(); return h.pull() },
+			[]string{"status st=OK", "status st=CANCELED"}},
+		{"Close during a file prompt", true, func(h *upHarness) []scanner.Command { _ = h.e.Close(); return h.pull() },
+			[]string{"status st=OK"}},
+		{"cancel during a file prompt", true, func(h *upHarness) []scanner.Command {
+			return h.do(scanner.Command{Action: scanner.ActionCancel, ID: "s"})
+		}, []string{"status st=OK", "status st=CANCELED"}},
+		{"finish during a file prompt", true, func(h *upHarness) []scanner.Command {
+			return h.do(scanner.Command{Action: scanner.ActionFinish, ID: "s"})
+		}, []string{"status st=OK"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var h *upHarness
-			var ctxErr error
-			h = newUpHarness(t, withApprover(fs.ApproverFunc(func(ctx context.Context, r fs.Request) fs.Decision {
-				if r.Kind == c.kind {
-					c.act(h.e)
-					ctxErr = ctx.Err()
-				}
-				return fs.Decision{Allow: true}
-			})))
-			var got []scanner.Command
-			collect := func(cmd scanner.Command) {
-				if err := h.e.Handle(&cmd); err != nil && !errors.Is(err, fs.ErrClosed) {
-					t.Fatal(err)
-				}
-				got = append(got, h.pull()...)
+			atOnce := sessionsAtOnce
+			if !c.file {
+				atOnce = nil
 			}
-			collect(sendCmd("s"))
-			collect(fileCmd("s", "1", "a"))
-			collect(endCmd("s", "1", []byte("x")))
+			p := newPersonApprover(atOnce)
+			h := newUpHarness(t, withApprover(p))
+			got := h.do(sendCmd("s"))
+			if c.file {
+				got = append(got, h.do(fileCmd("s", "1", "a"))...)
+			}
+			q := p.next(t)
+			if (q.r.File != nil) != c.file {
+				t.Fatalf("question %+v", q.r)
+			}
+			got = append(got, c.act(h)...)
+			if !q.withdrawn() {
+				t.Error("the question was not withdrawn when its session died")
+			}
+			q.answer(transfer.Decision{Allow: true})
+			got = append(got, h.pull()...)
 			wantReplies(t, h, got, c.replies...)
-			if ctxErr == nil {
-				t.Error("the prompt's context was not cancelled when its session died")
-			}
 			if h.e.Active() || len(tree(t, h.home)) != 0 {
 				t.Errorf("left behind: %v", tree(t, h.home))
 			}
@@ -496,9 +509,47 @@ func TestUploadSessionDiesDuringPrompt(t *testing.T) {
 	}
 }
 
+// TestUploadAsksOneFileAtATime: while a person is asked about a destination, the files
+// after it wait their turn (in order, so that an "allow all" answer covers them), data
+// for a file not yet STARTED fails it, and the pending question stops the session from
+// looking stuck or idle.
+func TestUploadAsksOneFileAtATime(t *testing.T) {
+	grant := transfer.Grant{Reason: "r", Dir: "d"}
+	p := newPersonApprover(func(r transfer.Request) (transfer.Decision, bool) {
+		switch {
+		case r.File == nil:
+			return transfer.Decision{Allow: true}, true
+		case len(r.Grants) > 0:
+			return transfer.Decision{Allow: true}, true // covered by the grant
+		}
+		return transfer.Decision{}, false
+	})
+	h := newUpHarness(t, withApprover(p))
+	h.start("s")
+	wantReplies(t, h, h.do(fileCmd("s", "1", "a")))
+	q := p.next(t)
+	wantReplies(t, h, h.do(fileCmd("s", "2", "b")))
+	wantReplies(t, h, h.do(fileCmd("s", "3", "c")))
+	p.none(t) // one question at a time
+	wantReplies(t, h, h.do(dataCmd("s", "3", []byte("early"))), "status fid=3 st="+scanner.StatusNotStarted)
+	wantReplies(t, h, h.do(fileCmd("s", "1", "a")), "status fid=1 st="+scanner.StatusDuplicateFileID("1"))
+	h.clock.Advance(fs.DefaultIdleTimeout / 2)
+	h.e.Tick()
+	if !h.e.Active() {
+		t.Fatal("the session ended while a person was asked")
+	}
+	q.answer(transfer.Decision{Allow: true, Grant: &grant})
+	wantReplies(t, h, h.pull(), "status fid=1 st=STARTED n=~/a", "status fid=2 st=STARTED n=~/b")
+	p.none(t)
+	wantReplies(t, h, h.do(endCmd("s", "2", []byte("bee"))), "status fid=2 st=OK n=~/b sz=3")
+	if readFile(t, filepath.Join(h.home, "b")) != "bee" {
+		t.Error("b not written")
+	}
+}
+
 func TestUploadSessionEvents(t *testing.T) {
-	h := newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
-		return fs.Decision{Allow: r.SessionID == "yes", How: "policy"}
+	h := newUpHarness(t, withApprover(approveFunc(func(r transfer.Request) transfer.Decision {
+		return transfer.Decision{Allow: r.SessionID == "yes", How: "policy"}
 	})))
 	h.start("yes")
 	wantReplies(t, h, h.do(sendCmd("no")), "status st="+scanner.StatusRefused)
@@ -546,20 +597,24 @@ func TestUploadFinishDiscardsBeforeDirectoryMetadata(t *testing.T) {
 // takes longer than FailGrace to answer about the next one. The session is not stuck
 // (the client is waiting on us), so Tick must not end it during the question.
 func TestUploadSlowFilePromptAfterAFailure(t *testing.T) {
-	var h *upHarness
-	h = newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
+	p := newPersonApprover(func(r transfer.Request) (transfer.Decision, bool) {
 		switch {
-		case r.Kind == fs.KindSession:
-			return fs.Decision{Allow: true}
+		case r.File == nil:
+			return transfer.Decision{Allow: true}, true
 		case filepath.Base(r.File.Path) == "bad":
-			return fs.Decision{}
+			return transfer.Decision{}, true
 		}
-		h.clock.Advance(2 * fs.FailGrace) // the user thinks; the proxy's ticker runs
-		h.e.Tick()
-		return fs.Decision{Allow: true}
-	})))
+		return transfer.Decision{}, false
+	})
+	h := newUpHarness(t, withApprover(p))
 	h.start("s")
 	wantReplies(t, h, h.do(fileCmd("s", "1", "bad")), fidStatus("1", scanner.StatusDestinationRefused))
-	wantReplies(t, h, h.do(fileCmd("s", "2", "slow")), "status fid=2 st=STARTED n=~/slow")
+	wantReplies(t, h, h.do(fileCmd("s", "2", "slow")))
+	q := p.next(t)
+	h.clock.Advance(2 * fs.FailGrace) // the user thinks; the proxy's ticker runs
+	h.e.Tick()
+	wantReplies(t, h, h.pull())
+	q.answer(transfer.Decision{Allow: true})
+	wantReplies(t, h, h.pull(), "status fid=2 st=STARTED n=~/slow")
 	wantReplies(t, h, h.do(endCmd("s", "2", []byte("x"))), "status fid=2 st=OK n=~/slow sz=1")
 }

@@ -12,9 +12,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/testdata"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // recordedHome is the terminal side's HOME when the transcripts were recorded.
@@ -95,11 +95,11 @@ func TestUploadTranscripts(t *testing.T) {
 			}
 			raw, k2t, t2k := loadPayloads(t, name)
 			var h *upHarness
-			h = newUpHarness(t, withApprover(approveFunc(func(r fs.Request) fs.Decision {
-				if r.Kind == fs.KindSession {
-					return fs.Decision{Allow: !tc.refuse, How: "test"}
+			h = newUpHarness(t, withApprover(approveFunc(func(r transfer.Request) transfer.Decision {
+				if r.File == nil {
+					return transfer.Decision{Allow: !tc.refuse, How: "test"}
 				}
-				return fs.Decision{Allow: tc.reject == "" || r.File.Path != filepath.Join(h.home, tc.reject)}
+				return transfer.Decision{Allow: tc.reject == "" || r.File.Path != filepath.Join(h.home, tc.reject)}
 			})))
 			var got []scanner.Command
 			entries := map[string]*expectedEntry{}

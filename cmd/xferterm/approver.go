@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/xferterm/xferterm/approval"
-	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/internal/termtext"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // borrower lends the user's terminal to a prompt; *proxy.Console implements it.
@@ -35,28 +35,49 @@ type approver struct {
 	stderr   io.Writer          // one-line notes when no prompt can be shown
 }
 
-// Approve implements fs.Approver.
-func (a *approver) Approve(ctx context.Context, r fs.Request) fs.Decision {
-	switch r.Kind {
-	case fs.KindSession:
-		return a.session(ctx, r)
-	case fs.KindFile:
+// Ask implements transfer.Approver: what needs no prompt is decided at once; a prompt
+// runs on its own goroutine and answers when it ends.
+func (a *approver) Ask(r transfer.Request, answer func(transfer.Decision)) (transfer.Decision, transfer.Pending) {
+	needsPrompt := r.Bypass == "" && a.policy != approval.PolicyDeny
+	if r.File != nil {
+		existing := int64(-1)
+		if r.File.Exists {
+			existing = r.File.Size
+		}
+		needsPrompt = a.guard.Write(r.File.Path, existing).Sensitive && len(r.Grants) == 0
+	}
+	if !needsPrompt {
+		return a.Approve(context.Background(), r), nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { answer(a.Approve(ctx, r)) }()
+	return transfer.Decision{}, withdrawFunc(cancel)
+}
+
+// withdrawFunc is a transfer.Pending that cancels the prompt's context.
+type withdrawFunc context.CancelFunc
+
+func (f withdrawFunc) Withdraw() { f() }
+
+// Approve decides r, asking the user when it must.
+func (a *approver) Approve(ctx context.Context, r transfer.Request) transfer.Decision {
+	if r.File != nil {
 		return a.file(ctx, r)
 	}
-	return fs.Decision{How: string(approval.MethodPolicy), Reason: "unknown request"}
+	return a.session(ctx, r)
 }
 
 // session decides a whole transfer. A bypass value decides alone, synchronously and
 // without a prompt (§3.1); otherwise the policy refuses or the user is asked.
-func (a *approver) session(ctx context.Context, r fs.Request) fs.Decision {
+func (a *approver) session(ctx context.Context, r transfer.Request) transfer.Decision {
 	dir := direction(r.Direction)
 	rec := approval.SessionRecord{Direction: dir, SessionID: r.SessionID}
-	var d fs.Decision
+	var d transfer.Decision
 	switch {
 	case r.Bypass != "":
 		scheme, err := a.verifier.Verify(r.SessionID, r.Bypass)
 		rec.Method, rec.Scheme = approval.MethodBypass, scheme
-		d = fs.Decision{Allow: err == nil, How: string(approval.MethodBypass)}
+		d = transfer.Decision{Allow: err == nil, How: transfer.MethodBypass}
 		if err != nil {
 			// The error texts are fixed and never contain the value (approval's promise).
 			d.Reason = err.Error()
@@ -64,13 +85,13 @@ func (a *approver) session(ctx context.Context, r fs.Request) fs.Decision {
 		}
 	case a.policy == approval.PolicyDeny:
 		rec.Method = approval.MethodPolicy
-		d = fs.Decision{How: string(approval.MethodPolicy), Reason: "policy is deny"}
+		d = transfer.Decision{How: transfer.MethodPolicy, Reason: "policy is deny"}
 		a.note("refused a %s request: the policy is deny", dir)
 	default:
 		rec.Method = approval.MethodPrompt
-		q := approval.Question{Direction: dir, SessionID: r.SessionID, Home: a.home, Items: a.items(r.Specs)}
+		q := approval.Question{Direction: dir, SessionID: r.SessionID, Home: a.home, Items: a.items(r.Items)}
 		ans, err := a.ask(ctx, q)
-		d = fs.Decision{Allow: err == nil && ans.Allowed(), How: string(approval.MethodPrompt)}
+		d = transfer.Decision{Allow: err == nil && ans.Allowed(), How: transfer.MethodPrompt}
 		switch {
 		case err != nil:
 			d.Reason = err.Error()
@@ -91,14 +112,14 @@ func (a *approver) session(ctx context.Context, r fs.Request) fs.Decision {
 
 // file decides one destination of an approved send session: sensitive ones are asked
 // about again, even after a bypass; without a terminal they are refused.
-func (a *approver) file(ctx context.Context, r fs.Request) fs.Decision {
+func (a *approver) file(ctx context.Context, r transfer.Request) transfer.Decision {
 	existing := int64(-1)
 	if r.File.Exists {
 		existing = r.File.Size
 	}
 	v := a.guard.Write(r.File.Path, existing)
-	if !v.Sensitive {
-		return fs.Decision{Allow: true, How: string(approval.MethodPolicy)}
+	if !v.Sensitive || len(r.Grants) > 0 {
+		return transfer.Decision{Allow: true, How: transfer.MethodPolicy}
 	}
 	item := approval.Item{
 		Path: r.File.Path, Type: itemType(r.File.Type), Size: r.File.Size, Files: -1,
@@ -111,13 +132,13 @@ func (a *approver) file(ctx context.Context, r fs.Request) fs.Decision {
 	ans, err := a.ask(ctx, q)
 	if err != nil {
 		a.note("refused to write %s: %v", termtext.Sanitize(r.File.Path), err)
-		return fs.Decision{How: string(approval.MethodPolicy), Reason: err.Error()}
+		return transfer.Decision{How: transfer.MethodPolicy, Reason: err.Error()}
 	}
-	return fs.Decision{
-		Allow:    ans.Allowed(),
-		AllowAll: ans.Decision == approval.AllowAll,
-		How:      string(approval.MethodPrompt),
+	d := transfer.Decision{Allow: ans.Allowed(), How: transfer.MethodPrompt}
+	if ans.Decision == approval.AllowAll {
+		d.Grant = &transfer.Grant{Reason: "allow all"}
 	}
+	return d
 }
 
 // errNoTerminal is why nothing can be asked.
@@ -137,7 +158,7 @@ func (a *approver) ask(ctx context.Context, q approval.Question) (approval.Answe
 }
 
 // items describes the specs of a receive session for the prompt.
-func (a *approver) items(specs []fs.SpecInfo) []approval.Item {
+func (a *approver) items(specs []transfer.Item) []approval.Item {
 	items := make([]approval.Item, 0, len(specs))
 	for _, s := range specs {
 		it := approval.Item{Path: s.Path, Type: itemType(s.Type), Size: s.Size, Files: -1}
@@ -167,8 +188,8 @@ func (a *approver) note(format string, args ...any) {
 	fmt.Fprintf(a.stderr, "\r\nxferterm: "+format+"\r\n", args...)
 }
 
-func direction(d fs.Direction) approval.Direction {
-	if d == fs.DirectionReceive {
+func direction(d transfer.Direction) approval.Direction {
+	if d == transfer.Receive {
 		return approval.Download
 	}
 	return approval.Upload
@@ -185,12 +206,12 @@ func itemType(t scanner.FileType) approval.ItemType {
 }
 
 // auditEvents turns the engine's file events into audit records.
-func auditEvents(log *approval.AuditLog) func(fs.Event) {
+func auditEvents(log *approval.AuditLog) func(transfer.Event) {
 	if log == nil {
 		return nil
 	}
-	return func(ev fs.Event) {
-		if ev.Kind != fs.EventFile {
+	return func(ev transfer.Event) {
+		if ev.Kind != transfer.EventFile {
 			return // Session decisions are recorded by the approver, with their method.
 		}
 		rec := approval.FileRecord{

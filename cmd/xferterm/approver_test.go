@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/xferterm/xferterm/approval"
-	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // fakeConsole lends nothing real; err makes Borrow fail like a console without a tty.
@@ -140,12 +140,12 @@ func TestApproverSession(t *testing.T) {
 			if tc.noConsole {
 				f.console.err = errors.New("console is not a terminal")
 			}
-			r := fs.Request{Kind: fs.KindSession, Direction: fs.DirectionSend, SessionID: "abc123", Home: f.home}
+			r := transfer.Request{Direction: transfer.Send, SessionID: "abc123", Home: f.home}
 			if tc.bypass != nil {
 				r.Bypass = tc.bypass(f, r.SessionID)
 			}
 			d := f.a.Approve(t.Context(), r)
-			if d.Allow != tc.allow || d.How != tc.how {
+			if d.Allow != tc.allow || string(d.How) != tc.how {
 				t.Errorf("decision = %+v, want allow=%v how=%s", d, tc.allow, tc.how)
 			}
 			if got := len(f.prompt.asked) > 0; got != tc.prompted {
@@ -171,7 +171,7 @@ func TestApproverSession(t *testing.T) {
 
 func TestApproverReplayedBypassIsRefused(t *testing.T) {
 	f := newApproverFixture(t, approval.PolicyAsk)
-	r := fs.Request{Kind: fs.KindSession, Direction: fs.DirectionReceive, SessionID: "feed01",
+	r := transfer.Request{Direction: transfer.Receive, SessionID: "feed01",
 		Bypass: approval.EncodeSHA256("feed01", testPassword)}
 	if d := f.a.Approve(t.Context(), r); !d.Allow {
 		t.Fatalf("first use refused: %+v", d)
@@ -208,10 +208,10 @@ func TestApproverFile(t *testing.T) {
 			if tc.noConsole {
 				f.console.err = errors.New("console is not a terminal")
 			}
-			r := fs.Request{Kind: fs.KindFile, Direction: fs.DirectionSend, SessionID: "s1", Home: f.home,
-				File: fs.FileInfo{Path: filepath.Join(f.home, tc.path), Exists: tc.exists, Size: 3277}}
+			r := transfer.Request{Direction: transfer.Send, SessionID: "s1", Home: f.home,
+				File: &transfer.Item{Path: filepath.Join(f.home, tc.path), Exists: tc.exists, Size: 3277}}
 			d := f.a.Approve(t.Context(), r)
-			if d.Allow != tc.allow || d.AllowAll != tc.allowAll {
+			if d.Allow != tc.allow || (d.Grant != nil) != tc.allowAll {
 				t.Errorf("decision = %+v, want allow=%v allowAll=%v", d, tc.allow, tc.allowAll)
 			}
 			if got := len(f.prompt.asked) > 0; got != tc.prompted {
@@ -229,13 +229,13 @@ func TestApproverFile(t *testing.T) {
 
 func TestApproverReceiveQuestionListsSpecs(t *testing.T) {
 	f := newApproverFixture(t, approval.PolicyAsk)
-	specs := []fs.SpecInfo{
+	specs := []transfer.Item{
 		{Name: "notes.txt", Path: filepath.Join(f.home, "notes.txt"), Type: scanner.FileRegular, Size: 10},
 		{Name: "~/.ssh/id_ed25519", Path: filepath.Join(f.home, ".ssh/id_ed25519"), Type: scanner.FileRegular, Size: 411},
 		{Name: "src", Path: filepath.Join(f.home, "src"), Type: scanner.FileDirectory, Size: 4096, Files: 12},
 		{Name: "gone", Path: filepath.Join(f.home, "gone"), Err: "ENOENT:Failed to read spec"},
 	}
-	r := fs.Request{Kind: fs.KindSession, Direction: fs.DirectionReceive, SessionID: "r1", Home: f.home, Specs: specs}
+	r := transfer.Request{Direction: transfer.Receive, SessionID: "r1", Home: f.home, Items: specs}
 	if d := f.a.Approve(t.Context(), r); !d.Allow {
 		t.Fatalf("refused: %+v", d)
 	}
@@ -260,9 +260,9 @@ func TestApproverReceiveQuestionListsSpecs(t *testing.T) {
 func TestAuditEventsRecordsFiles(t *testing.T) {
 	var buf bytes.Buffer
 	events := auditEvents(approval.NewAuditLog(&buf, time.Now))
-	events(fs.Event{Kind: fs.EventFile, Direction: fs.DirectionSend, SessionID: "s", Path: "/h/a", Bytes: 5, Result: scanner.StatusOK})
-	events(fs.Event{Kind: fs.EventFile, Direction: fs.DirectionReceive, SessionID: "s", Path: "/h/b", Result: "ENOENT:Failed to add send file"})
-	events(fs.Event{Kind: fs.EventSession, SessionID: "s"})
+	events(transfer.Event{Kind: transfer.EventFile, Direction: transfer.Send, SessionID: "s", Path: "/h/a", Bytes: 5, Result: scanner.StatusOK})
+	events(transfer.Event{Kind: transfer.EventFile, Direction: transfer.Receive, SessionID: "s", Path: "/h/b", Result: "ENOENT:Failed to add send file"})
+	events(transfer.Event{Kind: transfer.EventSession, SessionID: "s"})
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("got %d records, want 2: %q", len(lines), buf.String())

@@ -13,6 +13,7 @@ import (
 	"github.com/xferterm/xferterm/internal/ptytest"
 	"github.com/xferterm/xferterm/proxy"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // BenchmarkSendFileRealEngine: a child cats a pre-encoded quiet send session (q=2: no
@@ -32,7 +33,7 @@ func BenchmarkSendFileRealEngine(b *testing.B) {
 		if err := os.Remove(filepath.Join(home, "bench.bin")); err != nil && !os.IsNotExist(err) {
 			b.Fatal(err)
 		}
-		eng, err := fs.NewEngine(fs.Config{Home: home, Approver: fs.FixedApprover{Allow: true, How: "policy"}})
+		eng, err := fs.NewEngine(fs.Config{Home: home, Approver: transfer.Fixed{Allow: true, How: "policy"}})
 		if err != nil {
 			b.Fatal(err)
 		}

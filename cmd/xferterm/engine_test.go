@@ -8,6 +8,7 @@ import (
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/internal/ptytest"
 	"github.com/xferterm/xferterm/proxy"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // TestSendSmallFileThroughTheRealEngine runs a strict client (ptytest.StrictSend) under
@@ -16,7 +17,7 @@ import (
 func TestSendSmallFileThroughTheRealEngine(t *testing.T) {
 	home := t.TempDir()
 	srcPath, src := ptytest.SendSource(t, 300_000, 5)
-	eng, err := fs.NewEngine(fs.Config{Home: home, Approver: fs.FixedApprover{Allow: true, How: "policy"}})
+	eng, err := fs.NewEngine(fs.Config{Home: home, Approver: transfer.Fixed{Allow: true, How: "policy"}})
 	if err != nil {
 		t.Fatal(err)
 	}
