@@ -1,4 +1,4 @@
-package approval
+package bypass
 
 import (
 	"encoding/binary"
@@ -30,7 +30,7 @@ var base85Digits = func() (t [256]byte) {
 type CorruptBase85Error int64
 
 func (e CorruptBase85Error) Error() string {
-	return "approval: illegal base85 data at input byte " + strconv.FormatInt(int64(e), 10)
+	return "bypass: illegal base85 data at input byte " + strconv.FormatInt(int64(e), 10)
 }
 
 // EncodeBase85 returns the base85 encoding of src, byte for byte what Python's

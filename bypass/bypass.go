@@ -1,4 +1,4 @@
-package approval
+package bypass
 
 import (
 	"crypto/aes"
@@ -29,37 +29,37 @@ const (
 
 // Limits of the bypass check.
 const (
-	// BypassWindow is how far the kitty-1 timestamp may be from the
+	// Window is how far the kitty-1 timestamp may be from the
 	// terminal's clock, in either direction (§4.1).
-	BypassWindow = 5 * time.Minute
+	Window = 5 * time.Minute
 
-	// MaxBypassLen bounds the decoded pw value; the kitten's are about 210
+	// MaxLen bounds the decoded pw value; the kitten's are about 210
 	// bytes. Longer values are refused before any parsing.
-	MaxBypassLen = 4096
+	MaxLen = 4096
 
 	// ReplayMemory is how many session ids a Verifier remembers.
 	ReplayMemory = 4096
 
 	// replayHorizon is how long a kitty-1 bypass can be replayed at most: it
-	// may be presented up to BypassWindow after its timestamp, which may be up
-	// to BypassWindow in the future.
-	replayHorizon = 2 * BypassWindow
+	// may be presented up to Window after its timestamp, which may be up
+	// to Window in the future.
+	replayHorizon = 2 * Window
 )
 
-// Reasons a bypass is refused. Every refusal wraps ErrBypassRefused. None of
+// Reasons a bypass is refused. Every refusal wraps ErrRefused. None of
 // them carries any part of the pw value, which may be a plaintext password
 // (reference-client.md §5: the kitten sends one when KITTY_PUBLIC_KEY is
 // missing); callers must not log the value either.
 var (
-	ErrBypassRefused       = errors.New("approval: bypass refused")
-	ErrBypassNoPassword    = fmt.Errorf("%w: no bypass password is configured", ErrBypassRefused)
-	ErrBypassUnknownScheme = fmt.Errorf("%w: unknown scheme (value not shown: it may be a plaintext password)", ErrBypassRefused)
-	ErrBypassMalformed     = fmt.Errorf("%w: malformed value", ErrBypassRefused)
-	ErrBypassDecrypt       = fmt.Errorf("%w: not encrypted for this terminal's key", ErrBypassRefused)
-	ErrBypassClock         = fmt.Errorf("%w: timestamp more than 5 minutes from this computer's clock", ErrBypassRefused)
-	ErrBypassReplay        = fmt.Errorf("%w: session id already used", ErrBypassRefused)
-	ErrBypassBusy          = fmt.Errorf("%w: too many bypass attempts in the last 10 minutes", ErrBypassRefused)
-	ErrBypassMismatch      = fmt.Errorf("%w: wrong password", ErrBypassRefused)
+	ErrRefused       = errors.New("bypass: refused")
+	ErrNoPassword    = fmt.Errorf("%w: no bypass password is configured", ErrRefused)
+	ErrUnknownScheme = fmt.Errorf("%w: unknown scheme (value not shown: it may be a plaintext password)", ErrRefused)
+	ErrMalformed     = fmt.Errorf("%w: malformed value", ErrRefused)
+	ErrDecrypt       = fmt.Errorf("%w: not encrypted for this terminal's key", ErrRefused)
+	ErrClock         = fmt.Errorf("%w: timestamp more than 5 minutes from this computer's clock", ErrRefused)
+	ErrReplay        = fmt.Errorf("%w: session id already used", ErrRefused)
+	ErrBusy          = fmt.Errorf("%w: too many bypass attempts in the last 10 minutes", ErrRefused)
+	ErrMismatch      = fmt.Errorf("%w: wrong password", ErrRefused)
 )
 
 // Verifier checks bypass values against the configured password. It is safe
@@ -92,21 +92,21 @@ func NewVerifier(key *KeyPair, password Secret, now func() time.Time) *Verifier 
 
 // Verify checks pw, the decoded value of the pw key ("<scheme>:<data>", after
 // base64 decoding), for session id. It returns the scheme on success, and an
-// error wrapping ErrBypassRefused otherwise. The decision is synchronous, as
+// error wrapping ErrRefused otherwise. The decision is synchronous, as
 // §3.2 requires.
 func (v *Verifier) Verify(id, pw string) (Scheme, error) {
-	if len(pw) > MaxBypassLen || id == "" {
-		return "", ErrBypassMalformed
+	if len(pw) > MaxLen || id == "" {
+		return "", ErrMalformed
 	}
 	scheme, data, _ := strings.Cut(pw, ":")
 	switch Scheme(scheme) {
 	case SchemeKitty1, SchemeSHA256:
 	default:
 		// Also reached with no ':' at all: the plaintext leak of §4.1.
-		return "", ErrBypassUnknownScheme
+		return "", ErrUnknownScheme
 	}
 	if v.password.Empty() {
-		return "", ErrBypassNoPassword
+		return "", ErrNoPassword
 	}
 	now := v.now()
 	if err := v.remember(id, now); err != nil {
@@ -134,7 +134,7 @@ func (v *Verifier) remember(id string, now time.Time) error {
 // verifyKitty1 implements the terminal side of §4.1.
 func (v *Verifier) verifyKitty1(id, data string, now time.Time) error {
 	if v.key == nil {
-		return ErrBypassDecrypt
+		return ErrDecrypt
 	}
 	msg, err := parseKitty1(data)
 	if err != nil {
@@ -142,25 +142,25 @@ func (v *Verifier) verifyKitty1(id, data string, now time.Time) error {
 	}
 	peer, err := ecdh.X25519().NewPublicKey(msg.pubkey)
 	if err != nil {
-		return ErrBypassMalformed
+		return ErrMalformed
 	}
 	plain, err := kitty1Open(v.key.priv, peer, msg)
 	if err != nil {
-		return ErrBypassDecrypt
+		return ErrDecrypt
 	}
 	ts, payload, ok := strings.Cut(string(plain), ":")
 	if !ok {
-		return ErrBypassMalformed
+		return ErrMalformed
 	}
 	ns, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return ErrBypassMalformed
+		return ErrMalformed
 	}
-	if d := now.Sub(time.Unix(0, ns)); d > BypassWindow || d < -BypassWindow {
-		return ErrBypassClock
+	if d := now.Sub(time.Unix(0, ns)); d > Window || d < -Window {
+		return ErrClock
 	}
 	if !v.password.matchesPayload(id, payload) {
-		return ErrBypassMismatch
+		return ErrMismatch
 	}
 	return nil
 }
@@ -170,11 +170,11 @@ func (v *Verifier) verifyKitty1(id, data string, now time.Time) error {
 func (v *Verifier) verifySHA256(id, data string) error {
 	got, err := hex.DecodeString(data)
 	if err != nil || len(got) != sha256.Size {
-		return ErrBypassMalformed
+		return ErrMalformed
 	}
 	want := v.password.sha256Payload(id)
 	if subtle.ConstantTimeCompare(got, want[:]) != 1 {
-		return ErrBypassMismatch
+		return ErrMismatch
 	}
 	return nil
 }
@@ -199,7 +199,7 @@ type kitty1Msg struct {
 func parseKitty1(data string) (kitty1Msg, error) {
 	var j struct{ IV, Tag, Pubkey, Encrypted string }
 	if err := json.Unmarshal([]byte(data), &j); err != nil || j.Pubkey == "" {
-		return kitty1Msg{}, ErrBypassMalformed
+		return kitty1Msg{}, ErrMalformed
 	}
 	var m kitty1Msg
 	for _, f := range []struct {
@@ -214,7 +214,7 @@ func parseKitty1(data string) (kitty1Msg, error) {
 	} {
 		b, err := DecodeBase85(f.src)
 		if err != nil || (f.size >= 0 && len(b) != f.size) {
-			return kitty1Msg{}, ErrBypassMalformed
+			return kitty1Msg{}, ErrMalformed
 		}
 		*f.dst = b
 	}
@@ -254,7 +254,7 @@ func kitty1Open(priv *ecdh.PrivateKey, peer *ecdh.PublicKey, m kitty1Msg) ([]byt
 // kitten builds it. The caller base64-encodes it (unpadded) into the pw key.
 func EncodeKitty1(pubEnv, id, password string, now time.Time) (string, error) {
 	if password == "" {
-		return "", errors.New("approval: empty bypass password")
+		return "", errors.New("bypass: empty password")
 	}
 	peer, err := ParsePublicKeyEnv(pubEnv)
 	if err != nil {
@@ -262,15 +262,15 @@ func EncodeKitty1(pubEnv, id, password string, now time.Time) (string, error) {
 	}
 	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
-		return "", fmt.Errorf("approval: generate key: %w", err)
+		return "", fmt.Errorf("bypass: generate key: %w", err)
 	}
 	aead, err := kitty1AEAD(eph, peer)
 	if err != nil {
-		return "", fmt.Errorf("approval: key agreement: %w", err)
+		return "", fmt.Errorf("bypass: key agreement: %w", err)
 	}
 	iv := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(iv); err != nil {
-		return "", fmt.Errorf("approval: random nonce: %w", err)
+		return "", fmt.Errorf("bypass: random nonce: %w", err)
 	}
 	plain := strconv.FormatInt(now.UnixNano(), 10) + ":" + id + ";" + password
 	sealed := aead.Seal(nil, iv, []byte(plain), nil)
@@ -283,7 +283,7 @@ func EncodeKitty1(pubEnv, id, password string, now time.Time) (string, error) {
 		Encrypted: EncodeBase85(ct),
 	})
 	if err != nil {
-		return "", fmt.Errorf("approval: encode bypass: %w", err)
+		return "", fmt.Errorf("bypass: encode: %w", err)
 	}
 	return string(SchemeKitty1) + ":" + string(j), nil
 }
@@ -318,12 +318,12 @@ func newReplayMemory(max int) replayMemory {
 // memory is full of ids recorded within replayHorizon.
 func (r *replayMemory) add(id string, now time.Time) error {
 	if _, ok := r.seen[id]; ok {
-		return ErrBypassReplay
+		return ErrReplay
 	}
 	if len(r.seen) >= r.max {
 		oldest := r.order[r.head]
 		if now.Sub(oldest.at) <= replayHorizon {
-			return ErrBypassBusy
+			return ErrBusy
 		}
 		delete(r.seen, oldest.id)
 		r.order[r.head] = replayEntry{}

@@ -1,4 +1,4 @@
-package approval
+package bypass
 
 import (
 	"crypto/ecdh"
@@ -15,7 +15,7 @@ import (
 )
 
 // KeyFileName is the name of the bypass key file inside the xferterm
-// configuration directory (see Paths.ConfigDir).
+// configuration directory (approval.Paths.ConfigDir).
 const KeyFileName = "bypass-key.pem"
 
 // PublicKeyEnvName is the environment variable through which the client finds
@@ -39,7 +39,7 @@ type KeyPair struct {
 func GenerateKeyPair() (*KeyPair, error) {
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("approval: generate key: %w", err)
+		return nil, fmt.Errorf("bypass: generate key: %w", err)
 	}
 	return &KeyPair{priv: priv}, nil
 }
@@ -51,7 +51,7 @@ func GenerateKeyPair() (*KeyPair, error) {
 // Two processes racing to create the file end up with the same key.
 func LoadOrCreateKeyPair(dir string) (*KeyPair, error) {
 	if dir == "" || !filepath.IsAbs(dir) {
-		return nil, fmt.Errorf("approval: key directory %q is not an absolute path", dir)
+		return nil, fmt.Errorf("bypass: key directory %q is not an absolute path", dir)
 	}
 	path := filepath.Join(dir, KeyFileName)
 	k, err := loadKeyPair(path)
@@ -59,7 +59,7 @@ func LoadOrCreateKeyPair(dir string) (*KeyPair, error) {
 		return k, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("approval: create key directory: %w", err)
+		return nil, fmt.Errorf("bypass: create key directory: %w", err)
 	}
 	k, err = GenerateKeyPair()
 	if err != nil {
@@ -80,28 +80,28 @@ func LoadOrCreateKeyPair(dir string) (*KeyPair, error) {
 func (k *KeyPair) create(path string) error {
 	der, err := x509.MarshalPKCS8PrivateKey(k.priv)
 	if err != nil {
-		return fmt.Errorf("approval: encode key: %w", err)
+		return fmt.Errorf("bypass: encode key: %w", err)
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: pemTypePrivateKey, Bytes: der})
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".bypass-key-*.tmp") // mode 0600
 	if err != nil {
-		return fmt.Errorf("approval: create key file: %w", err)
+		return fmt.Errorf("bypass: create key file: %w", err)
 	}
 	defer func() { _ = os.Remove(tmp.Name()) }() // Best effort: the link below is what counts.
 	if _, err := tmp.Write(data); err != nil {
 		_ = tmp.Close() // The write error is the one to report.
-		return fmt.Errorf("approval: write key file: %w", err)
+		return fmt.Errorf("bypass: write key file: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		_ = tmp.Close() // The sync error is the one to report.
-		return fmt.Errorf("approval: write key file: %w", err)
+		return fmt.Errorf("bypass: write key file: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("approval: write key file: %w", err)
+		return fmt.Errorf("bypass: write key file: %w", err)
 	}
 	// Link, unlike rename, fails if another process created the file first.
 	if err := os.Link(tmp.Name(), path); err != nil {
-		return fmt.Errorf("approval: install key file: %w", err)
+		return fmt.Errorf("bypass: install key file: %w", err)
 	}
 	return nil
 }
@@ -110,37 +110,37 @@ func (k *KeyPair) create(path string) error {
 func loadKeyPair(path string) (*KeyPair, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("approval: open key file: %w", err)
+		return nil, fmt.Errorf("bypass: open key file: %w", err)
 	}
 	defer func() { _ = f.Close() }() // Read-only: nothing to flush.
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("approval: key file: %w", err)
+		return nil, fmt.Errorf("bypass: key file: %w", err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("approval: key file %s is not a regular file", path)
+		return nil, fmt.Errorf("bypass: key file %s is not a regular file", path)
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("approval: key file %s has mode %04o and may have been read by others; delete it to make a new key", path, perm)
+		return nil, fmt.Errorf("bypass: key file %s has mode %04o and may have been read by others; delete it to make a new key", path, perm)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("approval: read key file: %w", err)
+		return nil, fmt.Errorf("bypass: read key file: %w", err)
 	}
 	if len(data) > maxKeyFileSize {
-		return nil, fmt.Errorf("approval: key file %s is too large", path)
+		return nil, fmt.Errorf("bypass: key file %s is too large", path)
 	}
 	block, rest := pem.Decode(data)
 	if block == nil || block.Type != pemTypePrivateKey || strings.TrimSpace(string(rest)) != "" {
-		return nil, fmt.Errorf("approval: key file %s is not a PEM private key", path)
+		return nil, fmt.Errorf("bypass: key file %s is not a PEM private key", path)
 	}
 	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("approval: key file %s: %w", path, err)
+		return nil, fmt.Errorf("bypass: key file %s: %w", path, err)
 	}
 	priv, ok := key.(*ecdh.PrivateKey)
 	if !ok || priv.Curve() != ecdh.X25519() {
-		return nil, fmt.Errorf("approval: key file %s does not hold an X25519 key", path)
+		return nil, fmt.Errorf("bypass: key file %s does not hold an X25519 key", path)
 	}
 	return &KeyPair{priv: priv}, nil
 }
@@ -161,15 +161,15 @@ func (k *KeyPair) PublicKeyEnv() string {
 func ParsePublicKeyEnv(v string) (*ecdh.PublicKey, error) {
 	version, enc, ok := strings.Cut(v, ":")
 	if !ok || version != "1" {
-		return nil, errors.New("approval: public key is not of the form 1:<base85>")
+		return nil, errors.New("bypass: public key is not of the form 1:<base85>")
 	}
 	raw, err := DecodeBase85(enc)
 	if err != nil {
-		return nil, fmt.Errorf("approval: public key: %w", err)
+		return nil, fmt.Errorf("bypass: public key: %w", err)
 	}
 	pub, err := ecdh.X25519().NewPublicKey(raw)
 	if err != nil {
-		return nil, fmt.Errorf("approval: public key: %w", err)
+		return nil, fmt.Errorf("bypass: public key: %w", err)
 	}
 	return pub, nil
 }

@@ -1,4 +1,4 @@
-package approval_test
+package bypass_test
 
 import (
 	"os"
@@ -7,16 +7,16 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/bypass"
 )
 
 func TestLoadOrCreateKeyPairCreatesPrivateFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "config", "xferterm")
-	k, err := approval.LoadOrCreateKeyPair(dir)
+	k, err := bypass.LoadOrCreateKeyPair(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, approval.KeyFileName): 0o600} {
+	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, bypass.KeyFileName): 0o600} {
 		st, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -32,7 +32,7 @@ func TestLoadOrCreateKeyPairCreatesPrivateFiles(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("directory holds %v, want only the key file", entries)
 	}
-	again, err := approval.LoadOrCreateKeyPair(dir)
+	again, err := bypass.LoadOrCreateKeyPair(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestLoadOrCreateKeyPairRaceAgrees(t *testing.T) {
 	errs := make([]error, 8)
 	for i := range keys {
 		wg.Go(func() {
-			k, err := approval.LoadOrCreateKeyPair(dir)
+			k, err := bypass.LoadOrCreateKeyPair(dir)
 			errs[i] = err
 			if err == nil {
 				keys[i] = k.PublicKeyEnv()
@@ -74,18 +74,18 @@ func TestLoadOrCreateKeyPairRefuses(t *testing.T) {
 	}{
 		{"a key file readable by others", func(t *testing.T, dir string) {
 			mustKey(t, dir)
-			chmod(t, filepath.Join(dir, approval.KeyFileName), 0o644)
+			chmod(t, filepath.Join(dir, bypass.KeyFileName), 0o644)
 		}, "may have been read by others"},
 		{"a key file writable by the group", func(t *testing.T, dir string) {
 			mustKey(t, dir)
-			chmod(t, filepath.Join(dir, approval.KeyFileName), 0o620)
+			chmod(t, filepath.Join(dir, bypass.KeyFileName), 0o620)
 		}, "may have been read by others"},
 		{"a key file that is not PEM", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, approval.KeyFileName), "not a key", 0o600)
+			write(t, filepath.Join(dir, bypass.KeyFileName), "not a key", 0o600)
 		}, "not a PEM private key"},
 		{"a PEM file with trailing junk", func(t *testing.T, dir string) {
 			mustKey(t, dir)
-			p := filepath.Join(dir, approval.KeyFileName)
+			p := filepath.Join(dir, bypass.KeyFileName)
 			data, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
@@ -93,37 +93,37 @@ func TestLoadOrCreateKeyPairRefuses(t *testing.T) {
 			write(t, p, string(data)+"junk", 0o600)
 		}, "not a PEM private key"},
 		{"a PEM block of another type", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, approval.KeyFileName), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 0o600)
+			write(t, filepath.Join(dir, bypass.KeyFileName), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 0o600)
 		}, "not a PEM private key"},
 		{"a PEM private key that is not PKCS #8", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, approval.KeyFileName), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 0o600)
+			write(t, filepath.Join(dir, bypass.KeyFileName), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 0o600)
 		}, "key file"},
 		{"a directory in place of the key file", func(t *testing.T, dir string) {
-			if err := os.Mkdir(filepath.Join(dir, approval.KeyFileName), 0o700); err != nil {
+			if err := os.Mkdir(filepath.Join(dir, bypass.KeyFileName), 0o700); err != nil {
 				t.Fatal(err)
 			}
 		}, "not a regular file"},
 		{"a huge key file", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, approval.KeyFileName), strings.Repeat("x", 5000), 0o600)
+			write(t, filepath.Join(dir, bypass.KeyFileName), strings.Repeat("x", 5000), 0o600)
 		}, "too large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tt.setup(t, dir)
-			_, err := approval.LoadOrCreateKeyPair(dir)
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "approval: ") {
+			_, err := bypass.LoadOrCreateKeyPair(dir)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "bypass: ") {
 				t.Fatalf("LoadOrCreateKeyPair = %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}
-	if _, err := approval.LoadOrCreateKeyPair("relative/dir"); err == nil {
+	if _, err := bypass.LoadOrCreateKeyPair("relative/dir"); err == nil {
 		t.Error("a relative directory was accepted")
 	}
 }
 
 func TestPublicKeyEnvRoundTrip(t *testing.T) {
-	k, err := approval.GenerateKeyPair()
+	k, err := bypass.GenerateKeyPair()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestPublicKeyEnvRoundTrip(t *testing.T) {
 	if !strings.HasPrefix(env, "1:") || len(env) != 2+40 {
 		t.Fatalf("PublicKeyEnv() = %q, want 1: and 40 base85 digits", env)
 	}
-	pub, err := approval.ParsePublicKeyEnv(env)
+	pub, err := bypass.ParsePublicKeyEnv(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestPublicKeyEnvRoundTrip(t *testing.T) {
 
 func mustKey(t *testing.T, dir string) {
 	t.Helper()
-	if _, err := approval.LoadOrCreateKeyPair(dir); err != nil {
+	if _, err := bypass.LoadOrCreateKeyPair(dir); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-package approval
+package bypass
 
 import (
 	"crypto/sha256"
@@ -80,29 +80,29 @@ func (s Secret) sha256Payload(id string) [sha256.Size]byte {
 func ReadPasswordFile(path string) (Secret, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Secret{}, fmt.Errorf("approval: password file: %w", err)
+		return Secret{}, fmt.Errorf("bypass: password file: %w", err)
 	}
 	defer func() { _ = f.Close() }() // Read-only: nothing to flush.
 	st, err := f.Stat()
 	if err != nil {
-		return Secret{}, fmt.Errorf("approval: password file: %w", err)
+		return Secret{}, fmt.Errorf("bypass: password file: %w", err)
 	}
 	if !st.Mode().IsRegular() {
-		return Secret{}, fmt.Errorf("approval: password file %s is not a regular file", path)
+		return Secret{}, fmt.Errorf("bypass: password file %s is not a regular file", path)
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return Secret{}, fmt.Errorf("approval: password file %s has mode %04o: it must not be accessible by group or others (chmod 600)", path, perm)
+		return Secret{}, fmt.Errorf("bypass: password file %s has mode %04o: it must not be accessible by group or others (chmod 600)", path, perm)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxPasswordFileSize+1))
 	if err != nil {
-		return Secret{}, fmt.Errorf("approval: read password file %s: %w", path, err)
+		return Secret{}, fmt.Errorf("bypass: read password file %s: %w", path, err)
 	}
 	if len(data) > maxPasswordFileSize {
-		return Secret{}, fmt.Errorf("approval: password file %s is larger than %d bytes", path, maxPasswordFileSize)
+		return Secret{}, fmt.Errorf("bypass: password file %s is larger than %d bytes", path, maxPasswordFileSize)
 	}
 	pw := strings.TrimSpace(string(data))
 	if pw == "" {
-		return Secret{}, fmt.Errorf("approval: password file %s is empty", path)
+		return Secret{}, fmt.Errorf("bypass: password file %s is empty", path)
 	}
 	return NewSecret(pw), nil
 }
@@ -148,7 +148,7 @@ func ResolvePassword(flagFile, configFile string, lookupEnv func(string) (string
 			return NewSecret(pw), PasswordEnvVar, nil
 		}
 		if v != "" {
-			return Secret{}, PasswordEnvVar, errors.New("approval: " + PasswordEnv + " holds only whitespace")
+			return Secret{}, PasswordEnvVar, errors.New("bypass: " + PasswordEnv + " holds only whitespace")
 		}
 	}
 	if configFile != "" {

@@ -1,4 +1,4 @@
-package approval_test
+package bypass_test
 
 import (
 	"encoding/json"
@@ -9,27 +9,27 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/bypass"
 )
 
 func TestSecretNeverPrints(t *testing.T) {
-	s := approval.NewSecret("hunter2")
+	s := bypass.NewSecret("hunter2")
 	for _, got := range []string{
 		fmt.Sprint(s), fmt.Sprintf("%s %v %+v %#v %q %x %d", s, s, s, s, s, s, s), s.String(), s.GoString(),
-		fmt.Sprintf("%v", struct{ S approval.Secret }{s}), fmt.Sprintf("%+v", &struct{ S approval.Secret }{s}),
+		fmt.Sprintf("%v", struct{ S bypass.Secret }{s}), fmt.Sprintf("%+v", &struct{ S bypass.Secret }{s}),
 	} {
 		if strings.Contains(got, "hunter2") || strings.Contains(got, "68756e74657232") {
 			t.Errorf("printed %q", got)
 		}
 	}
-	j, err := json.Marshal(struct{ S approval.Secret }{s})
+	j, err := json.Marshal(struct{ S bypass.Secret }{s})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(j), "hunter2") {
 		t.Errorf("JSON %s reveals the secret", j)
 	}
-	if s.Reveal() != "hunter2" || s.Empty() || !approval.NewSecret("").Empty() {
+	if s.Reveal() != "hunter2" || s.Empty() || !bypass.NewSecret("").Empty() {
 		t.Error("Reveal/Empty do not work")
 	}
 }
@@ -54,7 +54,7 @@ func TestReadPasswordFile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "pw")
 			write(t, p, tt.content, tt.mode)
-			s, err := approval.ReadPasswordFile(p)
+			s, err := bypass.ReadPasswordFile(p)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -70,12 +70,12 @@ func TestReadPasswordFile(t *testing.T) {
 		})
 	}
 	t.Run("a missing file is an error", func(t *testing.T) {
-		if _, err := approval.ReadPasswordFile(filepath.Join(t.TempDir(), "nope")); err == nil {
+		if _, err := bypass.ReadPasswordFile(filepath.Join(t.TempDir(), "nope")); err == nil {
 			t.Fatal("no error")
 		}
 	})
 	t.Run("a directory is refused", func(t *testing.T) {
-		if _, err := approval.ReadPasswordFile(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		if _, err := bypass.ReadPasswordFile(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -102,21 +102,21 @@ func TestResolvePassword(t *testing.T) {
 		flag, conf string
 		env        func(string) (string, bool)
 		want       string
-		source     approval.PasswordSource
+		source     bypass.PasswordSource
 		wantErr    bool
 	}{
-		{"the flag wins over everything", flagFile, configFile, env(approval.PasswordEnv, "from-env"), "from-flag", approval.PasswordFlagFile, false},
-		{"the environment wins over the config", "", configFile, env(approval.PasswordEnv, " from-env "), "from-env", approval.PasswordEnvVar, false},
-		{"the config file is the last resort", "", configFile, env(), "from-config", approval.PasswordConfig, false},
-		{"an empty variable is ignored", "", configFile, env(approval.PasswordEnv, ""), "from-config", approval.PasswordConfig, false},
-		{"a blank variable is an error", "", configFile, env(approval.PasswordEnv, "  "), "", approval.PasswordEnvVar, true},
-		{"nothing configured means no password", "", "", env(), "", approval.PasswordNone, false},
-		{"an unsafe flag file is an error, not a fallback", badFile, configFile, env(), "", approval.PasswordFlagFile, true},
-		{"an unsafe config file is an error", "", badFile, env(), "", approval.PasswordConfig, true},
+		{"the flag wins over everything", flagFile, configFile, env(bypass.PasswordEnv, "from-env"), "from-flag", bypass.PasswordFlagFile, false},
+		{"the environment wins over the config", "", configFile, env(bypass.PasswordEnv, " from-env "), "from-env", bypass.PasswordEnvVar, false},
+		{"the config file is the last resort", "", configFile, env(), "from-config", bypass.PasswordConfig, false},
+		{"an empty variable is ignored", "", configFile, env(bypass.PasswordEnv, ""), "from-config", bypass.PasswordConfig, false},
+		{"a blank variable is an error", "", configFile, env(bypass.PasswordEnv, "  "), "", bypass.PasswordEnvVar, true},
+		{"nothing configured means no password", "", "", env(), "", bypass.PasswordNone, false},
+		{"an unsafe flag file is an error, not a fallback", badFile, configFile, env(), "", bypass.PasswordFlagFile, true},
+		{"an unsafe config file is an error", "", badFile, env(), "", bypass.PasswordConfig, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, src, err := approval.ResolvePassword(tt.flag, tt.conf, tt.env)
+			s, src, err := bypass.ResolvePassword(tt.flag, tt.conf, tt.env)
 			if (err != nil) != tt.wantErr || s.Reveal() != tt.want || src != tt.source {
 				t.Fatalf("got %q, %v, %v; want %q, %v, error %v", s.Reveal(), src, err, tt.want, tt.source, tt.wantErr)
 			}
@@ -127,7 +127,7 @@ func TestResolvePassword(t *testing.T) {
 func TestFilterEnv(t *testing.T) {
 	env := []string{"HOME=/h", "XFERTERM_PASSWORD=pw", "KITTY_PUBLIC_KEY=1:abc", "XFERTERM_PASSWORD_X=keep", "PATH=/bin", "XFERTERM_PASSWORD=again"}
 	orig := slices.Clone(env)
-	got := approval.FilterEnv(env, approval.PasswordEnv, approval.PublicKeyEnvName)
+	got := bypass.FilterEnv(env, bypass.PasswordEnv, bypass.PublicKeyEnvName)
 	want := []string{"HOME=/h", "XFERTERM_PASSWORD_X=keep", "PATH=/bin"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("FilterEnv = %q, want %q", got, want)
