@@ -1,232 +1,271 @@
-package main
+package approval
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"sync"
 	"time"
 
-	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/bypass"
 	"github.com/xferterm/xferterm/internal/termtext"
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/transfer"
 )
 
-// borrower lends the user's terminal to a prompt; *proxy.Console implements it.
-type borrower interface {
-	Borrow(ctx context.Context) (in io.Reader, out io.Writer, release func(), err error)
+// Verifier checks a bypass value for a session (bypass.Verifier implements it).
+type Verifier interface {
+	Verify(id, pw string) (bypass.Scheme, error)
 }
 
-// promptFunc asks a question on a borrowed terminal; approval.Prompt in production.
-type promptFunc func(ctx context.Context, in io.Reader, out io.Writer, q approval.Question, timeout time.Duration) (approval.Answer, error)
-
-// approver is the engine's fs.Approver: it joins the bypass check, the policy, the
-// prompt, the guard on sensitive paths and the audit log (terminal-side.md §3, §4).
-type approver struct {
-	verifier *approval.Verifier
-	guard    *approval.Guard
-	policy   approval.Policy
-	timeout  time.Duration
-	home     string
-	console  borrower
-	prompt   promptFunc
-	audit    *approval.AuditLog // nil: no audit log
-	stderr   io.Writer          // one-line notes when no prompt can be shown
+// Limits bound how many questions a remote can put to the user. The zero value of a
+// field means its default.
+type Limits struct {
+	// MaxWaiting is how many questions may wait behind the one shown; a request beyond
+	// that is refused without asking. Default 4.
+	MaxWaiting int
+	// BrakeDenials denials within BrakeWindow engage the brake: for BrakeFor, every
+	// request that would be asked is refused without asking. Defaults 3, 1 minute,
+	// 2 minutes.
+	BrakeDenials int
+	BrakeWindow  time.Duration
+	BrakeFor     time.Duration
+	// QuietFor is how long the answer "deny everything" refuses every request that
+	// would be asked. Default 10 minutes.
+	QuietFor time.Duration
 }
 
-// Ask implements transfer.Approver: what needs no prompt is decided at once; a prompt
-// runs on its own goroutine and answers when it ends.
-func (a *approver) Ask(r transfer.Request, answer func(transfer.Decision)) (transfer.Decision, transfer.Pending) {
-	needsPrompt := r.Bypass == "" && a.policy != approval.PolicyDeny
+// Default limits.
+const (
+	DefaultMaxWaiting   = 4
+	DefaultBrakeDenials = 3
+	DefaultBrakeWindow  = time.Minute
+	DefaultBrakeFor     = 2 * time.Minute
+	DefaultQuietFor     = 10 * time.Minute
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxWaiting <= 0 {
+		l.MaxWaiting = DefaultMaxWaiting
+	}
+	if l.BrakeDenials <= 0 {
+		l.BrakeDenials = DefaultBrakeDenials
+	}
+	if l.BrakeWindow <= 0 {
+		l.BrakeWindow = DefaultBrakeWindow
+	}
+	if l.BrakeFor <= 0 {
+		l.BrakeFor = DefaultBrakeFor
+	}
+	if l.QuietFor <= 0 {
+		l.QuietFor = DefaultQuietFor
+	}
+	return l
+}
+
+// Options configure an Approver.
+type Options struct {
+	// Home is this computer's home directory, for the questions. Required.
+	Home string
+	// Guard classifies paths. Required.
+	Guard *Guard
+	// Verifier checks bypass values; nil refuses every bypass.
+	Verifier Verifier
+	// Policy is PolicyAsk (the default) or PolicyDeny.
+	Policy Policy
+	// Asker shows questions to a person; nil: nobody can be asked, and every request
+	// that needs a person is refused.
+	Asker Asker
+	// Audit records every session decision; nil records nothing.
+	Audit *AuditLog
+	// Notes receives a line when something is refused without a question, framed for a
+	// terminal in raw mode ("\r\nxferterm: …\r\n"); nil: none.
+	Notes io.Writer
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Limits Limits
+}
+
+// Approver is xferterm's transfer.Approver: the one place where a transfer is decided.
+// See the package comment for the order of the steps and who runs them.
+//
+// Ask is safe for concurrent use and never blocks (the engine calls it with its lock
+// held). Run serves the questions for a person, one at a time, on its own goroutine.
+type Approver struct {
+	opts Options // read-only after New
+
+	mu        sync.Mutex    // guards the fields below; never held while calling out (answer, Asker, Audit, Notes)
+	waiting   []*ticket     // questions posted, oldest first, not yet shown
+	wake      chan struct{} // capacity 1: a token means Run may have a question to show
+	denials   []time.Time   // recent denials by the person, for the brake
+	brakeEnd  time.Time     // until then the brake refuses without asking
+	quietEnd  time.Time     // until then "deny everything" refuses without asking
+	fullNoted bool          // the note about too many questions was given since the queue last emptied
+}
+
+// New returns an Approver.
+func New(opts Options) (*Approver, error) {
+	if opts.Guard == nil {
+		return nil, errors.New("approval: no guard")
+	}
+	if opts.Home == "" {
+		return nil, errors.New("approval: no home directory")
+	}
+	if opts.Policy == "" {
+		opts.Policy = PolicyAsk
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	opts.Limits = opts.Limits.withDefaults()
+	return &Approver{opts: opts, wake: make(chan struct{}, 1)}, nil
+}
+
+// Record is the engine's audit event sink (fs.Config.Events): file events go to the
+// audit log. It may be called with the engine's lock held.
+func (a *Approver) Record(ev transfer.Event) {
+	_ = a.opts.Audit.Event(ev) // Best effort: a broken log must not block transfers.
+}
+
+// Ask implements transfer.Approver: bypass → policy → guard → prompt → audit.
+func (a *Approver) Ask(r transfer.Request, answer func(transfer.Decision)) (transfer.Decision, transfer.Pending) {
 	if r.File != nil {
-		existing := int64(-1)
-		if r.File.Exists {
-			existing = r.File.Size
+		return a.askFile(r, answer)
+	}
+	return a.askSession(r, answer)
+}
+
+// askSession decides a whole session (terminal-side.md §3, §4).
+func (a *Approver) askSession(r transfer.Request, answer func(transfer.Decision)) (transfer.Decision, transfer.Pending) {
+	rec := &SessionRecord{Direction: r.Direction, SessionID: r.SessionID}
+	q := Question{Direction: r.Direction, SessionID: r.SessionID, Home: a.opts.Home, Items: a.items(r.Items)}
+
+	// 1. Bypass: a pw value decides alone, synchronously (§3.2). A valid one is asked
+	// about only for reading sensitive paths, as a valid one is for writing them
+	// (askFile): the password proves who asks, not that they may have everything.
+	if r.Bypass != "" {
+		scheme, err := bypass.Scheme(""), bypass.ErrNoPassword
+		if a.opts.Verifier != nil {
+			scheme, err = a.opts.Verifier.Verify(r.SessionID, r.Bypass)
 		}
-		needsPrompt = a.guard.Write(r.File.Path, existing).Sensitive && len(r.Grants) == 0
-	}
-	if !needsPrompt {
-		return a.Approve(context.Background(), r), nil
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { answer(a.Approve(ctx, r)) }()
-	return transfer.Decision{}, withdrawFunc(cancel)
-}
-
-// withdrawFunc is a transfer.Pending that cancels the prompt's context.
-type withdrawFunc context.CancelFunc
-
-func (f withdrawFunc) Withdraw() { f() }
-
-// Approve decides r, asking the user when it must.
-func (a *approver) Approve(ctx context.Context, r transfer.Request) transfer.Decision {
-	if r.File != nil {
-		return a.file(ctx, r)
-	}
-	return a.session(ctx, r)
-}
-
-// session decides a whole transfer. A bypass value decides alone, synchronously and
-// without a prompt (§3.1); otherwise the policy refuses or the user is asked.
-func (a *approver) session(ctx context.Context, r transfer.Request) transfer.Decision {
-	dir := direction(r.Direction)
-	rec := approval.SessionRecord{Direction: dir, SessionID: r.SessionID}
-	var d transfer.Decision
-	switch {
-	case r.Bypass != "":
-		scheme, err := a.verifier.Verify(r.SessionID, r.Bypass)
-		rec.Method, rec.Scheme = approval.MethodBypass, scheme
-		d = transfer.Decision{Allow: err == nil, How: transfer.MethodBypass}
+		rec.Method, rec.Scheme = transfer.MethodBypass, scheme
 		if err != nil {
-			// The error texts are fixed and never contain the value (approval's promise).
-			d.Reason = err.Error()
-			a.note("refused a %s request: %v", dir, err)
+			// The error texts are fixed and never contain the value (bypass's promise).
+			a.note("refused a %s request: %v", r.Direction, err)
+			return a.record(rec, transfer.Decision{How: transfer.MethodBypass, Reason: err.Error()}), nil
 		}
-	case a.policy == approval.PolicyDeny:
-		rec.Method = approval.MethodPolicy
-		d = transfer.Decision{How: transfer.MethodPolicy, Reason: "policy is deny"}
-		a.note("refused a %s request: the policy is deny", dir)
-	default:
-		rec.Method = approval.MethodPrompt
-		q := approval.Question{Direction: dir, SessionID: r.SessionID, Home: a.home, Items: a.items(r.Items)}
-		ans, err := a.ask(ctx, q)
-		d = transfer.Decision{Allow: err == nil && ans.Allowed(), How: transfer.MethodPrompt}
-		switch {
-		case err != nil:
-			d.Reason = err.Error()
-			a.note("refused a %s request: %v", dir, err)
-		case ans.TimedOut:
-			d.Reason = "timeout"
-		case !d.Allow:
-			d.Reason = "refused by the user"
+		if q.Sensitive() == 0 {
+			return a.record(rec, transfer.Decision{Allow: true, How: transfer.MethodBypass}), nil
 		}
+		q.Bypassed = true
+		return a.post(rec, q, answer)
 	}
-	rec.Result, rec.Reason = approval.ResultDenied, d.Reason
-	if d.Allow {
-		rec.Result = approval.ResultAllowed
+	// 2. Policy.
+	if a.opts.Policy == PolicyDeny {
+		rec.Method = transfer.MethodPolicy
+		a.note("refused a %s request: the policy is deny", r.Direction)
+		return a.record(rec, transfer.Decision{How: transfer.MethodPolicy, Reason: "policy is deny"}), nil
 	}
-	_ = a.audit.Session(rec) // Best effort: a broken log must not block transfers.
-	return d
+	// 3. The guard has marked the items (a.items); 4. the person is asked.
+	return a.post(rec, q, answer)
 }
 
-// file decides one destination of an approved send session: sensitive ones are asked
-// about again, even after a bypass; without a terminal they are refused.
-func (a *approver) file(ctx context.Context, r transfer.Request) transfer.Decision {
+// askFile decides one destination of an approved send session: one that is not
+// sensitive is allowed; a sensitive one is asked about, even after a bypass, unless an
+// earlier "allow all" of the session covers it: the same reason, in the directory that
+// question named (or below).
+func (a *Approver) askFile(r transfer.Request, answer func(transfer.Decision)) (transfer.Decision, transfer.Pending) {
+	f := *r.File
 	existing := int64(-1)
-	if r.File.Exists {
-		existing = r.File.Size
+	if f.Exists {
+		existing = f.Size
 	}
-	v := a.guard.Write(r.File.Path, existing)
-	if !v.Sensitive || len(r.Grants) > 0 {
-		return transfer.Decision{Allow: true, How: transfer.MethodPolicy}
+	v := a.opts.Guard.Write(f.Path, existing)
+	if !v.Sensitive {
+		return transfer.Decision{Allow: true, How: transfer.MethodPolicy}, nil
 	}
-	item := approval.Item{
-		Path: r.File.Path, Type: itemType(r.File.Type), Size: r.File.Size, Files: -1,
-		Exists: r.File.Exists, Sensitive: true, Reason: v.Reason,
+	for _, g := range r.Grants {
+		if g.Reason == v.Reason && g.Dir != "" && within(filepath.Clean(f.Path), g.Dir) {
+			return transfer.Decision{Allow: true, How: transfer.MethodPrompt, Reason: "allowed with the rest of the transfer"}, nil
+		}
 	}
-	if !r.File.Exists {
-		item.Size = -1
-	}
-	q := approval.Question{Direction: approval.Upload, SessionID: r.SessionID, Home: a.home, File: &item}
-	ans, err := a.ask(ctx, q)
-	if err != nil {
-		a.note("refused to write %s: %v", termtext.Sanitize(r.File.Path), err)
-		return transfer.Decision{How: transfer.MethodPolicy, Reason: err.Error()}
-	}
-	d := transfer.Decision{Allow: ans.Allowed(), How: transfer.MethodPrompt}
-	if ans.Decision == approval.AllowAll {
-		d.Grant = &transfer.Grant{Reason: "allow all"}
-	}
-	return d
+	f.Sensitive, f.Reason = true, v.Reason
+	return a.post(nil, Question{
+		Direction: transfer.Send, SessionID: r.SessionID, Home: a.opts.Home,
+		File: &f, Scope: allowAllScope(f.Path),
+	}, answer)
 }
 
-// errNoTerminal is why nothing can be asked.
-var errNoTerminal = errors.New("no terminal to ask on")
-
-// ask borrows the terminal and shows q. Any failure denies.
-func (a *approver) ask(ctx context.Context, q approval.Question) (approval.Answer, error) {
-	if a.console == nil {
-		return approval.Answer{}, errNoTerminal
+// allowAllScope is the directory an "allow all" answer about path reaches: its parent,
+// and below. It is not offered for a parent that is the root (everything outside the
+// write roots would follow) or for a path that is not absolute.
+func allowAllScope(path string) string {
+	if !filepath.IsAbs(path) {
+		return ""
 	}
-	in, out, release, err := a.console.Borrow(ctx)
-	if err != nil {
-		return approval.Answer{}, fmt.Errorf("%w: %v", errNoTerminal, err)
+	dir := filepath.Dir(filepath.Clean(path))
+	if dir == "/" {
+		return ""
 	}
-	defer release()
-	return a.prompt(ctx, in, out, q, a.timeout)
+	return dir
 }
 
-// items describes the specs of a receive session for the prompt.
-func (a *approver) items(specs []transfer.Item) []approval.Item {
-	items := make([]approval.Item, 0, len(specs))
-	for _, s := range specs {
-		it := approval.Item{Path: s.Path, Type: itemType(s.Type), Size: s.Size, Files: -1}
-		if s.Err != "" {
+// items marks the sensitive specs of a receive session for the question. A count that
+// stopped at the engine's cap shows as unknown: that is truer than a number.
+func (a *Approver) items(specs []transfer.Item) []transfer.Item {
+	items := make([]transfer.Item, len(specs))
+	for i, s := range specs {
+		it := s
+		if it.Err != "" {
 			it.Size, it.Reason = -1, "cannot be read"
 		}
-		if s.Type == scanner.FileDirectory {
-			it.Files = s.Files
-			if s.Partial {
-				// The count stopped at the engine's cap: unknown is truer than a number.
-				it.Files, it.Size = -1, -1
-			}
+		if it.Type == scanner.FileDirectory && it.Partial {
+			it.Files, it.Size = -1, -1
 		}
-		if v := a.guard.Read(s.Path, s.Type == scanner.FileDirectory); v.Sensitive {
+		if v := a.opts.Guard.Read(it.Path, it.Type == scanner.FileDirectory); v.Sensitive {
 			it.Sensitive, it.Reason = true, v.Reason
 		}
-		items = append(items, it)
+		items[i] = it
 	}
 	return items
 }
 
-// note writes one line to stderr, framed for a terminal in raw mode.
-func (a *approver) note(format string, args ...any) {
-	if a.stderr == nil {
+// record writes the audit record of a session decision (when rec is not nil: file
+// decisions are recorded by the engine's file events) and returns d.
+func (a *Approver) record(rec *SessionRecord, d transfer.Decision) transfer.Decision {
+	if rec == nil {
+		return d
+	}
+	r := *rec
+	if r.Method == "" {
+		r.Method = d.How
+	}
+	r.Result, r.Reason = ResultDenied, d.Reason
+	if d.Allow {
+		r.Result = ResultAllowed
+	}
+	_ = a.opts.Audit.Session(r) // Best effort: a broken log must not block transfers.
+	return d
+}
+
+// note writes one line to Notes, framed for a terminal in raw mode.
+func (a *Approver) note(format string, args ...any) {
+	if a.opts.Notes == nil {
 		return
 	}
-	fmt.Fprintf(a.stderr, "\r\nxferterm: "+format+"\r\n", args...)
+	fmt.Fprintf(a.opts.Notes, "\r\nxferterm: "+format+"\r\n", args...)
 }
 
-func direction(d transfer.Direction) approval.Direction {
-	if d == transfer.Receive {
-		return approval.Download
-	}
-	return approval.Upload
+// refusal is the decision for a question that cannot be asked.
+func refusal(reason string) transfer.Decision {
+	return transfer.Decision{How: transfer.MethodPolicy, Reason: reason}
 }
 
-func itemType(t scanner.FileType) approval.ItemType {
-	switch t {
-	case scanner.FileDirectory:
-		return approval.ItemDirectory
-	case scanner.FileSymlink:
-		return approval.ItemSymlink
+// describe names what a question is about, for notes.
+func describe(q Question) string {
+	if q.File != nil {
+		return "writing " + termtext.Sanitize(q.File.Path)
 	}
-	return approval.ItemFile
-}
-
-// auditEvents turns the engine's file events into audit records.
-func auditEvents(log *approval.AuditLog) func(transfer.Event) {
-	if log == nil {
-		return nil
-	}
-	return func(ev transfer.Event) {
-		if ev.Kind != transfer.EventFile {
-			return // Session decisions are recorded by the approver, with their method.
-		}
-		rec := approval.FileRecord{
-			Time: ev.Time, Direction: direction(ev.Direction), SessionID: ev.SessionID,
-			Path: ev.Path, Bytes: ev.Bytes, Result: approval.ResultOK,
-		}
-		switch ev.Result {
-		case scanner.StatusOK:
-		case scanner.StatusCanceled:
-			rec.Result = approval.ResultCanceled
-		case scanner.StatusDestinationRefused:
-			rec.Result, rec.Error = approval.ResultDenied, ev.Result
-		default:
-			rec.Result, rec.Error = approval.ResultError, ev.Result
-		}
-		_ = log.File(rec) // Best effort, as above.
-	}
+	return "a " + q.Direction.String() + " request"
 }

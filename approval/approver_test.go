@@ -1,276 +1,421 @@
-package main
+package approval_test
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
-	"io"
-	"path/filepath"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/bypass"
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/transfer"
 )
 
-// fakeConsole lends nothing real; err makes Borrow fail like a console without a tty.
-type fakeConsole struct {
-	err      error
-	borrowed int
-	released int
-}
-
-func (c *fakeConsole) Borrow(context.Context) (io.Reader, io.Writer, func(), error) {
-	if c.err != nil {
-		return nil, nil, nil, c.err
-	}
-	c.borrowed++
-	return strings.NewReader(""), io.Discard, func() { c.released++ }, nil
-}
-
-// scriptedPrompt answers with a fixed Answer and records the questions it was asked.
-type scriptedPrompt struct {
-	answer approval.Answer
-	err    error
-	asked  []approval.Question
-}
-
-func (p *scriptedPrompt) ask(_ context.Context, _ io.Reader, _ io.Writer, q approval.Question, _ time.Duration) (approval.Answer, error) {
-	p.asked = append(p.asked, q)
-	return p.answer, p.err
-}
-
-const testPassword = "correct horse battery staple"
-
-type approverFixture struct {
-	a       *approver
-	console *fakeConsole
-	prompt  *scriptedPrompt
-	stderr  *bytes.Buffer
-	audit   *bytes.Buffer
-	home    string
-	pubEnv  string
-}
-
-func newApproverFixture(t *testing.T, policy approval.Policy) *approverFixture {
-	t.Helper()
-	home := t.TempDir()
-	paths := approval.Paths{Home: home, ConfigDir: filepath.Join(home, ".config/xferterm"),
-		StateDir: filepath.Join(home, ".local/state/xferterm"), TempDir: filepath.Join(home, "tmp")}
-	cfg := approval.Defaults(paths)
-	guard, err := approval.NewGuard(cfg, paths.ConfigDir, paths.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := approval.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &approverFixture{
-		console: &fakeConsole{},
-		prompt:  &scriptedPrompt{answer: approval.Answer{Decision: approval.Allow}},
-		stderr:  new(bytes.Buffer),
-		audit:   new(bytes.Buffer),
-		home:    home,
-		pubEnv:  key.PublicKeyEnv(),
-	}
-	f.a = &approver{
-		verifier: approval.NewVerifier(key, approval.NewSecret(testPassword), time.Now),
-		guard:    guard,
-		policy:   policy,
-		timeout:  time.Minute,
-		home:     home,
-		console:  f.console,
-		audit:    approval.NewAuditLog(f.audit, time.Now),
-		stderr:   f.stderr,
-	}
-	f.a.prompt = f.prompt.ask
-	return f
-}
-
-func TestApproverSession(t *testing.T) {
-	kitty1 := func(f *approverFixture, id, pw string) string {
-		v, err := approval.EncodeKitty1(f.pubEnv, id, pw, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+// TestApproverSessions is the policy table for whole sessions: bypass → policy → guard
+// → prompt → audit, decided without a terminal.
+func TestApproverSessions(t *testing.T) {
+	notes := "\r\nxferterm: "
+	keyRead := []transfer.Item{{Name: "~/.ssh/id_ed25519", Path: "/home/u/.ssh/id_ed25519", Size: 411, Files: -1}}
+	plainRead := []transfer.Item{{Name: "notes.txt", Path: "/home/u/notes.txt", Size: 10, Files: -1}}
 	tests := []struct {
 		name      string
-		policy    approval.Policy
-		bypass    func(f *approverFixture, id string) string
-		answer    approval.Answer
-		noConsole bool
+		dir       transfer.Direction
+		items     []transfer.Item
+		bypass    func(f *fixture, id string) string
+		opts      []fixtureOption
+		answer    *reply // nil: no question may be shown
 		allow     bool
-		how       string
-		prompted  bool
+		how       transfer.Method
+		reason    string
+		scheme    bypass.Scheme
+		note      string // in the notes ("" none)
+		bypassedQ bool   // the question says the password was given
 	}{
-		{name: "a kitty-1 bypass with the right password allows without a prompt", policy: approval.PolicyAsk,
-			bypass: func(f *approverFixture, id string) string { return kitty1(f, id, testPassword) },
-			allow:  true, how: "bypass"},
-		{name: "a kitty-1 bypass with a wrong password refuses without a prompt", policy: approval.PolicyAsk,
-			bypass: func(f *approverFixture, id string) string { return kitty1(f, id, "wrong") },
-			how:    "bypass"},
-		{name: "the documented sha256 bypass allows", policy: approval.PolicyAsk,
-			bypass: func(_ *approverFixture, id string) string { return approval.EncodeSHA256(id, testPassword) },
-			allow:  true, how: "bypass"},
-		{name: "a plaintext password is refused", policy: approval.PolicyAsk,
-			bypass: func(*approverFixture, string) string { return testPassword },
-			how:    "bypass"},
-		{name: "a bypass still works under the deny policy", policy: approval.PolicyDeny,
-			bypass: func(_ *approverFixture, id string) string { return approval.EncodeSHA256(id, testPassword) },
-			allow:  true, how: "bypass"},
-		{name: "the deny policy refuses without asking", policy: approval.PolicyDeny, how: "policy"},
-		{name: "the user allows at the prompt", policy: approval.PolicyAsk,
-			answer: approval.Answer{Decision: approval.Allow}, allow: true, how: "prompt", prompted: true},
-		{name: "the user refuses at the prompt", policy: approval.PolicyAsk,
-			answer: approval.Answer{Decision: approval.Deny}, how: "prompt", prompted: true},
-		{name: "a prompt that times out refuses", policy: approval.PolicyAsk,
-			answer: approval.Answer{Decision: approval.Deny, TimedOut: true}, how: "prompt", prompted: true},
-		{name: "without a terminal nothing is asked and the session is refused", policy: approval.PolicyAsk,
-			noConsole: true, how: "prompt"},
+		{name: "a kitty-1 bypass with the right password allows without a question", dir: transfer.Send,
+			bypass: func(f *fixture, id string) string { return f.kitty1(t, id, testPassword) },
+			allow:  true, how: transfer.MethodBypass, scheme: bypass.SchemeKitty1},
+		{name: "a kitty-1 bypass with a wrong password refuses without a question", dir: transfer.Send,
+			bypass: func(f *fixture, id string) string { return f.kitty1(t, id, "wrong") },
+			how:    transfer.MethodBypass, reason: bypass.ErrMismatch.Error(), scheme: "", note: "wrong password"},
+		{name: "the documented sha256 bypass allows", dir: transfer.Send,
+			bypass: func(_ *fixture, id string) string { return bypass.EncodeSHA256(id, testPassword) },
+			allow:  true, how: transfer.MethodBypass, scheme: bypass.SchemeSHA256},
+		{name: "a plaintext password is refused and never shown", dir: transfer.Send,
+			bypass: func(*fixture, string) string { return testPassword },
+			how:    transfer.MethodBypass, reason: bypass.ErrUnknownScheme.Error(), note: "unknown scheme"},
+		{name: "a bypass still works under the deny policy", dir: transfer.Receive, items: plainRead,
+			bypass: func(_ *fixture, id string) string { return bypass.EncodeSHA256(id, testPassword) },
+			opts:   []fixtureOption{withPolicy(approval.PolicyDeny)},
+			allow:  true, how: transfer.MethodBypass, scheme: bypass.SchemeSHA256},
+		{name: "the deny policy refuses without asking", dir: transfer.Send, opts: []fixtureOption{withPolicy(approval.PolicyDeny)},
+			how: transfer.MethodPolicy, reason: "policy is deny", note: "the policy is deny"},
+		{name: "the user allows a send", dir: transfer.Send, answer: &reply{a: approval.Answer{Choice: approval.Allow}},
+			allow: true, how: transfer.MethodPrompt},
+		{name: "the user refuses a receive", dir: transfer.Receive, items: plainRead, answer: &reply{a: approval.Answer{Choice: approval.Deny}},
+			how: transfer.MethodPrompt, reason: "refused by the user"},
+		{name: "a question that times out refuses", dir: transfer.Send, answer: &reply{a: approval.Answer{TimedOut: true}},
+			how: transfer.MethodPrompt, reason: "timeout"},
+		{name: "a question that cannot be shown refuses", dir: transfer.Send, answer: &reply{err: errors.New("proxy: console is not a terminal")},
+			how: transfer.MethodPolicy, reason: "proxy: console is not a terminal", note: "console is not a terminal"},
+		{name: "with nobody to ask, the session is refused at once", dir: transfer.Send, opts: []fixtureOption{withNobody()},
+			how: transfer.MethodPolicy, reason: "no terminal to ask on", note: "no terminal to ask on"},
+		{name: "a bypass that reads only ordinary paths is not asked about", dir: transfer.Receive, items: plainRead,
+			bypass: func(f *fixture, id string) string { return f.kitty1(t, id, testPassword) },
+			allow:  true, how: transfer.MethodBypass, scheme: bypass.SchemeKitty1},
+		{name: "a bypass that reads a private key is asked about, and allowed", dir: transfer.Receive, items: keyRead,
+			bypass: func(f *fixture, id string) string { return f.kitty1(t, id, testPassword) },
+			answer: &reply{a: approval.Answer{Choice: approval.Allow}}, bypassedQ: true,
+			allow: true, how: transfer.MethodPrompt, scheme: bypass.SchemeKitty1},
+		{name: "a bypass that reads a private key is asked about, and refused", dir: transfer.Receive, items: keyRead,
+			bypass: func(f *fixture, id string) string { return f.kitty1(t, id, testPassword) },
+			answer: &reply{a: approval.Answer{Choice: approval.Deny}}, bypassedQ: true,
+			how: transfer.MethodPrompt, reason: "refused by the user", scheme: bypass.SchemeKitty1},
+		{name: "a bypass that reads a private key with nobody to ask is refused", dir: transfer.Receive, items: keyRead,
+			bypass: func(f *fixture, id string) string { return f.kitty1(t, id, testPassword) },
+			opts:   []fixtureOption{withNobody()},
+			how:    transfer.MethodPolicy, reason: "no terminal to ask on", scheme: bypass.SchemeKitty1, note: "no terminal"},
+		{name: "a wrong bypass that reads a private key is refused without a question", dir: transfer.Receive, items: keyRead,
+			bypass: func(f *fixture, id string) string { return f.kitty1(t, id, "wrong") },
+			how:    transfer.MethodBypass, reason: bypass.ErrMismatch.Error(), note: "wrong password"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newApproverFixture(t, tc.policy)
-			f.prompt.answer = tc.answer
-			if tc.noConsole {
-				f.console.err = errors.New("console is not a terminal")
-			}
-			r := transfer.Request{Direction: transfer.Send, SessionID: "abc123", Home: f.home}
+			f := newFixture(t, tc.opts...)
+			f.person.script = tc.answer
+			r := transfer.Request{Direction: tc.dir, SessionID: "abc123", Home: f.home, Items: tc.items}
 			if tc.bypass != nil {
 				r.Bypass = tc.bypass(f, r.SessionID)
 			}
-			d := f.a.Approve(t.Context(), r)
-			if d.Allow != tc.allow || string(d.How) != tc.how {
-				t.Errorf("decision = %+v, want allow=%v how=%s", d, tc.allow, tc.how)
+			a := f.ask(r)
+			if tc.bypass != nil && (a.pending == nil) != (tc.answer == nil) {
+				t.Errorf("pending = %v: a bypass is decided at once unless a person must be asked", a.pending != nil)
 			}
-			if got := len(f.prompt.asked) > 0; got != tc.prompted {
-				t.Errorf("prompted = %v, want %v", got, tc.prompted)
+			d := a.decision(t)
+			if d.Allow != tc.allow || d.How != tc.how || d.Reason != tc.reason || d.Grant != nil {
+				t.Errorf("decision = %+v, want allow=%v how=%s reason=%q", d, tc.allow, tc.how, tc.reason)
 			}
-			if f.console.borrowed != f.console.released {
-				t.Errorf("borrowed %d times but released %d", f.console.borrowed, f.console.released)
-			}
-			for _, out := range []string{f.stderr.String(), f.audit.String()} {
-				if strings.Contains(out, testPassword) {
-					t.Errorf("the password leaked: %q", out)
+			if tc.answer == nil {
+				f.person.nothingShown(t)
+			} else {
+				s := f.person.next(t)
+				if s.q.Direction != tc.dir || s.q.Bypassed != tc.bypassedQ || s.q.SessionID != "abc123" {
+					t.Errorf("question %+v", s.q)
 				}
 			}
-			if !strings.Contains(f.audit.String(), `"kind":"session"`) {
-				t.Errorf("no session record in the audit log: %q", f.audit.String())
+			var rec approval.SessionRecord
+			if err := json.Unmarshal([]byte(f.audit.String()), &rec); err != nil {
+				t.Fatalf("audit log %q: %v", f.audit.String(), err)
 			}
-			if !tc.allow && tc.how != "prompt" && f.stderr.Len() == 0 {
-				t.Errorf("a refusal without a prompt left no note on stderr")
+			want := approval.ResultDenied
+			if tc.allow {
+				want = approval.ResultAllowed
+			}
+			if rec.Kind != "session" || rec.Method != tc.how && !(tc.how == transfer.MethodPolicy && rec.Method == transfer.MethodPrompt) ||
+				rec.Scheme != tc.scheme || rec.Result != want || rec.Reason != tc.reason || rec.Direction != tc.dir {
+				t.Errorf("audit record %+v", rec)
+			}
+			if got := f.notes.String(); tc.note == "" && got != "" || tc.note != "" && !strings.Contains(got, notes) || !strings.Contains(got, tc.note) {
+				t.Errorf("notes %q, want one with %q", got, tc.note)
+			}
+			for _, out := range []string{f.notes.String(), f.audit.String()} {
+				if strings.Contains(out, testPassword) || r.Bypass != "" && strings.Contains(out, r.Bypass) {
+					t.Errorf("the password leaked: %q", out)
+				}
 			}
 		})
 	}
 }
 
+// TestApproverReplayedBypassIsRefused: a bypass value counts once.
 func TestApproverReplayedBypassIsRefused(t *testing.T) {
-	f := newApproverFixture(t, approval.PolicyAsk)
-	r := transfer.Request{Direction: transfer.Receive, SessionID: "feed01",
-		Bypass: approval.EncodeSHA256("feed01", testPassword)}
-	if d := f.a.Approve(t.Context(), r); !d.Allow {
+	f := newFixture(t)
+	r := transfer.Request{Direction: transfer.Receive, SessionID: "feed01", Bypass: bypass.EncodeSHA256("feed01", testPassword)}
+	if d := f.ask(r).decision(t); !d.Allow {
 		t.Fatalf("first use refused: %+v", d)
 	}
-	if d := f.a.Approve(t.Context(), r); d.Allow {
+	if d := f.ask(r).decision(t); d.Allow {
 		t.Fatalf("replay allowed: %+v", d)
 	}
 }
 
-func TestApproverFile(t *testing.T) {
+// TestApproverFiles is the policy table for the destinations of an approved send
+// session: the guard decides, a person is asked about sensitive ones, and "allow all"
+// reaches only what its question showed.
+func TestApproverFiles(t *testing.T) {
+	vimGrant := transfer.Grant{Reason: "protected location ~/.vimrc", Dir: "/home/u"}
+	sshGrant := transfer.Grant{Reason: "protected location ~/.ssh/", Dir: "/home/u/.ssh"}
 	tests := []struct {
-		name      string
-		path      string
-		exists    bool
-		answer    approval.Decision
-		noConsole bool
-		allow     bool
-		allowAll  bool
-		prompted  bool
+		name   string
+		path   string
+		exists bool
+		grants []transfer.Grant
+		opts   []fixtureOption
+		answer *reply // nil: no question may be shown
+		allow  bool
+		grant  *transfer.Grant
+		scope  string
 	}{
-		{name: "an ordinary destination under home is allowed silently", path: "Downloads/a.txt", allow: true},
-		{name: "overwriting .bashrc asks, and the user allows", path: ".bashrc", exists: true,
-			answer: approval.Allow, allow: true, prompted: true},
-		{name: "overwriting .bashrc asks, and the user refuses", path: ".bashrc", exists: true,
-			answer: approval.Deny, prompted: true},
-		{name: "allow all is passed on to the engine", path: ".ssh/authorized_keys",
-			answer: approval.AllowAll, allow: true, allowAll: true, prompted: true},
-		{name: "a sensitive file without a terminal is refused", path: ".profile", noConsole: true},
+		{name: "an ordinary destination under home is allowed silently", path: "/home/u/Downloads/a.txt", allow: true},
+		{name: "overwriting .bashrc asks, and the user allows", path: "/home/u/.bashrc", exists: true,
+			answer: &reply{a: approval.Answer{Choice: approval.Allow}}, allow: true, scope: "/home/u"},
+		{name: "overwriting .bashrc asks, and the user refuses", path: "/home/u/.bashrc", exists: true,
+			answer: &reply{a: approval.Answer{Choice: approval.Deny}}, scope: "/home/u"},
+		{name: "allow all gives a grant of the reason shown, in the file's directory", path: "/home/u/.ssh/config",
+			answer: &reply{a: approval.Answer{Choice: approval.AllowAll}}, allow: true, grant: &sshGrant, scope: "/home/u/.ssh"},
+		{name: "a grant covers the same reason in its directory", path: "/home/u/.ssh/known_hosts", grants: []transfer.Grant{sshGrant}, allow: true},
+		{name: "a grant covers the same reason below its directory", path: "/home/u/.ssh/keys.d/k", grants: []transfer.Grant{sshGrant}, allow: true},
+		{name: "allow all for ~/.vimrc does not reach ~/.ssh/authorized_keys", path: "/home/u/.ssh/authorized_keys",
+			grants: []transfer.Grant{vimGrant}, answer: &reply{a: approval.Answer{Choice: approval.Deny}}, scope: "/home/u/.ssh"},
+		{name: "allow all for ~/.vimrc does not reach ~/.bashrc", path: "/home/u/.bashrc",
+			grants: []transfer.Grant{vimGrant}, answer: &reply{a: approval.Answer{Choice: approval.Deny}}, scope: "/home/u"},
+		{name: "a grant does not reach another directory for the same reason", path: "/etc/cron.d/job",
+			grants: []transfer.Grant{{Reason: "outside the allowed directories", Dir: "/srv/data"}},
+			answer: &reply{a: approval.Answer{Choice: approval.Deny}}, scope: "/etc/cron.d"},
+		{name: "allow all is not offered for a file at the root", path: "/evil",
+			answer: &reply{a: approval.Answer{Choice: approval.AllowAll}}, allow: true},
+		{name: "a sensitive file with nobody to ask is refused", path: "/home/u/.profile", opts: []fixtureOption{withNobody()}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newApproverFixture(t, approval.PolicyAsk)
-			f.prompt.answer = approval.Answer{Decision: tc.answer}
-			if tc.noConsole {
-				f.console.err = errors.New("console is not a terminal")
+			f := newFixture(t, tc.opts...)
+			f.person.script = tc.answer
+			r := transfer.Request{Direction: transfer.Send, SessionID: "s1", Home: f.home, Grants: tc.grants,
+				File: &transfer.Item{Path: tc.path, Exists: tc.exists, Size: 3277, Files: -1}}
+			d := f.ask(r).decision(t)
+			if d.Allow != tc.allow || fmt.Sprint(d.Grant) != fmt.Sprint(tc.grant) {
+				t.Errorf("decision = %+v (grant %v), want allow=%v grant=%v", d, d.Grant, tc.allow, tc.grant)
 			}
-			r := transfer.Request{Direction: transfer.Send, SessionID: "s1", Home: f.home,
-				File: &transfer.Item{Path: filepath.Join(f.home, tc.path), Exists: tc.exists, Size: 3277}}
-			d := f.a.Approve(t.Context(), r)
-			if d.Allow != tc.allow || (d.Grant != nil) != tc.allowAll {
-				t.Errorf("decision = %+v, want allow=%v allowAll=%v", d, tc.allow, tc.allowAll)
+			if tc.answer == nil {
+				f.person.nothingShown(t)
+				return
 			}
-			if got := len(f.prompt.asked) > 0; got != tc.prompted {
-				t.Fatalf("prompted = %v, want %v", got, tc.prompted)
+			q := f.person.next(t).q
+			if q.File == nil || q.File.Path != tc.path || !q.File.Sensitive || q.File.Reason == "" || q.Scope != tc.scope {
+				t.Errorf("question = %+v (file %+v), want a file question about %s with scope %q", q, q.File, tc.path, tc.scope)
 			}
-			if tc.prompted {
-				q := f.prompt.asked[0]
-				if q.File == nil || q.File.Path != r.File.Path || !q.File.Sensitive {
-					t.Errorf("question = %+v, want a per-file question about %s", q, r.File.Path)
-				}
+			if q.QuietFor != approval.DefaultQuietFor {
+				t.Errorf("question offers deny-all for %v", q.QuietFor)
 			}
 		})
 	}
 }
 
+// TestApproverReceiveQuestionListsSpecs: the question of a receive session marks the
+// sensitive specs, and shows what the engine could not count as unknown.
 func TestApproverReceiveQuestionListsSpecs(t *testing.T) {
-	f := newApproverFixture(t, approval.PolicyAsk)
+	f := newFixture(t)
+	f.person.script = &reply{a: approval.Answer{Choice: approval.Allow}}
 	specs := []transfer.Item{
-		{Name: "notes.txt", Path: filepath.Join(f.home, "notes.txt"), Type: scanner.FileRegular, Size: 10},
-		{Name: "~/.ssh/id_ed25519", Path: filepath.Join(f.home, ".ssh/id_ed25519"), Type: scanner.FileRegular, Size: 411},
-		{Name: "src", Path: filepath.Join(f.home, "src"), Type: scanner.FileDirectory, Size: 4096, Files: 12},
-		{Name: "gone", Path: filepath.Join(f.home, "gone"), Err: "ENOENT:Failed to read spec"},
+		{Name: "notes.txt", Path: "/home/u/notes.txt", Type: scanner.FileRegular, Size: 10, Files: -1},
+		{Name: "~/.ssh/id_ed25519", Path: "/home/u/.ssh/id_ed25519", Type: scanner.FileRegular, Size: 411, Files: -1},
+		{Name: "src", Path: "/home/u/src", Type: scanner.FileDirectory, Size: 4096, Files: 12},
+		{Name: "huge", Path: "/home/u/huge", Type: scanner.FileDirectory, Size: 1 << 30, Files: 100000, Partial: true},
+		{Name: "gone", Path: "/home/u/gone", Err: "ENOENT:Failed to read spec", Size: -1, Files: -1},
 	}
-	r := transfer.Request{Direction: transfer.Receive, SessionID: "r1", Home: f.home, Items: specs}
-	if d := f.a.Approve(t.Context(), r); !d.Allow {
+	if d := f.ask(transfer.Request{Direction: transfer.Receive, SessionID: "r1", Home: f.home, Items: specs}).decision(t); !d.Allow {
 		t.Fatalf("refused: %+v", d)
 	}
-	q := f.prompt.asked[0]
-	if q.Direction != approval.Download || len(q.Items) != len(specs) {
+	q := f.person.next(t).q
+	if q.Direction != transfer.Receive || len(q.Items) != len(specs) || q.Sensitive() != 1 {
 		t.Fatalf("question = %+v", q)
 	}
-	if q.Items[0].Sensitive {
-		t.Errorf("notes.txt marked sensitive: %+v", q.Items[0])
+	if q.Items[0].Sensitive || !q.Items[1].Sensitive || q.Items[1].Reason == "" {
+		t.Errorf("sensitive marks: %+v", q.Items[:2])
 	}
-	if !q.Items[1].Sensitive {
-		t.Errorf("a private key not marked sensitive: %+v", q.Items[1])
+	if q.Items[2].Files != 12 || q.Items[3].Files != -1 || q.Items[3].Size != -1 {
+		t.Errorf("directory items = %+v", q.Items[2:4])
 	}
-	if q.Items[2].Type != approval.ItemDirectory || q.Items[2].Files != 12 {
-		t.Errorf("directory item = %+v", q.Items[2])
-	}
-	if q.Items[3].Size != -1 {
-		t.Errorf("unreadable spec item = %+v", q.Items[3])
+	if q.Items[4].Size != -1 || q.Items[4].Reason != "cannot be read" {
+		t.Errorf("unreadable spec item = %+v", q.Items[4])
 	}
 }
 
-func TestAuditEventsRecordsFiles(t *testing.T) {
-	var buf bytes.Buffer
-	events := auditEvents(approval.NewAuditLog(&buf, time.Now))
-	events(transfer.Event{Kind: transfer.EventFile, Direction: transfer.Send, SessionID: "s", Path: "/h/a", Bytes: 5, Result: scanner.StatusOK})
-	events(transfer.Event{Kind: transfer.EventFile, Direction: transfer.Receive, SessionID: "s", Path: "/h/b", Result: "ENOENT:Failed to add send file"})
-	events(transfer.Event{Kind: transfer.EventSession, SessionID: "s"})
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("got %d records, want 2: %q", len(lines), buf.String())
+// TestApproverOneQuestionAtATime: questions are shown one at a time, oldest first; a
+// bounded number wait; beyond that requests are refused at once, with one note.
+func TestApproverOneQuestionAtATime(t *testing.T) {
+	f := newFixture(t, withLimits(approval.Limits{MaxWaiting: 2}))
+	send := func(id string) *asked {
+		return f.ask(transfer.Request{Direction: transfer.Send, SessionID: id, Home: f.home})
 	}
-	if !strings.Contains(lines[0], `"result":"ok"`) || !strings.Contains(lines[1], `"result":"error"`) {
-		t.Errorf("records = %q", lines)
+	first := send("1")
+	if s := f.person.next(t); s.q.SessionID != "1" || s.q.Waiting != 0 {
+		t.Fatalf("shown %+v", s.q)
 	}
-	if auditEvents(nil) != nil {
-		t.Error("no audit log should mean no event sink")
+	second, third := send("2"), send("3")
+	fourth, fifth := send("4"), send("5")
+	for i, a := range []*asked{fourth, fifth} {
+		if a.pending != nil || a.d.Allow || a.d.Reason != "too many questions waiting" {
+			t.Errorf("request %d beyond the queue: %+v, pending %v", 4+i, a.d, a.pending != nil)
+		}
+	}
+	if n := strings.Count(f.notes.String(), "questions are waiting"); n != 1 {
+		t.Errorf("%d notes about the full queue: %q", n, f.notes.String())
+	}
+	f.person.nothingShown(t) // the second waits for the first
+	second.undecided(t)
+	f.person.say(t, approval.Answer{Choice: approval.Allow})
+	if d := first.decision(t); !d.Allow {
+		t.Errorf("first: %+v", d)
+	}
+	if s := f.person.next(t); s.q.SessionID != "2" || s.q.Waiting != 1 {
+		t.Fatalf("shown %+v", s.q)
+	}
+	f.person.say(t, approval.Answer{Choice: approval.Allow})
+	if s := f.person.next(t); s.q.SessionID != "3" || s.q.Waiting != 0 {
+		t.Fatalf("shown %+v", s.q)
+	}
+	f.person.say(t, approval.Answer{Choice: approval.Allow})
+	for _, a := range []*asked{second, third} {
+		if d := a.decision(t); !d.Allow {
+			t.Errorf("decision %+v", d)
+		}
+	}
+}
+
+// TestApproverDenyAll: "deny everything" refuses the question, those waiting, and every
+// request that would be asked for QuietFor — said once; a bypass still works.
+func TestApproverDenyAll(t *testing.T) {
+	f := newFixture(t)
+	first := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "1", Home: f.home})
+	s := f.person.next(t)
+	if s.q.QuietFor != approval.DefaultQuietFor {
+		t.Fatalf("deny-all offered for %v", s.q.QuietFor)
+	}
+	waiting := f.ask(transfer.Request{Direction: transfer.Receive, SessionID: "2", Home: f.home})
+	f.person.say(t, approval.Answer{Choice: approval.DenyAll})
+	for _, a := range []*asked{first, waiting} {
+		if d := a.decision(t); d.Allow {
+			t.Errorf("allowed: %+v", d)
+		}
+	}
+	f.clock.Advance(approval.DefaultQuietFor - time.Second)
+	later := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "3", Home: f.home})
+	if later.pending != nil || later.d.Allow {
+		t.Errorf("a request during the quiet time: %+v, pending %v", later.d, later.pending != nil)
+	}
+	if d := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "b", Bypass: bypass.EncodeSHA256("b", testPassword)}).decision(t); !d.Allow {
+		t.Errorf("a bypass during the quiet time: %+v", d)
+	}
+	f.person.nothingShown(t)
+	if n := strings.Count(f.notes.String(), "deny all"); n != 1 {
+		t.Errorf("notes %q: want the quiet time said once", f.notes.String())
+	}
+	f.clock.Advance(time.Second)
+	f.person.script = &reply{a: approval.Answer{Choice: approval.Allow}}
+	if d := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "4", Home: f.home}).decision(t); !d.Allow {
+		t.Errorf("after the quiet time: %+v", d)
+	}
+}
+
+// TestApproverBrake: after BrakeDenials denials within BrakeWindow, requests are
+// refused without asking for BrakeFor, and that is said once.
+func TestApproverBrake(t *testing.T) {
+	f := newFixture(t)
+	f.person.script = &reply{a: approval.Answer{Choice: approval.Deny}}
+	for i := range approval.DefaultBrakeDenials {
+		if d := f.ask(transfer.Request{Direction: transfer.Send, SessionID: fmt.Sprint(i), Home: f.home}).decision(t); d.Allow {
+			t.Fatalf("allowed %+v", d)
+		}
+		f.person.next(t)
+		f.clock.Advance(approval.DefaultBrakeWindow / time.Duration(approval.DefaultBrakeDenials+1))
+	}
+	for i := range 5 {
+		a := f.ask(transfer.Request{Direction: transfer.Send, SessionID: fmt.Sprint("x", i), Home: f.home})
+		if a.pending != nil || a.d.Allow || a.d.Reason != "too many requests refused in a short time" {
+			t.Fatalf("with the brake on: %+v, pending %v", a.d, a.pending != nil)
+		}
+	}
+	f.person.nothingShown(t)
+	if n := strings.Count(f.notes.String(), "refusing new ones without asking"); n != 1 {
+		t.Errorf("notes %q: want the brake said once", f.notes.String())
+	}
+	f.clock.Advance(approval.DefaultBrakeFor)
+	f.person.script = &reply{a: approval.Answer{Choice: approval.Allow}}
+	if d := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "y", Home: f.home}).decision(t); !d.Allow {
+		t.Errorf("after the brake: %+v", d)
+	}
+}
+
+// TestApproverDenialsSpreadOutDoNotBrake: denials further apart than the window do
+// not add up.
+func TestApproverDenialsSpreadOutDoNotBrake(t *testing.T) {
+	f := newFixture(t)
+	f.person.script = &reply{a: approval.Answer{Choice: approval.Deny}}
+	for i := range 2 * approval.DefaultBrakeDenials {
+		a := f.ask(transfer.Request{Direction: transfer.Send, SessionID: fmt.Sprint(i), Home: f.home})
+		if a.pending == nil {
+			t.Fatalf("request %d refused without a question: %+v", i, a.d)
+		}
+		a.decision(t)
+		f.person.next(t)
+		f.clock.Advance(approval.DefaultBrakeWindow)
+	}
+}
+
+// TestApproverWithdraw: a withdrawn question leaves the queue or is taken off the
+// screen, its answer is never delivered, and the next question is shown.
+func TestApproverWithdraw(t *testing.T) {
+	f := newFixture(t)
+	shown := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "1", Home: f.home})
+	s := f.person.next(t)
+	queued := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "2", Home: f.home})
+	last := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "3", Home: f.home})
+	queued.pending.Withdraw()
+	shown.pending.Withdraw()
+	shown.pending.Withdraw() // twice: nothing more
+	select {
+	case <-s.ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the prompt of a withdrawn question was not taken down")
+	}
+	if s2 := f.person.next(t); s2.q.SessionID != "3" {
+		t.Fatalf("shown %+v after the withdrawals", s2.q)
+	}
+	f.person.say(t, approval.Answer{Choice: approval.Allow})
+	if d := last.decision(t); !d.Allow {
+		t.Errorf("last: %+v", d)
+	}
+	shown.undecided(t)
+	queued.undecided(t)
+	if n := strings.Count(f.audit.String(), "withdrawn"); n != 2 {
+		t.Errorf("audit log %q: want two withdrawn questions", f.audit.String())
+	}
+}
+
+// TestApproverRunEndRefusesWaiting: when Run ends, the questions still waiting are
+// refused.
+func TestApproverRunEndRefusesWaiting(t *testing.T) {
+	home := "/home/u"
+	guard, err := approval.NewGuard(approval.Config{Home: home, WriteRoots: []string{home}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPerson()
+	a, err := approval.New(approval.Options{Home: home, Guard: guard, Asker: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided := make(chan transfer.Decision, 2)
+	for _, id := range []string{"1", "2"} {
+		if _, pending := a.Ask(transfer.Request{Direction: transfer.Send, SessionID: id}, func(d transfer.Decision) { decided <- d }); pending == nil {
+			t.Fatal("decided at once")
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	p.next(t)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run: %v", err)
+	}
+	for range 2 {
+		if d := <-decided; d.Allow {
+			t.Errorf("allowed %+v", d)
+		}
 	}
 }

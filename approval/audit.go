@@ -10,16 +10,10 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-)
 
-// Method says how a session was decided, for the audit log.
-type Method string
-
-// Methods.
-const (
-	MethodPrompt Method = "prompt" // the user answered (or the prompt timed out)
-	MethodBypass Method = "bypass" // a bypass value was checked; no prompt was shown
-	MethodPolicy Method = "policy" // the configuration refused without asking
+	"github.com/xferterm/xferterm/bypass"
+	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // Result values used in audit records.
@@ -33,26 +27,26 @@ const (
 
 // SessionRecord is the audit record of one session decision.
 type SessionRecord struct {
-	Time      time.Time `json:"time"`             // filled in from the log's clock if zero
-	Kind      string    `json:"kind"`             // always "session"
-	Direction Direction `json:"direction"`        // upload or download
-	SessionID string    `json:"session"`          // as the client sent it
-	Method    Method    `json:"method"`           // prompt, bypass or policy
-	Scheme    Scheme    `json:"scheme,omitempty"` // bypass scheme, when Method is bypass and it was known
-	Result    string    `json:"result"`           // ResultAllowed or ResultDenied
-	Reason    string    `json:"reason,omitempty"` // our own words: "timeout", an ErrBypass… text; never a secret
+	Time      time.Time          `json:"time"`             // filled in from the log's clock if zero
+	Kind      string             `json:"kind"`             // always "session"
+	Direction transfer.Direction `json:"direction"`        // send or receive
+	SessionID string             `json:"session"`          // as the client sent it
+	Method    transfer.Method    `json:"method"`           // prompt, bypass or policy
+	Scheme    bypass.Scheme      `json:"scheme,omitempty"` // bypass scheme, when a bypass value was checked and its scheme known
+	Result    string             `json:"result"`           // ResultAllowed or ResultDenied
+	Reason    string             `json:"reason,omitempty"` // our own words: "timeout", a bypass.Err… text; never a secret
 }
 
 // FileRecord is the audit record of one file of a session.
 type FileRecord struct {
-	Time      time.Time `json:"time"`            // filled in from the log's clock if zero
-	Kind      string    `json:"kind"`            // always "file"
-	Direction Direction `json:"direction"`       // upload or download
-	SessionID string    `json:"session"`         // as the client sent it
-	Path      string    `json:"path"`            // local absolute path
-	Bytes     int64     `json:"bytes"`           // bytes written or sent
-	Result    string    `json:"result"`          // ResultOK, ResultError, ResultDenied or ResultCanceled
-	Error     string    `json:"error,omitempty"` // the status text sent to the client, if any
+	Time      time.Time          `json:"time"`            // filled in from the log's clock if zero
+	Kind      string             `json:"kind"`            // always "file"
+	Direction transfer.Direction `json:"direction"`       // send or receive
+	SessionID string             `json:"session"`         // as the client sent it
+	Path      string             `json:"path"`            // local absolute path
+	Bytes     int64              `json:"bytes"`           // bytes written or sent
+	Result    string             `json:"result"`          // ResultOK, ResultError, ResultDenied or ResultCanceled
+	Error     string             `json:"error,omitempty"` // the status text sent to the client, if any
 }
 
 // AuditLog appends one JSON object per line to a writer. It is safe for
@@ -127,6 +121,29 @@ func (l *AuditLog) File(r FileRecord) error {
 		r.Time = l.now()
 	}
 	return l.write(r)
+}
+
+// Event records the engine's event of the fate of one file (fs.Config.Events). Session
+// events are not recorded here: the Approver records each session decision, with how
+// it was made, when it makes it.
+func (l *AuditLog) Event(ev transfer.Event) error {
+	if l == nil || ev.Kind != transfer.EventFile {
+		return nil
+	}
+	rec := FileRecord{
+		Time: ev.Time, Direction: ev.Direction, SessionID: ev.SessionID,
+		Path: ev.Path, Bytes: ev.Bytes, Result: ResultOK,
+	}
+	switch ev.Result {
+	case scanner.StatusOK:
+	case scanner.StatusCanceled:
+		rec.Result = ResultCanceled
+	case scanner.StatusDestinationRefused:
+		rec.Result, rec.Error = ResultDenied, ev.Result
+	default:
+		rec.Result, rec.Error = ResultError, ev.Result
+	}
+	return l.File(rec)
 }
 
 func (l *AuditLog) write(rec any) error {

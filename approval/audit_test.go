@@ -7,12 +7,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/bypass"
+	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 func TestAuditLogRecords(t *testing.T) {
@@ -20,20 +24,20 @@ func TestAuditLogRecords(t *testing.T) {
 	var buf bytes.Buffer
 	l := approval.NewAuditLog(&buf, fixedClock(now))
 	if err := l.Session(approval.SessionRecord{
-		Direction: approval.Upload, SessionID: "1a2b", Method: approval.MethodBypass,
-		Scheme: approval.SchemeKitty1, Result: approval.ResultDenied, Reason: approval.ErrBypassMismatch.Error(),
+		Direction: transfer.Send, SessionID: "1a2b", Method: transfer.MethodBypass,
+		Scheme: bypass.SchemeKitty1, Result: approval.ResultDenied, Reason: bypass.ErrMismatch.Error(),
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.File(approval.FileRecord{
 		Time:      now.Add(time.Second),
-		Direction: approval.Download, SessionID: "1a2b", Path: "/home/u/\x1b]0;pwned\x07\u009b31m\x7f.txt",
+		Direction: transfer.Receive, SessionID: "1a2b", Path: "/home/u/\x1b]0;pwned\x07\u009b31m\x7f.txt",
 		Bytes: 42, Result: approval.ResultOK,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"time":"2026-11-21T06:30:00Z","kind":"session","direction":"upload","session":"1a2b","method":"bypass","scheme":"kitty-1","result":"denied","reason":"approval: bypass refused: wrong password"}
-{"time":"2026-11-21T06:30:01Z","kind":"file","direction":"download","session":"1a2b","path":"/home/u/\u001b]0;pwned\u0007\u009b31m\u007f.txt","bytes":42,"result":"ok"}
+	want := `{"time":"2026-11-21T06:30:00Z","kind":"session","direction":"send","session":"1a2b","method":"bypass","scheme":"kitty-1","result":"denied","reason":"bypass: refused: wrong password"}
+{"time":"2026-11-21T06:30:01Z","kind":"file","direction":"receive","session":"1a2b","path":"/home/u/\u001b]0;pwned\u0007\u009b31m\u007f.txt","bytes":42,"result":"ok"}
 `
 	if got := buf.String(); got != want {
 		t.Fatalf("log:\n%s\nwant:\n%s", got, want)
@@ -51,6 +55,40 @@ func TestAuditLogRecords(t *testing.T) {
 		if b < 0x20 && b != '\n' || b == 0x7f {
 			t.Fatalf("control byte %#x in the log", b)
 		}
+	}
+}
+
+// TestAuditLogEvents: the engine's file events become file records; its session
+// events are left to the Approver, which records them with how they were decided.
+func TestAuditLogEvents(t *testing.T) {
+	var buf bytes.Buffer
+	l := approval.NewAuditLog(&buf, time.Now)
+	for _, ev := range []transfer.Event{
+		{Kind: transfer.EventFile, Direction: transfer.Send, SessionID: "s", Path: "/h/a", Bytes: 5, Result: scanner.StatusOK},
+		{Kind: transfer.EventFile, Direction: transfer.Receive, SessionID: "s", Path: "/h/b", Result: "ENOENT:Failed to add send file"},
+		{Kind: transfer.EventFile, Direction: transfer.Send, SessionID: "s", Path: "/h/c", Result: scanner.StatusDestinationRefused},
+		{Kind: transfer.EventFile, Direction: transfer.Send, SessionID: "s", Path: "/h/d", Result: scanner.StatusCanceled},
+		{Kind: transfer.EventSession, Direction: transfer.Send, SessionID: "s"},
+	} {
+		if err := l.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	var results []string
+	for _, line := range lines {
+		var rec approval.FileRecord
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, rec.Result)
+	}
+	if want := []string{"ok", "error", "denied", "canceled"}; !slices.Equal(results, want) {
+		t.Errorf("results %q, want %q", results, want)
+	}
+	var none *approval.AuditLog
+	if err := none.Event(transfer.Event{Kind: transfer.EventFile, Direction: transfer.Send}); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -75,7 +113,7 @@ func TestAuditLogFile(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Go(func() {
-			err := l.File(approval.FileRecord{Direction: approval.Upload, SessionID: "s", Path: strings.Repeat("p", i*100), Result: approval.ResultOK})
+			err := l.File(approval.FileRecord{Direction: transfer.Send, SessionID: "s", Path: strings.Repeat("p", i*100), Result: approval.ResultOK})
 			if err != nil {
 				t.Error(err)
 			}
@@ -88,7 +126,7 @@ func TestAuditLogFile(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if err := l.Session(approval.SessionRecord{Direction: approval.Upload}); !errors.Is(err, approval.ErrAuditLogClosed) {
+	if err := l.Session(approval.SessionRecord{Direction: transfer.Send}); !errors.Is(err, approval.ErrAuditLogClosed) {
 		t.Fatalf("write after Close: %v", err)
 	}
 	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700} {
@@ -125,7 +163,7 @@ func TestAuditLogFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Session(approval.SessionRecord{Direction: approval.Download, Result: approval.ResultAllowed}); err != nil {
+	if err := l.Session(approval.SessionRecord{Direction: transfer.Receive, Result: approval.ResultAllowed}); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Close(); err != nil {
@@ -155,8 +193,8 @@ func TestAuditLogErrors(t *testing.T) {
 		t.Error("a nil log is not a no-op")
 	}
 	l := approval.NewAuditLog(failWriter{}, time.Now)
-	err1 := l.Session(approval.SessionRecord{Direction: approval.Upload})
-	err2 := l.File(approval.FileRecord{Direction: approval.Upload})
+	err1 := l.Session(approval.SessionRecord{Direction: transfer.Send})
+	err2 := l.File(approval.FileRecord{Direction: transfer.Send})
 	if err1 == nil || !errors.Is(err2, errDiskFull) {
 		t.Fatalf("errors %v, %v; want a sticky write error", err1, err2)
 	}

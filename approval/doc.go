@@ -1,34 +1,63 @@
-// Package approval decides whether a file transfer may run: it asks the user
-// (Prompt), or checks a pre-shared-password bypass sent by the client
-// (Verifier), and records the decision (AuditLog). It also owns what those
-// need: the terminal's X25519 key pair (KeyPair, and the KITTY_PUBLIC_KEY
-// value), the password sources, the config file (Config) and the policy that
-// marks sensitive paths (Guard).
+// Package approval decides whether a file transfer may run. Its Approver is the one
+// place where that is decided: the engine (package fs) asks it through the
+// transfer.Approver interface, and it composes the steps below, keeps the audit log,
+// and puts the questions that need a person to an Asker (package prompt shows them on
+// the terminal). It also owns the configuration file (Config, Paths) and the Guard,
+// which marks the paths that need a question of their own.
 //
-// Protocol references are to protocol/terminal-side.md: approval is §3, the
-// bypass schemes are §4, and quiet levels (which gate the replies, not the
-// decision) are §5.
+// Protocol references are to protocol/terminal-side.md: approval is §3, the bypass is
+// §4.
 //
-// Glossary:
+// # Who decides, in what order
 //
-//   - upload: the remote sends files to this computer (client action send).
-//   - download: the remote reads files from this computer (client action receive).
-//   - bypass: the pw value of a send or receive command, "<scheme>:<data>"
-//     after base64 decoding. A valid bypass approves the session without a
-//     prompt; an invalid one refuses it, also without a prompt.
-//   - kitty-1: the bypass scheme the kitten sends: the password encrypted for
-//     the terminal's public key (EncodeKitty1 is the client side).
-//   - sha256: the documented bypass scheme, hex SHA-256 of "<id>;<password>".
-//   - sensitive: a path the prompt marks, because it holds secrets or is run
-//     or loaded by other programs (Guard).
+// A session (send or receive) is decided in this order:
 //
-// Secrets: the password is a Secret, which prints as "[redacted]". No error,
-// log line or audit record of this package contains a password or a pw
-// value, and a pw without a known scheme (the kitten's plaintext leak) is
-// refused without being shown.
+//  1. bypass: a pw value is checked (package bypass) and decides alone, without a
+//     question: an invalid one refuses, a valid one allows — except that a receive
+//     session that reads sensitive paths is asked about anyway (step 4), as a send
+//     session is asked about each sensitive destination;
+//  2. policy: with policy "deny", everything not granted by a bypass is refused;
+//  3. guard: the specs of a receive session are classified (Guard.Read), and the
+//     question marks the sensitive ones;
+//  4. prompt: the question is posted for a person — unless nobody can be asked, the
+//     person chose "deny everything" a moment ago, the brake is on, or too many
+//     questions wait already: then it is refused at once;
+//  5. audit: every session decision is recorded with how it was made (SessionRecord),
+//     and the engine's file events follow (Approver.Record).
 //
-// The package knows nothing about files beyond what it shows and classifies:
-// it does not read the disk for transfers, parse protocol payloads, or own
-// the terminal (the proxy hands Prompt a reader and a writer). Nothing here
-// is global: clocks, directories and the environment are passed in.
+// A destination of an approved send session is decided by the guard (Guard.Write): one
+// that is not sensitive is allowed; a sensitive one is asked about, even after a
+// bypass, unless an "allow all" given earlier in the same session covers it (same
+// reason, within the directory the question named: Question.Scope).
+//
+// # On which goroutine
+//
+// Steps 1 to 3, and the refusals of step 4, run inside Approver.Ask, on the engine's
+// goroutine and under the engine's lock: they are pure computation (a bypass is
+// decrypted and compared, a path is matched), so a client that does not wait for the
+// answer (the kitten with a bypass, §3.2) finds its session decided. Ask never
+// waits for a person. A question for a person is queued (a bounded queue) and Ask
+// returns it as pending.
+//
+// Approver.Run, on its own goroutine, shows the queued questions one at a time,
+// oldest first, through the Asker, and calls each one's answer function with the
+// decision; the engine then applies it under its own lock. The Approver's lock is
+// never held while it calls out (the answer, the Asker, the audit log, the notes), so
+// the engine may call Ask and Withdraw with its lock held without a deadlock. A
+// session that dies withdraws its question: it leaves the queue, or its prompt is
+// taken down (the Asker's context ends).
+//
+// # The person's answers
+//
+// Besides allow and deny, a person may answer "allow all" to a file question (the
+// rest of the transfer within its scope) and "deny everything" to any question
+// (every request of any session is refused without asking for Limits.QuietFor). After
+// Limits.BrakeDenials denials within Limits.BrakeWindow the brake refuses further
+// requests without asking for Limits.BrakeFor, so that a flood of requests cannot keep
+// the user busy; each of these is said once, in a note on the screen.
+//
+// Secrets: no error, note or audit record of this package contains a password or a pw
+// value. The package knows nothing about files beyond what it classifies and shows: it
+// does not read the disk for transfers, parse protocol payloads, or own the terminal.
+// Nothing here is global: clocks, directories and the environment are passed in.
 package approval

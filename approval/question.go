@@ -1,182 +1,103 @@
 package approval
 
 import (
+	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
+	"time"
 
-	"github.com/xferterm/xferterm/internal/termtext"
+	"github.com/xferterm/xferterm/transfer"
 )
 
-// Direction is the direction of a transfer, seen from this computer.
-type Direction int
-
-// Directions. The zero value is invalid.
-const (
-	// Upload: the remote sends files to this computer (client action send,
-	// terminal-side.md §6).
-	Upload Direction = iota + 1
-	// Download: the remote reads files from this computer (client action
-	// receive, terminal-side.md §7).
-	Download
-)
-
-func (d Direction) String() string {
-	switch d {
-	case Upload:
-		return "upload"
-	case Download:
-		return "download"
-	}
-	return fmt.Sprintf("Direction(%d)", int(d))
-}
-
-// MarshalText encodes d as "upload" or "download" (used by the audit log).
-func (d Direction) MarshalText() ([]byte, error) {
-	if d != Upload && d != Download {
-		return nil, fmt.Errorf("approval: invalid direction %d", int(d))
-	}
-	return []byte(d.String()), nil
-}
-
-// UnmarshalText decodes "upload" or "download" (for reading the audit log).
-func (d *Direction) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "upload":
-		*d = Upload
-	case "download":
-		*d = Download
-	default:
-		return fmt.Errorf("approval: invalid direction %q", b)
-	}
-	return nil
-}
-
-// ItemType is the kind of a file system entry shown in a question.
-type ItemType int
-
-// Item types.
-const (
-	ItemFile ItemType = iota
-	ItemDirectory
-	ItemSymlink
-)
-
-func (t ItemType) String() string {
-	switch t {
-	case ItemFile:
-		return "file"
-	case ItemDirectory:
-		return "directory"
-	case ItemSymlink:
-		return "symlink"
-	}
-	return fmt.Sprintf("ItemType(%d)", int(t))
-}
-
-// Item is one path shown in a question.
-type Item struct {
-	// Path is the local absolute path. It may come from the remote, so the
-	// prompt sanitizes it before display.
-	Path string
-	Type ItemType
-	// Size is the file's size, or a directory's total, in bytes; -1 if unknown.
-	Size int64
-	// Files is the number of files in a directory; -1 if unknown.
-	Files int
-	// Exists is set for an upload destination that exists and would be
-	// replaced (Size is then its current size).
-	Exists bool
-	// Sensitive and Reason come from the Guard's Verdict.
-	Sensitive bool
-	Reason    string
-}
-
-// Question is what the prompt asks. It is data; the prompt renders it.
+// Question is what a person is asked. It is data; the prompt renders it.
 //
-// A session question (File == nil) asks whether to allow a whole transfer:
-// for an upload it says where relative paths land (Home); for a download it
-// lists the requested paths (Items). A per-file question (File != nil) asks
-// about one file of a transfer, typically a sensitive upload destination, and
-// offers "allow all" for the rest of the transfer.
+// A session question (File == nil) asks whether to allow a whole transfer: for a send
+// session it says where relative paths land (Home); for a receive session it lists
+// the requested paths (Items), sensitive ones marked. A file question (File != nil)
+// asks about one sensitive destination of an approved send session, and may offer
+// "allow all" for the rest of the transfer within Scope.
 type Question struct {
-	Direction Direction
+	Direction transfer.Direction
 	// SessionID is the client's session id (sanitized before display).
 	SessionID string
-	// Home is this computer's home directory: where relative upload paths
-	// land, and how paths are abbreviated to ~/….
+	// Home is this computer's home directory: where relative paths land, and how paths
+	// are abbreviated to ~/….
 	Home string
-	// Items are the requested paths of a download session question.
-	Items []Item
-	// File is the subject of a per-file question.
-	File *Item
+	// Items are the requested paths of a receive session question, in the client's
+	// order, with Sensitive and Reason set.
+	Items []transfer.Item
+	// File is the subject of a file question, with Sensitive and Reason set.
+	File *transfer.Item
+	// Bypassed says the client proved the pre-shared password: it is asked anyway
+	// because it reads sensitive paths.
+	Bypassed bool
+	// Scope is, for a file question, the directory an "allow all" answer reaches: the
+	// rest of the transfer there (and below) that is sensitive for the same reason as
+	// File. Empty: "allow all" is not offered.
+	Scope string
+	// QuietFor is how long an answer of DenyAll refuses every request without asking;
+	// 0: that answer is not offered.
+	QuietFor time.Duration
+	// Waiting is how many more questions wait behind this one.
+	Waiting int
 }
 
-func (q Question) validate() error {
-	if q.Direction != Upload && q.Direction != Download {
-		return fmt.Errorf("approval: question has invalid direction %d", int(q.Direction))
+// Sensitive returns how many of the items are sensitive.
+func (q Question) Sensitive() int {
+	n := 0
+	for _, it := range q.Items {
+		if it.Sensitive {
+			n++
+		}
 	}
-	return nil
+	return n
 }
 
-// Decision is the outcome of a question. The zero value denies.
-type Decision int
+// Choice is what a person answered. The zero value denies.
+type Choice int
 
-// Decisions.
+// Choices.
 const (
-	Deny     Decision = iota // refuse (also on Esc, Ctrl+C, timeout and errors)
-	Allow                    // allow this transfer, or this file
-	AllowAll                 // per-file questions only: allow this and every later file of the transfer
+	Deny     Choice = iota // refuse (also on Esc, Ctrl+C and timeout)
+	Allow                  // allow this transfer, or this file
+	AllowAll               // file questions: allow this file and the rest of the transfer within the Scope
+	DenyAll                // refuse this, and every request (of any session) for QuietFor, without asking
 )
 
-func (d Decision) String() string {
-	switch d {
+func (c Choice) String() string {
+	switch c {
 	case Deny:
 		return "deny"
 	case Allow:
 		return "allow"
 	case AllowAll:
 		return "allow all"
+	case DenyAll:
+		return "deny all"
 	}
-	return fmt.Sprintf("Decision(%d)", int(d))
+	return fmt.Sprintf("Choice(%d)", int(c))
 }
 
-// Answer is the result of Prompt.
+// Answer is a person's answer to a Question.
 type Answer struct {
-	Decision Decision
-	// TimedOut is set when nobody answered in time (Decision is then Deny).
+	Choice Choice
+	// TimedOut is set when nobody answered in time (Choice is then Deny).
 	TimedOut bool
 }
 
 // Allowed reports whether the answer allows the transfer or file.
-func (a Answer) Allowed() bool { return a.Decision == Allow || a.Decision == AllowAll }
+func (a Answer) Allowed() bool { return a.Choice == Allow || a.Choice == AllowAll }
 
-// displayPath sanitizes p and abbreviates home to ~.
-func displayPath(p, home string) string {
-	if home != "" && home != "/" {
-		if p == home {
-			p = "~"
-		} else if rel, ok := strings.CutPrefix(p, home+"/"); ok {
-			p = filepath.Join("~", rel)
-		}
-	}
-	return termtext.Sanitize(p)
+// An Asker shows a Question to a person and waits for the Answer (package prompt
+// implements it on the terminal). Ask returns when the person answers, when the
+// question times out (TimedOut), or with an error when it cannot ask (no terminal)
+// or ctx ends (the question was withdrawn, or the program is ending). The Approver
+// calls it from its Run goroutine only, one question at a time.
+type Asker interface {
+	Ask(ctx context.Context, q Question) (Answer, error)
 }
 
-// humanSize formats a byte count with binary units ("3.2 KiB").
-func humanSize(n int64) string {
-	if n < 0 {
-		return "unknown size"
-	}
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	const units = "KMGTPE"
-	v := float64(n) / 1024
-	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %ciB", v, units[i])
-}
+// AskerFunc turns a function into an Asker.
+type AskerFunc func(ctx context.Context, q Question) (Answer, error)
+
+// Ask calls f.
+func (f AskerFunc) Ask(ctx context.Context, q Question) (Answer, error) { return f(ctx, q) }

@@ -1,4 +1,4 @@
-package approval
+package prompt
 
 import (
 	"bytes"
@@ -123,7 +123,8 @@ func dropSequence(seq []byte) bool {
 }
 
 // frameGate passes Bubble Tea's output on from the first write that enters the
-// alternate screen, and refuses the writes before it.
+// alternate screen, and refuses the writes before it. It records when that first frame
+// was written: the prompt is on the screen from then on (see shownAt).
 //
 // Bubble Tea starts its renderer's frame ticker before it renders the model's first
 // view, so a tick in between (the program's goroutine held up for a frame's time, as
@@ -140,15 +141,19 @@ func dropSequence(seq []byte) bool {
 // starts from a cleared screen. Should the program end before drawing the prompt's
 // view, nothing reaches out at all.
 //
-// Bubble Tea writes each frame with a single Write. frameGate is not safe for
-// concurrent use (Bubble Tea writes from one goroutine at a time).
+// Bubble Tea writes each frame with a single Write. Write is not safe for concurrent
+// use (Bubble Tea writes from one goroutine at a time); shownAt may be called from any
+// goroutine.
 type frameGate struct {
-	w    io.Writer
-	open bool
+	w       io.Writer
+	open    bool
+	now     func() time.Time
+	shown   atomic.Int64 // when the first frame was written, in Unix ns; 0 before
+	refused func()       // a test's hook, called when a write is refused; nil in production
 }
 
 // errNoFrame is frameGate's refusal of output written before the prompt's first frame.
-var errNoFrame = errors.New("approval: output before the prompt's first frame")
+var errNoFrame = errors.New("prompt: output before the prompt's first frame")
 
 // enterAltScreen is what Bubble Tea writes to enter the alternate screen (mode
 // 1049, which saves the cursor) in the prompt's first frame.
@@ -157,19 +162,27 @@ var enterAltScreen = []byte("\x1b[?1049h")
 func (g *frameGate) Write(p []byte) (int, error) {
 	if !g.open {
 		if !bytes.Contains(p, enterAltScreen) {
-			if testHookRefused != nil {
-				testHookRefused()
+			if g.refused != nil {
+				g.refused()
 			}
 			return 0, errNoFrame
 		}
 		g.open = true
+		n, err := g.w.Write(p)
+		g.shown.Store(g.now().UnixNano())
+		return n, err
 	}
 	return g.w.Write(p)
 }
 
-// testHookRefused, when not nil, is called when frameGate refuses a write (in tests
-// only).
-var testHookRefused func()
+// shownAt returns when the prompt's first frame was written to the terminal, or the
+// zero time before that.
+func (g *frameGate) shownAt() time.Time {
+	if ns := g.shown.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
 
 // ackWait bounds how long the prompt's input waits for the program to handle what it
 // last read before it reads more. A read that makes no message (half an escape

@@ -1,4 +1,4 @@
-package approval_test
+package prompt_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/prompt"
 )
 
 func TestQueryFilter(t *testing.T) {
@@ -35,7 +36,7 @@ func TestQueryFilter(t *testing.T) {
 			for i := 0; i <= len(in); i++ {
 				for j := i; j <= len(in); j++ {
 					var out bytes.Buffer
-					f := approval.NewQueryFilter(&out)
+					f := prompt.NewQueryFilter(&out)
 					for _, part := range [][]byte{in[:i], in[i:j], in[j:]} {
 						if n, err := f.Write(part); n != len(part) || err != nil {
 							t.Fatalf("Write(%q) = %d, %v", part, n, err)
@@ -53,11 +54,12 @@ func TestQueryFilter(t *testing.T) {
 // seqRE matches one escape sequence: CSI, OSC, DCS or a two-byte one.
 var seqRE = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|P[^\x1b]*\x1b\\|.)`)
 
-// harmless are the only sequences the prompt may write: drawing, the alternate
+// harmless are the only sequences the prompt may write: drawing (reverse index
+// included, which the renderer uses to scroll its lines), the alternate
 // screen, cursor visibility and kitty keyboard flags pushed and popped. Anything
 // else (a query whose reply could reach the child, a mode it would leave changed)
 // fails TestPromptWritesNoQueries, also after a Bubble Tea upgrade.
-var harmless = regexp.MustCompile(`^\x1b(\[[0-9;]*[ABCDEFGHJKXdmr]|\[\?1049[hl]|\[\?25[hl]|\[>[0-9]*u|\[<1?u|\[\?7[hl]|[78])$`)
+var harmless = regexp.MustCompile(`^\x1b(\[[0-9;]*[ABCDEFGHJKXdmr]|\[\?1049[hl]|\[\?25[hl]|\[>[0-9]*u|\[<1?u|\[\?7[hl]|[78M])$`)
 
 // TestPromptWritesNoQueries runs the prompt on a pseudo-terminal, as under the proxy,
 // and checks every escape sequence it writes.
@@ -83,15 +85,15 @@ func TestPromptWritesNoQueries(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		a, err := approval.Prompt(ctx, pr, slave, uploadQuestion(), time.Minute)
+		a, err := prompt.Prompt(ctx, pr, slave, uploadQuestion(), fast)
 		done <- result{a, err}
 	}()
-	screen.waitFor(t, "SEND files")
+	screen.waitFor(t, "automatically") // in the key list, shown once the prompt is armed
 	if _, err := pw.Write([]byte("y")); err != nil {
 		t.Fatal(err)
 	}
 	r := <-done
-	if r.err != nil || r.a.Decision != approval.Allow {
+	if r.err != nil || r.a.Choice != approval.Allow {
 		t.Fatalf("Prompt = %+v, %v; want allow", r.a, r.err)
 	}
 	out := screen.waitFor(t, "\x1b[?1049l")
@@ -120,10 +122,14 @@ func TestPromptLeavesLaterKeys(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			done := make(chan error, 1)
+			term, _, _ := termWithText(t)
+			shown := make(chan struct{})
+			out := &screenWatcher{term: term, want: armed, onDrawn: func() { close(shown) }}
 			go func() {
-				_, err := approval.Prompt(ctx, pr, io.Discard, uploadQuestion(), time.Minute)
+				_, err := prompt.Prompt(ctx, pr, out, uploadQuestion(), fast)
 				done <- err
 			}()
+			<-shown
 			if _, err := pw.Write([]byte(tt.answer)); err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +150,7 @@ func TestPromptLeavesLaterKeys(t *testing.T) {
 func TestPromptStopsReadingOnTimeout(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	a, err := approval.Prompt(t.Context(), pr, io.Discard, uploadQuestion(), 20*time.Millisecond)
+	a, err := prompt.Prompt(t.Context(), pr, io.Discard, uploadQuestion(), prompt.Options{Timeout: 20 * time.Millisecond})
 	if err != nil || !a.TimedOut {
 		t.Fatalf("Prompt = %+v, %v; want a timeout", a, err)
 	}
