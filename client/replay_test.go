@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/bypass"
 	"github.com/xferterm/xferterm/client"
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/testdata"
@@ -321,12 +321,12 @@ func makeTree(t *testing.T, dir string) {
 func TestReplayBypassReceive(t *testing.T) {
 	rec := loadRecording(t, "24")
 	dir := t.TempDir()
-	key, err := approval.GenerateKeyPair()
+	key, err := bypass.GenerateKeyPair()
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := client.Options{Direction: client.Receive, Args: []string{"t.txt", "b4.txt"}, Cwd: dir, Home: dir,
-		Password: "secret", PublicKey: key.PublicKeyEnv(), EncodeBypass: approval.EncodeKitty1}
+		Password: "secret", PublicKey: key.PublicKeyEnv(), EncodeBypass: bypass.EncodeKitty1}
 	tm, err := replay(t, rec, opts, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -339,7 +339,7 @@ func TestReplayBypassReceive(t *testing.T) {
 	if err != nil || !strings.HasPrefix(c.Bypass, "kitty-1:{") {
 		t.Fatalf("pw = %q, %v; want a kitty-1 value", c.Bypass, err)
 	}
-	v := approval.NewVerifier(key, approval.NewSecret("secret"), time.Now)
+	v := bypass.NewVerifier(key, bypass.NewSecret("secret"), time.Now)
 	if _, err := v.Verify(rec.id, c.Bypass); err != nil {
 		t.Errorf("the terminal side refuses our bypass: %v", err)
 	}

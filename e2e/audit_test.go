@@ -14,7 +14,7 @@ import (
 // (Kind "session") or a file's outcome (Kind "file").
 type auditRecord struct {
 	Kind      string `json:"kind"`
-	Direction string `json:"direction"` // upload (the remote sends) or download (it reads)
+	Direction string `json:"direction"` // send (the remote sends) or receive (it reads)
 	Session   string `json:"session"`
 	Method    string `json:"method"` // prompt, bypass or policy
 	Scheme    string `json:"scheme"`
@@ -95,7 +95,7 @@ func TestAuditReader(t *testing.T) {
 	dir := t.TempDir()
 	r := &rig{tb: t, Local: dir}
 	log := r.auditLog()
-	writeFile(t, log, []byte(`{"kind":"session","direction":"upload","method":"prompt","result":"allowed"}`+"\n"+`{"kind":"fi`), 0o600)
+	writeFile(t, log, []byte(`{"kind":"session","direction":"send","method":"prompt","result":"allowed"}`+"\n"+`{"kind":"fi`), 0o600)
 	recs := r.readAudit()
 	if len(recs) != 1 || recs[0].Kind != "session" || recs[0].Method != "prompt" {
 		t.Errorf("readAudit = %+v, want the one complete session record", recs)

@@ -22,6 +22,9 @@ const (
 var (
 	promptSend    = regexp.MustCompile(`(?i)wants to SEND files to this computer`)
 	promptReceive = regexp.MustCompile(`(?i)wants to READ files from this computer`)
+	// The prompt lists its keys, and counts down, only once it takes answers: until it has
+	// been on the screen for a moment with nothing typed, keys are dropped.
+	promptArmed = regexp.MustCompile(`Denied automatically in`)
 	// A shell prompt alone on its line: the shell is waiting for input.
 	localPrompt  = regexp.MustCompile(`^\[local\]\$$`)
 	remotePrompt = regexp.MustCompile(`^\[remote\]\$$`)
@@ -163,12 +166,13 @@ func (r *rig) Answer(mark int, prompt *regexp.Regexp, keys ...string) {
 	r.AnswerWhen(mark, fmt.Sprintf("the approval prompt %q", prompt), prompt.MatchString, keys...)
 }
 
-// AnswerWhen is Answer with any condition on the pane's history.
+// AnswerWhen is Answer with any condition on the pane's history. The keys are pressed once the
+// prompt takes answers (promptArmed), as a person reads the question first.
 func (r *rig) AnswerWhen(mark int, what string, cond func(history string) bool, keys ...string) {
 	r.tb.Helper()
 	done := markerRE(mark)
 	h := r.TM.WaitFor(what, shortWait, func(h string) bool {
-		return cond(h) || lastLineMatch(done, h) != nil
+		return cond(h) && promptArmed.MatchString(h) || lastLineMatch(done, h) != nil
 	})
 	if m := lastLineMatch(done, h); m != nil && !cond(h) {
 		r.tb.Fatalf("e2e: the command ended with status %s before %s", m[1], what)

@@ -199,7 +199,7 @@ func TestKitty026Bypass(t *testing.T) {
 		t.Fatalf("receive with the right password exited %d", st)
 	}
 	checkSameFile(t, down, filepath.Join(r.Remote, "down-copy.txt"))
-	for _, dir := range []string{"upload", "download"} {
+	for _, dir := range []string{"send", "receive"} {
 		r.waitAudit("the "+dir+" granted by the sha256 bypass", func(a auditRecord) bool {
 			return a.Kind == "session" && a.Direction == dir && a.Method == "bypass" && a.Scheme == "sha256" && a.Result == "allowed"
 		})
@@ -260,7 +260,7 @@ func TestKitty026CtrlC(t *testing.T) {
 			}, func(r *rig, st int, dst string, before []string) {
 				if tc.direction == "receive" {
 					r.waitAudit("the canceled download", func(a auditRecord) bool {
-						return a.Kind == "file" && a.Direction == "download" && a.Result == "canceled"
+						return a.Kind == "file" && a.Direction == "receive" && a.Result == "canceled"
 					})
 					if fi, err := os.Stat(filepath.Join(dst, "huge-copy.zip")); err == nil && fi.Size() >= hugeSize {
 						t.Errorf("the whole file arrived despite Ctrl+C")

@@ -32,7 +32,7 @@ func TestTransferSendApproved(t *testing.T) {
 	dst := filepath.Join(r.Local, "report-copy.bin")
 	checkSameFile(t, src, dst)
 	r.waitAudit("the allowed upload", func(a auditRecord) bool {
-		return a.Kind == "session" && a.Direction == "upload" && a.Method == "prompt" && a.Result == "allowed"
+		return a.Kind == "session" && a.Direction == "send" && a.Method == "prompt" && a.Result == "allowed"
 	})
 	r.waitAudit("the file written", func(a auditRecord) bool {
 		return a.Kind == "file" && a.Path == dst && a.Result == "ok" && a.Bytes == 3<<20+17
@@ -61,7 +61,7 @@ func TestTransferReceiveApproved(t *testing.T) {
 	}
 	checkSameFile(t, src, filepath.Join(r.Remote, "notes-copy.txt"))
 	r.waitAudit("the allowed download", func(a auditRecord) bool {
-		return a.Kind == "session" && a.Direction == "download" && a.Method == "prompt" && a.Result == "allowed"
+		return a.Kind == "session" && a.Direction == "receive" && a.Method == "prompt" && a.Result == "allowed"
 	})
 	r.waitAudit("the file read", func(a auditRecord) bool {
 		return a.Kind == "file" && a.Path == src && a.Result == "ok"
@@ -166,7 +166,7 @@ func TestTransferBypass(t *testing.T) {
 		t.Fatalf("receive with the right password exited %d", st)
 	}
 	checkSameFile(t, down, filepath.Join(r.Remote, "down-copy.txt"))
-	for _, dir := range []string{"upload", "download"} {
+	for _, dir := range []string{"send", "receive"} {
 		r.waitAudit("the "+dir+" granted by the bypass", func(a auditRecord) bool {
 			return a.Kind == "session" && a.Direction == dir && a.Method == "bypass" && a.Scheme == "kitty-1" && a.Result == "allowed"
 		})

@@ -81,7 +81,7 @@ func (e *decodeEngine) HandlePayloadFrom(p []byte, _ scanner.Dialect) error {
 
 func (e *decodeEngine) Pull(dst []byte, _ int) []byte { return dst }
 func (e *decodeEngine) Ready() <-chan struct{}        { return nil }
-func (e *decodeEngine) Active() bool                  { return false }
+func (e *decodeEngine) Running() bool                 { return false }
 func (e *decodeEngine) CancelAll() bool               { return false }
 func (e *decodeEngine) Tick()                         {}
 func (e *decodeEngine) Close() error                  { return nil }

@@ -10,8 +10,8 @@
 //     synchronously: a slow engine or disk stops the pump from reading the child, which
 //     is the backpressure the protocol relies on;
 //   - the input router reads the user's keystrokes and sends each read, whole, to the pty
-//     writer (or to a borrower of the [Console], such as the approval prompt); during a
-//     transfer it turns Ctrl+C into Engine.CancelAll;
+//     writer (or to a borrower of the [Console], such as the approval prompt); while an
+//     approved transfer runs (Engine.Running) it turns Ctrl+C into Engine.CancelAll;
 //   - the pty writer is the only goroutine that writes into the child: keystrokes, and
 //     whatever Engine.Pull returns when Engine.Ready fires, each unit whole and in order.
 //     The output pump never waits for it, so a child that writes a lot while not reading

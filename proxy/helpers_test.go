@@ -108,7 +108,7 @@ type fakeEngine struct {
 
 	mu       sync.Mutex
 	outbox   [][]byte
-	active   bool
+	running  bool
 	cancels  int
 	closes   int
 	payloads int
@@ -130,7 +130,7 @@ type panicEngine struct{}
 func (panicEngine) HandlePayloadFrom([]byte, scanner.Dialect) error { panic("engine bug") }
 func (panicEngine) Pull(dst []byte, _ int) []byte                   { return dst }
 func (panicEngine) Ready() <-chan struct{}                          { return nil }
-func (panicEngine) Active() bool                                    { return false }
+func (panicEngine) Running() bool                                   { return false }
 func (panicEngine) CancelAll() bool                                 { return false }
 func (panicEngine) Tick()                                           {}
 func (panicEngine) Close() error                                    { return nil }
@@ -172,7 +172,7 @@ func (e *fakeEngine) HandlePayloadFrom(p []byte, d scanner.Dialect) error {
 	}
 	switch c.Action {
 	case scanner.ActionSend:
-		e.setActive(true)
+		e.setRunning(true)
 		if e.onSend != nil {
 			e.onSend()
 			return nil
@@ -199,15 +199,15 @@ func (e *fakeEngine) HandlePayloadFrom(p []byte, d scanner.Dialect) error {
 			e.reply(scanner.Command{ID: c.ID, FileID: c.FileID, Size: scanner.Some(int64(size)), Name: name, Status: scanner.StatusOK})
 		}
 	case scanner.ActionFinish:
-		e.setActive(false)
+		e.setRunning(false)
 		close(e.finished)
 	}
 	return nil
 }
 
-func (e *fakeEngine) setActive(a bool) {
+func (e *fakeEngine) setRunning(a bool) {
 	e.mu.Lock()
-	e.active = a
+	e.running = a
 	e.mu.Unlock()
 }
 
@@ -227,10 +227,10 @@ func (e *fakeEngine) Pull(dst []byte, max int) []byte {
 
 func (e *fakeEngine) Ready() <-chan struct{} { return e.ready }
 
-func (e *fakeEngine) Active() bool {
+func (e *fakeEngine) Running() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.active
+	return e.running
 }
 
 func (e *fakeEngine) CancelAll() bool {
@@ -240,8 +240,8 @@ func (e *fakeEngine) CancelAll() bool {
 	if e.cancels == 1 {
 		close(e.canceled)
 	}
-	was := e.active
-	e.active = false
+	was := e.running
+	e.running = false
 	return was
 }
 

@@ -13,8 +13,10 @@ import (
 
 	"github.com/xferterm/xferterm/approval"
 	"github.com/xferterm/xferterm/internal/ptytest"
+	"github.com/xferterm/xferterm/prompt"
 	"github.com/xferterm/xferterm/proxy"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // TestPromptGivesTheTerminalBack runs the real approval prompt on a borrowed console,
@@ -48,7 +50,8 @@ func testPromptGivesTheTerminalBack(t *testing.T, key string) {
 			answered <- result{err: err}
 			return true
 		}
-		a, err := approval.Prompt(ctx, in, out, approval.Question{Direction: approval.Upload, SessionID: c.ID, Home: "/home/u"}, time.Minute)
+		a, err := prompt.Prompt(ctx, in, out, approval.Question{Direction: transfer.Send, SessionID: c.ID, Home: "/home/u"},
+			prompt.Options{Timeout: time.Minute})
 		release()
 		answered <- result{a, err}
 		return true
@@ -60,6 +63,7 @@ func testPromptGivesTheTerminalBack(t *testing.T, key string) {
 	done := goRun(ctx, cmd, proxy.Config{Console: console, Engine: eng})
 
 	out.WaitForString(t, "SEND files to this computer")
+	out.WaitForString(t, "automatically") // The keys are listed: the prompt takes answers.
 	if _, err := master.Write([]byte(key)); err != nil {
 		t.Fatal(err)
 	}

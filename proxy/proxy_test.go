@@ -223,7 +223,7 @@ func TestNoDeadlockWhenTheChildFloodsAndDoesNotRead(t *testing.T) {
 func TestCtrlCCancelsATransferAndIsNotForwarded(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		active  bool
+		running bool
 		keys    string
 		want    string // what the child receives, before "q"
 		cancels int
@@ -233,12 +233,12 @@ func TestCtrlCCancelsATransferAndIsNotForwarded(t *testing.T) {
 		{"kitty press with event type and caps lock cancels", true, "\x1b[99;69:1u", "", 1},
 		{"kitty release is forwarded", true, "\x1b[99;5:3u", "\x1b[99;5:3u", 0},
 		{"ctrl+shift+c is forwarded", true, "\x1b[99;6u", "\x1b[99;6u", 0},
-		{"0x03 without a session is forwarded", false, "a\x03b", "a\x03b", 0},
-		{"kitty ctrl+c without a session is forwarded", false, "\x1b[99;5u", "\x1b[99;5u", 0},
+		{"0x03 without a running transfer is forwarded", false, "a\x03b", "a\x03b", 0},
+		{"kitty ctrl+c without a running transfer is forwarded", false, "\x1b[99;5u", "\x1b[99;5u", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			eng := newFakeEngine(t.TempDir())
-			eng.setActive(tc.active)
+			eng.setRunning(tc.running)
 			h := startRun(t, t.Context(), "keys", proxy.Config{Engine: eng})
 			h.Out.WaitForString(t, "READY")
 			h.Type(t, tc.keys)

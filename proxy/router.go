@@ -92,7 +92,10 @@ func (r *router) read(buf []byte) (n, toChild int, err error) {
 
 // deliver routes one unit: to the borrower while the console is borrowed (what the
 // borrower leaves when it releases goes on to the child), else to the child, except that
-// Ctrl+C during a transfer cancels the transfer instead. The first toChild bytes go to
+// Ctrl+C while an approved transfer is running cancels the transfer instead. Ctrl+C is
+// taken only while the user can see why: a prompt is up (then it is the prompt's key), or
+// a transfer they allowed is running; a session that is still collecting its specs or
+// waiting for its question leaves it to the child. The first toChild bytes go to
 // the child in any case: they were typed before the borrow began.
 // u is a buffer from r.w.free; it goes back there, here or through the writer.
 func (r *router) deliver(u []byte, toChild int) {
@@ -103,7 +106,7 @@ func (r *router) deliver(u []byte, toChild int) {
 			u = buf[:toChild+copy(buf[toChild:toChild+len(rest)], rest)]
 		}
 	}
-	if r.eng != nil && hasCtrlC(u) && r.eng.Active() {
+	if r.eng != nil && hasCtrlC(u) && r.eng.Running() {
 		var found bool
 		if u, found = stripCtrlC(u); found {
 			r.eng.CancelAll()

@@ -20,13 +20,15 @@ import (
 // it). The proxy calls HandlePayloadFrom from the output pump goroutine, with the
 // generation of kitty's client that the bytes before the payload point to (see
 // scanner.Sniffer; the proxy passes it on without looking), Pull from the pty
-// writer goroutine, Active and CancelAll from the input router goroutine, Tick from a
+// writer goroutine, Running and CancelAll from the input router goroutine, Tick from a
 // ticker goroutine, and Close from Run's goroutine; see fs.Engine for the contract.
+// Running reports whether an approved transfer is under way: only then is Ctrl+C the
+// user's "cancel the transfer" rather than a key for the child.
 type Engine interface {
 	HandlePayloadFrom(p []byte, d scanner.Dialect) error
 	Pull(dst []byte, max int) []byte
 	Ready() <-chan struct{}
-	Active() bool
+	Running() bool
 	CancelAll() bool
 	Tick()
 	Close() error

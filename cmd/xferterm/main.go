@@ -20,8 +20,10 @@ import (
 	"time"
 
 	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/bypass"
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/internal/version"
+	"github.com/xferterm/xferterm/prompt"
 	"github.com/xferterm/xferterm/proxy"
 )
 
@@ -129,7 +131,7 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 		argv = []string{shell}
 	}
 
-	password, _, err := approval.ResolvePassword(*passwordFile, cfg.PasswordFile, func(k string) (string, bool) {
+	password, _, err := bypass.ResolvePassword(*passwordFile, cfg.PasswordFile, func(k string) (string, bool) {
 		v := getenv(k)
 		return v, v != ""
 	})
@@ -138,12 +140,12 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 		return 1
 	}
 	var env []string
-	key, err := approval.LoadOrCreateKeyPair(paths.ConfigDir)
+	key, err := bypass.LoadOrCreateKeyPair(paths.ConfigDir)
 	if err != nil {
 		// Without a key the kitty-1 bypass cannot work, but prompts still do.
 		fmt.Fprintf(stderr, "xferterm: no bypass key (%v); transfers will be asked about\n", err)
 	} else {
-		env = append(env, approval.PublicKeyEnvName+"="+key.PublicKeyEnv())
+		env = append(env, bypass.PublicKeyEnvName+"="+key.PublicKeyEnv())
 	}
 	guard, err := approval.NewGuard(cfg, paths.ConfigDir, paths.StateDir)
 	if err != nil {
@@ -160,28 +162,39 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 	}
 
 	console := proxy.NewConsole(stdin, stdout)
-	engine, err := fs.NewEngine(fs.Config{
-		Home: paths.Home,
-		Approver: &approver{
-			verifier: approval.NewVerifier(key, password, time.Now),
-			guard:    guard,
-			policy:   cfg.Policy,
-			timeout:  cfg.PromptTimeout,
-			home:     paths.Home,
-			console:  console,
-			prompt:   approval.Prompt,
-			audit:    audit,
-			stderr:   stderr,
-		},
-		Events: auditEvents(audit),
+	approver, err := approval.New(approval.Options{
+		Home:     paths.Home,
+		Guard:    guard,
+		Verifier: bypass.NewVerifier(key, password, time.Now),
+		Policy:   cfg.Policy,
+		Asker:    prompt.NewTerminal(console, prompt.Options{Timeout: cfg.PromptTimeout}),
+		Audit:    audit,
+		Notes:    stderr,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "xferterm: %v\n", err)
 		return 1
 	}
+	engine, err := fs.NewEngine(fs.Config{Home: paths.Home, Approver: approver, Events: approver.Record})
+	if err != nil {
+		fmt.Fprintf(stderr, "xferterm: %v\n", err)
+		return 1
+	}
+	// The questions for the user are shown on their own goroutine, for as long as the
+	// child runs; the engine never waits for them.
+	ctx, stopAsking := context.WithCancel(context.Background())
+	asking := make(chan struct{})
+	go func() {
+		defer close(asking)
+		_ = approver.Run(ctx) // Ends with ctx.
+	}()
+	defer func() {
+		stopAsking()
+		<-asking
+	}()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	// The password never reaches the child, whatever its source.
-	cmd.Env = approval.FilterEnv(os.Environ(), approval.PasswordEnv)
+	cmd.Env = bypass.FilterEnv(os.Environ(), bypass.PasswordEnv)
 	code, err := proxy.Run(context.Background(), cmd, proxy.Config{
 		Console: console,
 		Engine:  engine,

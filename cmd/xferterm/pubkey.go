@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/bypass"
 )
 
 // runPubkey is `xferterm pubkey`: it prints the line to paste on a remote host so that
@@ -33,13 +34,13 @@ func runPubkey(args []string, stdout, stderr io.Writer, getenv func(string) stri
 		fmt.Fprintf(stderr, "xferterm pubkey: %v\n", err)
 		return 1
 	}
-	key, err := approval.LoadOrCreateKeyPair(paths.ConfigDir)
+	key, err := bypass.LoadOrCreateKeyPair(paths.ConfigDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "xferterm pubkey: %v\n", err)
 		return 1
 	}
 	// The base85 alphabet has no single quote, so single quotes make the value safe to
 	// paste into any POSIX shell (it contains ; & | < > $ and backquotes).
-	fmt.Fprintf(stdout, "export %s='%s'\n", approval.PublicKeyEnvName, key.PublicKeyEnv())
+	fmt.Fprintf(stdout, "export %s='%s'\n", bypass.PublicKeyEnvName, key.PublicKeyEnv())
 	return 0
 }

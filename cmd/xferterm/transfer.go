@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
-	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/bypass"
 	"github.com/xferterm/xferterm/client"
 	"github.com/xferterm/xferterm/internal/passthrough"
 	"github.com/xferterm/xferterm/internal/pollfd"
@@ -47,8 +47,8 @@ func runTransfer(args []string) int {
 	}
 	if !secret.Empty() {
 		opts.Password = secret.Reveal()
-		opts.PublicKey = os.Getenv(approval.PublicKeyEnvName)
-		opts.EncodeBypass = approval.EncodeKitty1
+		opts.PublicKey = os.Getenv(bypass.PublicKeyEnvName)
+		opts.EncodeBypass = bypass.EncodeKitty1
 	}
 
 	tty, err := openTTY("/dev/tty")
@@ -166,34 +166,34 @@ type wrappedTTY struct {
 func (t *wrappedTTY) Write(p []byte) (int, error) { return t.w.Write(p) }
 
 // maxBypassPassword bounds a bypass password read from standard input or a file
-// descriptor, as approval.ReadPasswordFile bounds a password file.
+// descriptor, as bypass.ReadPasswordFile bounds a password file.
 const maxBypassPassword = 4096
 
 // transferPassword returns the bypass password named by --password-file or by
 // --permissions-bypass (as the real client takes it, reference-client.md §1), or an
 // empty Secret when neither was given. Files, given either way, must not be readable
-// by group or others (approval.ReadPasswordFile). stdin is read for "-" and for fd 0.
+// by group or others (bypass.ReadPasswordFile). stdin is read for "-" and for fd 0.
 // Surrounding whitespace is trimmed, and an empty password is an error. No error
 // contains the password.
-func transferPassword(cl client.CommandLine, stdin io.Reader) (approval.Secret, error) {
+func transferPassword(cl client.CommandLine, stdin io.Reader) (bypass.Secret, error) {
 	if cl.PasswordFile != "" && cl.Bypass.Kind != client.BypassNone {
-		return approval.Secret{}, fmt.Errorf("%w: --permissions-bypass and --password-file cannot be used together", client.ErrUsage)
+		return bypass.Secret{}, fmt.Errorf("%w: --permissions-bypass and --password-file cannot be used together", client.ErrUsage)
 	}
 	if cl.PasswordFile != "" {
-		return approval.ReadPasswordFile(cl.PasswordFile)
+		return bypass.ReadPasswordFile(cl.PasswordFile)
 	}
 	var pw, from string
 	switch b := cl.Bypass; b.Kind {
 	case client.BypassNone:
-		return approval.Secret{}, nil
+		return bypass.Secret{}, nil
 	case client.BypassFile:
-		return approval.ReadPasswordFile(b.Path)
+		return bypass.ReadPasswordFile(b.Path)
 	case client.BypassLiteral:
 		pw, from = b.Literal, "the command line"
 	case client.BypassStdin:
 		data, err := readBounded(stdin)
 		if err != nil {
-			return approval.Secret{}, fmt.Errorf("--permissions-bypass: read standard input: %w", err)
+			return bypass.Secret{}, fmt.Errorf("--permissions-bypass: read standard input: %w", err)
 		}
 		pw, from = data, "standard input"
 	case client.BypassFD:
@@ -205,17 +205,17 @@ func transferPassword(cl client.CommandLine, stdin io.Reader) (approval.Secret, 
 			data, err = readFD(b.FD)
 		}
 		if err != nil {
-			return approval.Secret{}, fmt.Errorf("--permissions-bypass: read file descriptor %d: %w", b.FD, err)
+			return bypass.Secret{}, fmt.Errorf("--permissions-bypass: read file descriptor %d: %w", b.FD, err)
 		}
 		pw, from = data, fmt.Sprintf("file descriptor %d", b.FD)
 	default:
-		return approval.Secret{}, fmt.Errorf("--permissions-bypass: unknown source kind %d", b.Kind)
+		return bypass.Secret{}, fmt.Errorf("--permissions-bypass: unknown source kind %d", b.Kind)
 	}
 	pw = strings.TrimSpace(pw)
 	if pw == "" {
-		return approval.Secret{}, fmt.Errorf("--permissions-bypass: the password from %s is empty", from)
+		return bypass.Secret{}, fmt.Errorf("--permissions-bypass: the password from %s is empty", from)
 	}
-	return approval.NewSecret(pw), nil
+	return bypass.NewSecret(pw), nil
 }
 
 // errPasswordTooLong is returned for a password over maxBypassPassword bytes.
@@ -275,7 +275,7 @@ func readFD(fd int) (string, error) {
 // transferFail prints err as "xferterm transfer: …" and returns the exit status 1.
 func transferFail(err error) int {
 	msg := err.Error()
-	for _, p := range []string{"client: ", "approval: "} {
+	for _, p := range []string{"client: ", "bypass: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
 	fmt.Fprintln(os.Stderr, "xferterm transfer: "+msg)
