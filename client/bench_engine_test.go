@@ -9,6 +9,7 @@ import (
 	"github.com/xferterm/xferterm/client"
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // benchFileSize is the size of the file each in-process benchmark iteration moves.
@@ -55,10 +56,10 @@ func runBenchEngine(b *testing.B, home string, opts client.Options) {
 	}
 }
 
-func benchEngine(b *testing.B, dir client.Direction, content string, compress client.Compress) {
+func benchEngine(b *testing.B, dir transfer.Direction, content string, compress client.Compress) {
 	remote, home := b.TempDir(), b.TempDir()
 	src := filepath.Join(remote, "src.bin")
-	if dir == client.Receive {
+	if dir == transfer.Receive {
 		src = filepath.Join(home, "src.bin")
 	}
 	if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
@@ -69,7 +70,7 @@ func benchEngine(b *testing.B, dir client.Direction, content string, compress cl
 	for b.Loop() {
 		i++
 		dst := filepath.Join(home, "dst.bin")
-		if dir == client.Receive {
+		if dir == transfer.Receive {
 			dst = filepath.Join(remote, "dst.bin")
 		}
 		runBenchEngine(b, home, client.Options{Direction: dir, Compress: compress,
@@ -87,16 +88,16 @@ func BenchmarkEngineTransfer(b *testing.B) {
 	text := textData(benchFileSize)
 	for _, tc := range []struct {
 		name     string
-		dir      client.Direction
+		dir      transfer.Direction
 		content  string
 		compress client.Compress
 	}{
-		{"send/random", client.Send, random, client.CompressAuto},
-		{"send/random-nozlib", client.Send, random, client.CompressNever},
-		{"send/text", client.Send, text, client.CompressAuto},
-		{"receive/random", client.Receive, random, client.CompressAuto},
-		{"receive/random-nozlib", client.Receive, random, client.CompressNever},
-		{"receive/text", client.Receive, text, client.CompressAuto},
+		{"send/random", transfer.Send, random, client.CompressAuto},
+		{"send/random-nozlib", transfer.Send, random, client.CompressNever},
+		{"send/text", transfer.Send, text, client.CompressAuto},
+		{"receive/random", transfer.Receive, random, client.CompressAuto},
+		{"receive/random-nozlib", transfer.Receive, random, client.CompressNever},
+		{"receive/text", transfer.Receive, text, client.CompressAuto},
 	} {
 		b.Run(tc.name, func(b *testing.B) { benchEngine(b, tc.dir, tc.content, tc.compress) })
 	}

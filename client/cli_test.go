@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xferterm/xferterm/client"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 func TestParseCommandLine(t *testing.T) {
@@ -21,26 +22,26 @@ func TestParseCommandLine(t *testing.T) {
 		wantErr error
 	}{
 		{name: "defaults send one file", args: []string{"a", "b"},
-			want: client.CommandLine{Options: client.Options{Args: []string{"a", "b"}, Timeout: 2 * time.Minute}}},
+			want: client.CommandLine{Options: client.Options{Direction: transfer.Send, Args: []string{"a", "b"}, Timeout: 2 * time.Minute}}},
 		{name: "every long flag", args: []string{"--direction", "receive", "--compress", "never", "--transmit-deltas",
 			"--mode", "normal", "--password-file", "/p", "--timeout", "5s", "x", "y", "z"},
-			want: client.CommandLine{PasswordFile: "/p", Options: client.Options{Direction: client.Receive,
+			want: client.CommandLine{PasswordFile: "/p", Options: client.Options{Direction: transfer.Receive,
 				Compress: client.CompressNever, TransmitDeltas: true, Args: []string{"x", "y", "z"}, Timeout: 5 * time.Second}}},
 		{name: "flags with = and the real client's aliases", args: []string{"--direction=upload", "--compress=always", "-x", "a", "b"},
-			want: client.CommandLine{Options: client.Options{Direction: client.Receive, Compress: client.CompressAlways,
+			want: client.CommandLine{Options: client.Options{Direction: transfer.Receive, Compress: client.CompressAlways,
 				TransmitDeltas: true, Args: []string{"a", "b"}, Timeout: 2 * time.Minute}}},
 		{name: "download means send", args: []string{"-d", "download", "a", "b"},
-			want: client.CommandLine{Options: client.Options{Direction: client.Send, Args: []string{"a", "b"}, Timeout: 2 * time.Minute}}},
+			want: client.CommandLine{Options: client.Options{Direction: transfer.Send, Args: []string{"a", "b"}, Timeout: 2 * time.Minute}}},
 		{name: "mirror mode takes a single path", args: []string{"--mode", "mirror", "a"},
-			want: client.CommandLine{Options: client.Options{Mode: client.Mirror, Args: []string{"a"}, Timeout: 2 * time.Minute}}},
+			want: client.CommandLine{Options: client.Options{Direction: transfer.Send, Mode: client.Mirror, Args: []string{"a"}, Timeout: 2 * time.Minute}}},
 		{name: "-p and -c", args: []string{"-p", "s3cret", "-c", "a", "b"},
 			want: client.CommandLine{Bypass: client.BypassSource{Kind: client.BypassLiteral, Literal: "s3cret"},
-				Options: client.Options{ConfirmPaths: true, Args: []string{"a", "b"}, Timeout: 2 * time.Minute}}},
+				Options: client.Options{Direction: transfer.Send, ConfirmPaths: true, Args: []string{"a", "b"}, Timeout: 2 * time.Minute}}},
 		{name: "--permissions-bypass and --confirm-paths", args: []string{"--permissions-bypass=~/pw", "--confirm-paths", "a", "b"},
 			want: client.CommandLine{Bypass: client.BypassSource{Kind: client.BypassFile, Path: "/home/u/pw"},
-				Options: client.Options{ConfirmPaths: true, Args: []string{"a", "b"}, Timeout: 2 * time.Minute}}},
+				Options: client.Options{Direction: transfer.Send, ConfirmPaths: true, Args: []string{"a", "b"}, Timeout: 2 * time.Minute}}},
 		{name: "paths after -- may start with a dash", args: []string{"--", "-a", "b"},
-			want: client.CommandLine{Options: client.Options{Args: []string{"-a", "b"}, Timeout: 2 * time.Minute}}},
+			want: client.CommandLine{Options: client.Options{Direction: transfer.Send, Args: []string{"-a", "b"}, Timeout: 2 * time.Minute}}},
 
 		{name: "a destination is required", args: []string{"a"}, wantErr: client.ErrUsage},
 		{name: "mirror mode needs a path", args: []string{"--mode=mirror"}, wantErr: client.ErrUsage},

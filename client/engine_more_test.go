@@ -18,7 +18,7 @@ import (
 // Failures, cancels, deltas and modes against the real engine.
 
 func TestEngineDenied(t *testing.T) {
-	for _, dir := range []client.Direction{client.Send, client.Receive} {
+	for _, dir := range []transfer.Direction{transfer.Send, transfer.Receive} {
 		t.Run(dir.String(), func(t *testing.T) {
 			local, home := sides(t)
 			writeFile(t, local, "f", "x", 0o644)
@@ -42,13 +42,13 @@ func TestEngineDenied(t *testing.T) {
 func TestEngineCancelMidTransfer(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		dir  client.Direction
+		dir  transfer.Direction
 		key  string
 	}{
-		{"send, legacy ctrl+c", client.Send, "\x03"},
-		{"send, kitty keyboard ctrl+c", client.Send, "\x1b[99;5u"},
-		{"receive, legacy ctrl+c", client.Receive, "\x03"},
-		{"receive, kitty keyboard esc", client.Receive, "\x1b[27u"},
+		{"send, legacy ctrl+c", transfer.Send, "\x03"},
+		{"send, kitty keyboard ctrl+c", transfer.Send, "\x1b[99;5u"},
+		{"receive, legacy ctrl+c", transfer.Receive, "\x03"},
+		{"receive, kitty keyboard esc", transfer.Receive, "\x1b[27u"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			local, home := sides(t)
@@ -62,7 +62,7 @@ func TestEngineCancelMidTransfer(t *testing.T) {
 				func(l *link) {
 					l.onPayload = func(l *link, c scanner.Command) {
 						// Send: after a few data packets. Receive: once the file is requested.
-						if c.Action == scanner.ActionData && c.FileID == "1" || tc.dir == client.Receive && c.Action == scanner.ActionFile && c.FileID == "1" {
+						if c.Action == scanner.ActionData && c.FileID == "1" || tc.dir == transfer.Receive && c.Action == scanner.ActionFile && c.FileID == "1" {
 							once.Do(func() { l.inject(tc.key) })
 						}
 					}
@@ -85,7 +85,7 @@ func TestEngineNeverAnswers(t *testing.T) {
 	local, home := sides(t)
 	writeFile(t, local, "f", "x", 0o644)
 	var never neverApprover
-	for _, dir := range []client.Direction{client.Send, client.Receive} {
+	for _, dir := range []transfer.Direction{transfer.Send, transfer.Receive} {
 		t.Run(dir.String(), func(t *testing.T) {
 			start := time.Now()
 			_, err := runEngine(t, home, never, client.Options{Direction: dir, Args: []string{"f", "g"}, Cwd: local,
@@ -158,7 +158,7 @@ func TestEngineOnlyFileFails(t *testing.T) {
 
 func TestEngineReceiveMissingSpec(t *testing.T) {
 	local, home := sides(t)
-	_, err := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"nope", "x"}, Cwd: local}, nil)
+	_, err := runEngine(t, home, allow, client.Options{Direction: transfer.Receive, Args: []string{"nope", "x"}, Cwd: local}, nil)
 	if err == nil || !strings.Contains(err.Error(), "file not found: nope") {
 		t.Fatalf("Run: %v, want file not found", err)
 	}
@@ -177,11 +177,11 @@ func modify(content string) string {
 func TestEngineRsync(t *testing.T) {
 	old := randomData(5, 2<<20)
 	newer := modify(old)
-	for _, dir := range []client.Direction{client.Send, client.Receive} {
+	for _, dir := range []transfer.Direction{transfer.Send, transfer.Receive} {
 		t.Run(dir.String(), func(t *testing.T) {
 			local, home := sides(t)
 			srcDir, dstDir := local, home
-			if dir == client.Receive {
+			if dir == transfer.Receive {
 				srcDir, dstDir = home, local
 			}
 			writeFile(t, srcDir, "f.bin", newer, 0o644)
@@ -229,7 +229,7 @@ func TestEngineMirror(t *testing.T) {
 	if mustRead(t, filepath.Join(home, "docs/sent.txt")) != "to the terminal" {
 		t.Error("send: not mirrored under the terminal's home")
 	}
-	if _, err := runEngine(t, home, allow, client.Options{Direction: client.Receive, Mode: client.Mirror,
+	if _, err := runEngine(t, home, allow, client.Options{Direction: transfer.Receive, Mode: client.Mirror,
 		Args: []string{filepath.Join(local, "docs/kept.txt")}, Cwd: "/", Home: local}, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -252,7 +252,7 @@ func TestEngineReceive(t *testing.T) {
 			if err := os.Chtimes(src, mt, mt); err != nil {
 				t.Fatal(err)
 			}
-			l, err := runEngine(t, home, allow, client.Options{Direction: client.Receive,
+			l, err := runEngine(t, home, allow, client.Options{Direction: transfer.Receive,
 				Args: []string{"dir/f.bin", "got.bin"}, Cwd: local}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -336,7 +336,7 @@ func TestEngineSendTree(t *testing.T) {
 func TestEngineReceiveTree(t *testing.T) {
 	local, home := sides(t)
 	makeRichTree(t, home)
-	if _, err := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"tree", "out"}, Cwd: local}, nil); err != nil {
+	if _, err := runEngine(t, home, allow, client.Options{Direction: transfer.Receive, Args: []string{"tree", "out"}, Cwd: local}, nil); err != nil {
 		t.Fatal(err)
 	}
 	checkRichTree(t, filepath.Join(home, "tree"), filepath.Join(local, "out"))
@@ -358,7 +358,7 @@ func TestEngineSeveralSourcesIntoADirectory(t *testing.T) {
 	if err := os.Mkdir(back, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runEngine(t, home, allow, client.Options{Direction: client.Receive, Args: []string{"dest/one", "back"}, Cwd: local}, nil); err != nil {
+	if _, err := runEngine(t, home, allow, client.Options{Direction: transfer.Receive, Args: []string{"dest/one", "back"}, Cwd: local}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if mustRead(t, filepath.Join(back, "one")) != "1" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xferterm/xferterm/client"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // kittyLike answers a send session like kitty's terminal side, without a disk: OK to
@@ -153,7 +154,7 @@ func TestFakeTerminal(t *testing.T) {
 
 // Without KITTY_PUBLIC_KEY the password is never sent: Run refuses before writing.
 func TestPasswordNeverInTheClear(t *testing.T) {
-	for _, dir := range []client.Direction{client.Send, client.Receive} {
+	for _, dir := range []transfer.Direction{transfer.Send, transfer.Receive} {
 		opts := sendOpts(t, "x")
 		opts.Direction = dir
 		opts.Password = "hunter2"
@@ -216,7 +217,7 @@ func TestTTYDisplay(t *testing.T) {
 func TestFakeReceiveOneFileFails(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "a", "old a", 0o644)
-	opts := client.Options{Direction: client.Receive, Args: []string{"src", "out"}, Cwd: dir,
+	opts := client.Options{Direction: transfer.Receive, Args: []string{"src", "out"}, Cwd: dir,
 		Timeout: 2 * time.Second, CancelWait: 200 * time.Millisecond}
 	tm, err := runWith(t, opts, nil, func(tm *terminal, p []byte) {
 		c, _ := scanner.Parse(p)
@@ -258,7 +259,7 @@ func TestFakeReceiveHostileNames(t *testing.T) {
 	for _, name := range []string{"/h/..", "/", "/h/src/.."} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			opts := client.Options{Direction: client.Receive, Args: []string{"src", "out/"}, Cwd: dir,
+			opts := client.Options{Direction: transfer.Receive, Args: []string{"src", "out/"}, Cwd: dir,
 				Timeout: 2 * time.Second, CancelWait: 50 * time.Millisecond}
 			_, err := runWith(t, opts, nil, func(tm *terminal, p []byte) {
 				c, _ := scanner.Parse(p)

@@ -5,33 +5,20 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/xferterm/xferterm/transfer"
 )
 
-// Direction says which way files move.
-type Direction uint8
-
-// Directions, named as in the real client (reference-client.md §1). Send moves files
-// from this host to the terminal's machine (the client sends ac=send); Receive moves
-// them from the terminal's machine to this host (ac=receive).
-const (
-	Send Direction = iota
-	Receive
-)
-
-func (d Direction) String() string {
-	if d == Receive {
-		return "receive"
-	}
-	return "send"
-}
-
-// ParseDirection accepts the real client's names: send/download and receive/upload.
-func ParseDirection(s string) (Direction, error) {
+// ParseDirection accepts the real client's names for the directions
+// (reference-client.md §1): send or download is transfer.Send (files go from this host
+// to the terminal's machine; the client sends ac=send), receive or upload is
+// transfer.Receive (files come from the terminal's machine; ac=receive).
+func ParseDirection(s string) (transfer.Direction, error) {
 	switch s {
 	case "send", "download":
-		return Send, nil
+		return transfer.Send, nil
 	case "receive", "upload":
-		return Receive, nil
+		return transfer.Receive, nil
 	}
 	return 0, fmt.Errorf("client: unknown direction %q (want send or receive)", s)
 }
@@ -108,7 +95,9 @@ const (
 
 // Options configure Run.
 type Options struct {
-	Direction      Direction
+	// Direction is transfer.Send or transfer.Receive; the zero value means Send, the
+	// real client's default.
+	Direction      transfer.Direction
 	Compress       Compress
 	Mode           Mode
 	TransmitDeltas bool
@@ -131,7 +120,7 @@ type Options struct {
 	Password  string
 	PublicKey string
 	// EncodeBypass returns the pw value before base64 ("kitty-1:{…}"); it is
-	// approval.EncodeKitty1, injected so that this package does not depend on approval.
+	// bypass.EncodeKitty1, injected so that this package does not depend on bypass.
 	EncodeBypass func(pubEnv, id, password string, now time.Time) (string, error)
 
 	// Timeout bounds every wait for the terminal: for the answer to send/receive (which

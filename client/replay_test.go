@@ -15,6 +15,7 @@ import (
 	"github.com/xferterm/xferterm/client"
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/testdata"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // recording is a transcript of the real client prepared for replay: its payloads, and
@@ -277,7 +278,7 @@ func TestReplayTranscripts(t *testing.T) {
 			}
 			opts := client.Options{Args: tt.args, Cwd: dir, Home: dir, CancelWait: 100 * time.Millisecond}
 			if tt.recv {
-				opts.Direction = client.Receive
+				opts.Direction = transfer.Receive
 			}
 			if tt.file == "29" {
 				opts.Mode = client.Mirror
@@ -325,7 +326,7 @@ func TestReplayBypassReceive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := client.Options{Direction: client.Receive, Args: []string{"t.txt", "b4.txt"}, Cwd: dir, Home: dir,
+	opts := client.Options{Direction: transfer.Receive, Args: []string{"t.txt", "b4.txt"}, Cwd: dir, Home: dir,
 		Password: "secret", PublicKey: key.PublicKeyEnv(), EncodeBypass: bypass.EncodeKitty1}
 	tm, err := replay(t, rec, opts, nil)
 	if err != nil {

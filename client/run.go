@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // writeChunk is roughly how many bytes of escape sequences go into one tty write.
@@ -104,14 +105,14 @@ func Run(ctx context.Context, tty io.ReadWriter, opts Options) (err error) {
 	}
 	s := &session{opts: opts, id: opts.SessionID, in: newInbox()}
 	verb := "sent"
-	if opts.Direction == Receive {
+	if opts.Direction == transfer.Receive {
 		verb = "received"
 	}
 	s.disp = newDisplay(opts.Progress, opts.Stdout, opts.Now, opts.Width, verb)
 	switch opts.Direction {
-	case Send:
+	case 0, transfer.Send:
 		s.m, err = newSender(s, pw)
-	case Receive:
+	case transfer.Receive:
 		s.m, err = newReceiver(s, pw)
 	default:
 		err = fmt.Errorf("%w: bad direction", ErrUsage)

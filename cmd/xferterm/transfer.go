@@ -22,6 +22,7 @@ import (
 	"github.com/xferterm/xferterm/internal/pollfd"
 	"github.com/xferterm/xferterm/internal/termtext"
 	"github.com/xferterm/xferterm/internal/version"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // runTransfer is `xferterm transfer`: the client side of the protocol, run on the remote
@@ -96,7 +97,7 @@ func runTransfer(args []string) int {
 			fmt.Fprintln(os.Stderr, "xferterm transfer: "+strings.TrimPrefix(err.Error(), "passthrough: "))
 		}
 	}()
-	if opts.Direction == client.Receive {
+	if opts.Direction == transfer.Receive {
 		if err := mux.CheckReceive(); err != nil {
 			return transferFail(err)
 		}
