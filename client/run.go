@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/xferterm/xferterm/internal/safestring"
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/transfer"
 )
@@ -80,7 +81,7 @@ func Run(ctx context.Context, tty io.ReadWriter, opts Options) (err error) {
 	if opts.SessionID == "" {
 		opts.SessionID = NewSessionID(os.Getpid())
 	}
-	if !validID(opts.SessionID) {
+	if !safestring.Valid(opts.SessionID) {
 		return fmt.Errorf("%w: invalid session id %q", ErrUsage, opts.SessionID)
 	}
 	if opts.Home == "" {

@@ -24,7 +24,7 @@ func NewSessionID(pid int) string {
 func appendCommand(dst []byte, id string, cmd scanner.Command) []byte {
 	cmd.ID = ""
 	dst = append(dst, "\x1b]5113;id="...)
-	dst = append(dst, id...) // ids are made by NewSessionID or checked by validID
+	dst = append(dst, id...) // ids are made by NewSessionID or checked by safestring.Valid
 	start := len(dst)
 	dst = cmd.AppendTo(dst)
 	// AppendTo wrote "5113;" and the fields; keep the fields, after a ';'.
@@ -36,24 +36,6 @@ func appendCommand(dst []byte, id string, cmd scanner.Command) []byte {
 		dst = dst[:start]
 	}
 	return append(dst, "\x1b\\"...)
-}
-
-// validID reports whether id is non-empty and made of safe-string characters only
-// (terminal-side.md §1.2), so that it survives the terminal's filtering unchanged.
-func validID(id string) bool {
-	if id == "" {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		b := id[i]
-		switch {
-		case b >= '0' && b <= '9', b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z':
-		case b == '_' || b == ':' || b == '.' || b == '/' || b == '@' || b == '-':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // uploadFileID returns the file id of the i-th upload entry (i from 0): lowercase hex

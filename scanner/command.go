@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/xferterm/xferterm/internal/safestring"
 )
 
 // Action is the value of the `ac` key (terminal-side.md §1.2).
@@ -212,11 +214,11 @@ func (c *Command) set(key, val []byte) error {
 			c.Transmit = TransmissionType(v)
 		}
 	case "id":
-		c.ID = safeString(val)
+		c.ID = safestring.Filter(val)
 	case "fid":
-		c.FileID = safeString(val)
+		c.FileID = safestring.Filter(val)
 	case "pr":
-		c.Parent = safeString(val)
+		c.Parent = safestring.Filter(val)
 	case "pw":
 		c.Bypass, err = c.parseText("pw", val)
 	case "n":
@@ -299,39 +301,6 @@ func (c *Command) decodeBase64(dst []byte, key string, val []byte) ([]byte, erro
 	return dst[:len(dst)+n], nil
 }
 
-// safeString keeps only the characters [0-9A-Za-z_:./@-], as kitty does.
-func safeString(val []byte) string {
-	ok := true
-	for _, b := range val {
-		if !isSafe(b) {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return string(val)
-	}
-	out := make([]byte, 0, len(val))
-	for _, b := range val {
-		if isSafe(b) {
-			out = append(out, b)
-		}
-	}
-	return string(out)
-}
-
-func isSafe(b byte) bool {
-	switch {
-	case b >= '0' && b <= '9', b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z':
-		return true
-	}
-	switch b {
-	case '_', ':', '.', '/', '@', '-':
-		return true
-	}
-	return false
-}
-
 // Prefix starts every serialized payload.
 const Prefix = "5113;"
 
@@ -368,11 +337,11 @@ func (c *Command) AppendTo(dst []byte) []byte {
 	}
 	if c.ID != "" {
 		key("id")
-		dst = appendSafe(dst, c.ID)
+		dst = safestring.Append(dst, c.ID)
 	}
 	if c.FileID != "" {
 		key("fid")
-		dst = appendSafe(dst, c.FileID)
+		dst = safestring.Append(dst, c.FileID)
 	}
 	if c.Bypass != "" {
 		key("pw")
@@ -401,7 +370,7 @@ func (c *Command) AppendTo(dst []byte) []byte {
 	}
 	if c.Parent != "" {
 		key("pr")
-		dst = appendSafe(dst, c.Parent)
+		dst = safestring.Append(dst, c.Parent)
 	}
 	if len(c.Data) > 0 {
 		key("d")
@@ -425,15 +394,4 @@ func (c *Command) appendBase64(dst, b []byte) []byte {
 		return base64.StdEncoding.AppendEncode(dst, b)
 	}
 	return base64.RawStdEncoding.AppendEncode(dst, b)
-}
-
-// appendSafe writes a safe string, dropping characters the peer would delete anyway, so
-// that a value can never break the framing.
-func appendSafe(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if isSafe(s[i]) {
-			dst = append(dst, s[i])
-		}
-	}
-	return dst
 }

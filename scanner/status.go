@@ -1,5 +1,7 @@
 package scanner
 
+import "github.com/xferterm/xferterm/internal/safestring"
+
 // Status texts the terminal side sends, exactly as terminal-side.md §12 lists them.
 // Errors have the shape "CODE:human text"; the texts that carry a parameter are built by
 // the functions below so that every text the client can see is defined in this file.
@@ -94,7 +96,7 @@ func StatusSignatureNotRsync(fid string) string {
 // comes from the link data as the client sent it, so only its safe-string characters are
 // shown, at most maxFileIDShown of them: a status is UTF-8 text (§1.2).
 func StatusUnknownLinkFileID(fid string) string {
-	shown := safeString([]byte(fid))
+	shown := safestring.Filter([]byte(fid))
 	if len(shown) > maxFileIDShown {
 		shown = shown[:maxFileIDShown] + "..."
 	}
