@@ -1,5 +1,7 @@
 package client
 
+import "github.com/xferterm/xferterm/internal/kittykey"
+
 // keyDetector watches the bytes typed at the tty for a request to cancel: Ctrl+C as the
 // legacy byte 0x03 (raw mode turns ISIG off, so it arrives as a byte), and, when the
 // terminal speaks the kitty keyboard protocol, CSI 99;5u (ctrl+c) and CSI 27u (Esc).
@@ -25,7 +27,7 @@ func (k *keyDetector) Write(p []byte) (int, error) {
 			continue
 		}
 		switch {
-		case b == 0x03:
+		case b == kittykey.CtrlCByte:
 			k.cancel()
 		case b == 0x1b:
 			k.seq = append(k.seq[:0], b)
@@ -42,7 +44,7 @@ func (k *keyDetector) feedSeq(b byte) {
 			k.seq = k.seq[:0]
 			if b == 0x1b {
 				k.seq = append(k.seq, b)
-			} else if b == 0x03 {
+			} else if b == kittykey.CtrlCByte {
 				k.cancel()
 			}
 			return
@@ -52,11 +54,8 @@ func (k *keyDetector) feedSeq(b byte) {
 	}
 	if b >= 0x40 && b <= 0x7e { // final byte
 		if b == 'u' {
-			params := string(k.seq[2:])
-			if isCancelKey(params) {
-				k.cancel()
-			} else if c, ok := typedLetter(params); ok && k.text != nil {
-				k.text(c)
+			if e, ok := kittykey.Parse(k.seq[2:]); ok {
+				k.keyEvent(e)
 			}
 		}
 		k.seq = k.seq[:0]
@@ -66,7 +65,7 @@ func (k *keyDetector) feedSeq(b byte) {
 		k.seq = k.seq[:0]
 		if b == 0x1b {
 			k.seq = append(k.seq, b)
-		} else if b == 0x03 {
+		} else if b == kittykey.CtrlCByte {
 			k.cancel()
 		}
 		return
@@ -74,76 +73,22 @@ func (k *keyDetector) feedSeq(b byte) {
 	k.seq = append(k.seq, b)
 }
 
-// isCancelKey reports whether the parameters of a CSI … u key event are a press (or
-// repeat) of ctrl+c or of Esc with no modifiers. Forms: "99;5", "99;5:1", "27", "27;1",
-// "27;1:1", and the same with alternate keys after ':' in the first field.
-func isCancelKey(params string) bool {
-	key, mod, typ := parseKeyEvent(params)
-	if typ != "" && typ != "1" && typ != "2" { // 3 = release
-		return false
+// keyEvent acts on a kitty keyboard protocol key event: Ctrl+C and Esc cancel; y and n,
+// unmodified or with Shift (reported as the capital letter), are typed text.
+func (k *keyDetector) keyEvent(e kittykey.Event) {
+	if e.CtrlC() || e.Is(kittykey.Esc, 0) {
+		k.cancel()
+		return
 	}
-	switch key {
-	case "99":
-		return mod == "5"
-	case "27":
-		return mod == "" || mod == "1"
+	if k.text == nil {
+		return
 	}
-	return false
-}
-
-// typedLetter reports the letter of a CSI … u key event that is a press (or repeat) of
-// y or n, unmodified or with shift (reported as the capital letter).
-func typedLetter(params string) (byte, bool) {
-	key, mod, typ := parseKeyEvent(params)
-	if typ != "" && typ != "1" && typ != "2" {
-		return 0, false
-	}
-	var c byte
-	switch key {
-	case "121":
-		c = 'y'
-	case "110":
-		c = 'n'
-	default:
-		return 0, false
-	}
-	switch mod {
-	case "", "1":
-		return c, true
-	case "2":
-		return c - 'a' + 'A', true
-	}
-	return 0, false
-}
-
-// parseKeyEvent splits the parameters of a CSI … u key event into the key code
-// (without alternate keys), the modifiers and the event type.
-func parseKeyEvent(params string) (key, mod, typ string) {
-	key, mods := params, ""
-	for i := 0; i < len(params); i++ {
-		if params[i] == ';' {
-			key, mods = params[:i], params[i+1:]
-			break
+	for _, c := range [...]byte{'y', 'n'} {
+		switch {
+		case e.Is(rune(c), 0):
+			k.text(c)
+		case e.Is(rune(c), kittykey.Shift):
+			k.text(c - 'a' + 'A')
 		}
 	}
-	for i := 0; i < len(key); i++ { // drop alternate key codes
-		if key[i] == ':' {
-			key = key[:i]
-			break
-		}
-	}
-	mod = mods
-	for i := 0; i < len(mods); i++ {
-		if mods[i] == ';' { // text-as-codepoints field
-			mod = mods[:i]
-			break
-		}
-	}
-	for i := 0; i < len(mod); i++ {
-		if mod[i] == ':' {
-			mod, typ = mod[:i], mod[i+1:]
-			break
-		}
-	}
-	return key, mod, typ
 }

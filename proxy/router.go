@@ -1,12 +1,12 @@
 package proxy
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/xferterm/xferterm/internal/kittykey"
 	"github.com/xferterm/xferterm/internal/pollfd"
 )
 
@@ -106,9 +106,9 @@ func (r *router) deliver(u []byte, toChild int) {
 			u = buf[:toChild+copy(buf[toChild:toChild+len(rest)], rest)]
 		}
 	}
-	if r.eng != nil && hasCtrlC(u) && r.eng.Running() {
+	if r.eng != nil && kittykey.MayHoldCtrlC(u) && r.eng.Running() {
 		var found bool
-		if u, found = stripCtrlC(u); found {
+		if u, found = kittykey.StripCtrlC(u); found {
 			r.eng.CancelAll()
 		}
 	}
@@ -145,91 +145,4 @@ func (r *router) sendEOF() {
 		buf = append(buf, veof)
 	}
 	r.deliver(buf, len(buf))
-}
-
-// Ctrl+C as the user's terminal may send it: the legacy byte, or a kitty keyboard
-// protocol key event (reference-client.md §6).
-const (
-	ctrlC    = 0x03
-	kittyCSI = "\x1b["
-)
-
-// hasCtrlC is a cheap pre-check: could u contain a Ctrl+C?
-func hasCtrlC(u []byte) bool {
-	return bytes.IndexByte(u, ctrlC) >= 0 || bytes.Contains(u, []byte("\x1b[99"))
-}
-
-// stripCtrlC removes every Ctrl+C key press from u, in place, and returns what is left
-// and whether there was any.
-func stripCtrlC(u []byte) ([]byte, bool) {
-	out, found := u[:0], false
-	for i := 0; i < len(u); {
-		if u[i] == ctrlC {
-			i, found = i+1, true
-			continue
-		}
-		if n := kittyCtrlC(u[i:]); n > 0 {
-			i, found = i+n, true
-			continue
-		}
-		out = append(out, u[i])
-		i++
-	}
-	return out, found
-}
-
-// kittyCtrlC returns the length of the kitty keyboard protocol Ctrl+C press or repeat at
-// the start of p, or 0. The form is CSI key-code[:shifted[:base]] ; modifiers[:event]
-// [; text] u, where the key (or its base-layout key) is 99 ('c'), the modifiers are ctrl
-// (1+4) give or take Caps Lock and Num Lock, and the event is not a release (3).
-func kittyCtrlC(p []byte) int {
-	if !bytes.HasPrefix(p, []byte(kittyCSI)) {
-		return 0
-	}
-	end := -1
-	for j := len(kittyCSI); j < len(p); j++ {
-		b := p[j]
-		if b >= 0x40 && b <= 0x7e { // final byte
-			if b == 'u' {
-				end = j
-			}
-			break
-		}
-		if (b < '0' || b > '9') && b != ';' && b != ':' {
-			return 0
-		}
-	}
-	if end < 0 {
-		return 0
-	}
-	fields := bytes.Split(p[len(kittyCSI):end], []byte(";"))
-	if len(fields) < 2 {
-		return 0
-	}
-	keys := bytes.Split(fields[0], []byte(":"))
-	isC := string(keys[0]) == "99" || (len(keys) >= 3 && string(keys[2]) == "99")
-	mods := bytes.Split(fields[1], []byte(":"))
-	m, ok := atoi(mods[0])
-	const locks = 64 | 128 // caps lock, num lock
-	if !isC || !ok || m < 1 || (m-1)&^locks != 4 {
-		return 0
-	}
-	if len(mods) > 1 && string(mods[1]) == "3" {
-		return 0
-	}
-	return end + 1
-}
-
-func atoi(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 4 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
 }
