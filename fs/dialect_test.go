@@ -12,6 +12,7 @@ import (
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/rsync/librsync"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 )
 
 // raw handles one payload with the dialect the proxy's sniffer gave it and returns the
@@ -86,8 +87,8 @@ func TestDialect026HardLinkBareFileID(t *testing.T) {
 // librsync's format (RK-BLAKE2, the block length that client's librsync would pick) and
 // patches librsync's delta; a delta without END leaves the original alone.
 func TestDialect026RsyncUpload(t *testing.T) {
-	old := fs.RandomBytes(1, 300_000)
-	newData := slices.Concat(old[:1000], []byte("inserted bytes"), old[1000:250_000], fs.RandomBytes(2, 5000))
+	old := testdata.RandomBytes(1, 300_000)
+	newData := slices.Concat(old[:1000], []byte("inserted bytes"), old[1000:250_000], testdata.RandomBytes(2, 5000))
 	for _, broken := range []bool{false, true} {
 		h := newUpHarness(t)
 		p := filepath.Join(h.home, "r.bin")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 )
 
 // syncLog records the paths whose replacement was flushed to disk, and fails them with
@@ -64,11 +65,11 @@ func TestUploadRsyncSyncsBeforeReplacing(t *testing.T) {
 	var log syncLog
 	fs.SetSyncHook(h.e, log.fsync)
 	p := filepath.Join(h.home, "r.bin")
-	old := fs.RandomBytes(3, 100_000)
+	old := testdata.RandomBytes(3, 100_000)
 	must(t, os.WriteFile(p, old, 0o644))
 	h.start("s")
 	sig := rsyncStart(t, h, "1", "r.bin", false, len(old))
-	next := append(slices.Clone(old[:50_000]), fs.RandomBytes(4, 60_000)...)
+	next := append(slices.Clone(old[:50_000]), testdata.RandomBytes(4, 60_000)...)
 	got := sendPackets(h, "1", deltaOf(t, sig, next))
 	if n := len(got); n == 0 || got[n-1].Status != scanner.StatusOK {
 		t.Fatalf("replies:\n%s", h.show(got))

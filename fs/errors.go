@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/xferterm/xferterm/internal/inflate"
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/rsync/librsync"
 	"github.com/xferterm/xferterm/scanner"
@@ -19,9 +20,9 @@ var (
 	errPacketTooLarge       = errors.New("fs: data packet too large")
 	errFileTooLarge         = errors.New("fs: file exceeds the size limit")
 	errDiskReserve          = errors.New("fs: not enough free disk space")
-	errZlibCorrupt          = errors.New("fs: corrupt zlib stream")
-	errZlibTruncated        = errors.New("fs: truncated zlib stream")
-	errZlibTrailing         = errors.New("fs: data after the end of the zlib stream")
+	errZlibCorrupt          = inflate.ErrCorrupt
+	errZlibTruncated        = inflate.ErrTruncated
+	errZlibTrailing         = inflate.ErrTrailing
 	errLinkTooLong          = errors.New("fs: link data too long")
 	errUnknownLinkType      = errors.New("fs: unknown link target type")
 	errTooManyFiles         = errors.New("fs: too many files in the session")

@@ -12,6 +12,7 @@ import (
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 )
 
 // deltaCase is an old file, a new one, and how many delta bytes may cross the wire: only
@@ -28,16 +29,16 @@ const opsSlack = 128
 
 func deltaCases() []deltaCase {
 	const size = 1 << 20
-	old := fs.RandomBytes(11, size)
+	old := testdata.RandomBytes(11, size)
 	edited := slices.Clone(old)
 	copy(edited[size/2:], bytes.Repeat([]byte("edit"), 25)) // 100 bytes in the middle
 	return []deltaCase{
 		{"identical", old, old, func(int) int { return opsSlack }},
 		{"small edit in the middle", old, edited, func(bs int) int { return 100 + 2*bs + opsSlack }},
-		{"appended data", old, slices.Concat(old, fs.RandomBytes(12, 10_000)), func(bs int) int { return 10_000 + bs + opsSlack }},
+		{"appended data", old, slices.Concat(old, testdata.RandomBytes(12, 10_000)), func(bs int) int { return 10_000 + bs + opsSlack }},
 		{"truncated data", old, old[:size-10_000], func(bs int) int { return bs + opsSlack }},
-		{"inserted data", old, slices.Concat(old[:1000], fs.RandomBytes(13, 3000), old[1000:]), func(bs int) int { return 3000 + 2*bs + opsSlack }},
-		{"unrelated content", old, fs.RandomBytes(14, size), func(int) int { return size + size/64 + opsSlack }},
+		{"inserted data", old, slices.Concat(old[:1000], testdata.RandomBytes(13, 3000), old[1000:]), func(bs int) int { return 3000 + 2*bs + opsSlack }},
+		{"unrelated content", old, testdata.RandomBytes(14, size), func(int) int { return size + size/64 + opsSlack }},
 	}
 }
 
@@ -63,7 +64,7 @@ func TestUploadRsyncCases(t *testing.T) {
 				}
 				wire := delta
 				if zip {
-					wire = fs.ZlibOf(t, delta)
+					wire = testdata.Zlib(t, delta)
 				}
 				got := sendPackets(h, "1", wire)
 				if n := len(got); n == 0 || showCmd(got[n-1], h.home) != "status fid=1 st=OK n=~/r.bin sz="+itoa(len(tc.new)) {

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/xferterm/xferterm/internal/inflate"
 	"github.com/xferterm/xferterm/rsync"
 )
 
@@ -91,11 +92,11 @@ func TestSenderComesBackLaterOverMatchingBlocks(t *testing.T) {
 func inflateAll(t *testing.T, b []byte) []byte {
 	t.Helper()
 	var out bytes.Buffer
-	z := newInflater(&out)
+	z := inflate.New(&out)
 	if _, err := z.Write(b); err != nil {
 		t.Fatal(err)
 	}
-	if err := z.close(); err != nil {
+	if err := z.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return out.Bytes()

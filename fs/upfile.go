@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/xferterm/xferterm/internal/inflate"
 	"github.com/xferterm/xferterm/scanner"
 )
 
@@ -54,7 +55,7 @@ type upFile struct {
 	// Held while open (counted in upload.open).
 	opened bool
 	w      io.Writer // where packet bytes go
-	z      *inflater
+	z      *inflate.Writer
 	lw     *limitedWriter
 	tmp    *tempFile
 	link   *linkBuffer
@@ -116,7 +117,7 @@ func (f *upFile) start(u *upload) error {
 		}
 	}
 	if f.zip {
-		f.z = newInflater(f.w)
+		f.z = inflate.New(f.w)
 		f.w = f.z
 	}
 	return nil
@@ -139,7 +140,7 @@ func (f *upFile) write(p []byte) error {
 // destination.
 func (f *upFile) finish(u *upload) error {
 	if f.z != nil {
-		err := f.z.close()
+		err := f.z.Close()
 		f.z = nil
 		if err != nil {
 			return err
@@ -171,7 +172,7 @@ func (f *upFile) finish(u *upload) error {
 // than once; it does not change f.state.
 func (f *upFile) release(u *upload) {
 	if f.z != nil {
-		_ = f.z.close() // Best effort: the output is being thrown away.
+		_ = f.z.Close() // Best effort: the output is being thrown away.
 		f.z = nil
 	}
 	if f.tmp != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 )
 
 // BenchmarkUpload measures the send direction from payload bytes to the file on disk:
@@ -34,8 +35,8 @@ func BenchmarkUploadZlib(b *testing.B) {
 		name string
 		data []byte
 	}{
-		{"text", fs.TextLike(size, 1)},
-		{"random", fs.RandomBytes(2, size)},
+		{"text", testdata.TextLike(size, 1)},
+		{"random", testdata.RandomBytes(2, size)},
 	} {
 		b.Run(c.name, func(b *testing.B) { benchUpload(b, c.data, true) })
 	}
@@ -47,7 +48,7 @@ func BenchmarkUploadZlib(b *testing.B) {
 func benchUpload(b *testing.B, content []byte, zip bool) {
 	wire := content
 	if zip {
-		wire = fs.ZlibOf(b, content)
+		wire = testdata.Zlib(b, content)
 	}
 	var payloads [][]byte
 	for i := 0; i < len(wire); i += fs.MaxDataPacket {

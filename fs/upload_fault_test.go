@@ -12,6 +12,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 )
 
 func TestUploadCancelMidFile(t *testing.T) {
@@ -61,7 +62,7 @@ func TestUploadCancelWithZlibInFlight(t *testing.T) {
 	f := fileCmd("s", "1", "z")
 	f.Compression = scanner.CompressionZlib
 	h.do(f)
-	z := fs.ZlibOf(t, bytes.Repeat([]byte("data "), 100000))
+	z := testdata.Zlib(t, bytes.Repeat([]byte("data "), 100000))
 	h.do(dataCmd("s", "1", z[:len(z)/2]))
 	wantReplies(t, h, h.do(scanner.Command{Action: scanner.ActionCancel, ID: "s"}), "status st=CANCELED")
 	if len(tree(t, h.home)) != 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
 )
 
@@ -56,7 +57,7 @@ func FuzzUploadSession(f *testing.F) {
 			"d", "d/e/f", ".", "", "~/", "link", "link/y", "d/../x/z", "/"}
 		linkData := []string{"path:" + outside, "fid:0", "fid_abs:1", "path:../outside", "path:x",
 			"fid:3", "path:" + sentinel, "nonsense", "path:d", "1"}
-		z := fs.ZlibOf(t, bytes.Repeat([]byte("zz"), 3000))
+		z := testdata.Zlib(t, bytes.Repeat([]byte("zz"), 3000))
 		ids := []string{"a", "b"}
 		next := func() byte {
 			if len(prog) == 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
 )
 
@@ -47,28 +48,28 @@ func TestUploadHostile(t *testing.T) {
 	}{
 		{"garbage zlib", func(t *testing.T) [][]byte { return [][]byte{[]byte("this is not zlib at all")} }, scanner.StatusZlibCorrupt},
 		{"corrupt deflate", func(t *testing.T) [][]byte {
-			z := fs.ZlibOf(t, bytes.Repeat([]byte("abc"), 1000))
+			z := testdata.Zlib(t, bytes.Repeat([]byte("abc"), 1000))
 			z[5] ^= 0xff
 			z[6] ^= 0xff
 			return [][]byte{z}
 		}, scanner.StatusZlibCorrupt},
 		{"bad adler32", func(t *testing.T) [][]byte {
-			z := fs.ZlibOf(t, []byte("hello"))
+			z := testdata.Zlib(t, []byte("hello"))
 			z[len(z)-1] ^= 1
 			return [][]byte{z}
 		}, scanner.StatusZlibCorrupt},
 		{"truncated zlib", func(t *testing.T) [][]byte {
-			z := fs.ZlibOf(t, bytes.Repeat([]byte("abc"), 1000))
+			z := testdata.Zlib(t, bytes.Repeat([]byte("abc"), 1000))
 			return [][]byte{z[:len(z)-3]}
 		}, scanner.StatusZlibTruncated},
 		{"bytes after the stream in the same packet", func(t *testing.T) [][]byte {
-			return [][]byte{append(fs.ZlibOf(t, []byte("hello")), 'x')}
+			return [][]byte{append(testdata.Zlib(t, []byte("hello")), 'x')}
 		}, scanner.StatusZlibTrailing},
 		{"bytes after the stream in a later packet", func(t *testing.T) [][]byte {
-			return [][]byte{fs.ZlibOf(t, []byte("hello")), []byte("x")}
+			return [][]byte{testdata.Zlib(t, []byte("hello")), []byte("x")}
 		}, scanner.StatusZlibTrailing},
 		{"a second stream", func(t *testing.T) [][]byte {
-			return [][]byte{fs.ZlibOf(t, []byte("hello")), fs.ZlibOf(t, []byte("again"))}
+			return [][]byte{testdata.Zlib(t, []byte("hello")), testdata.Zlib(t, []byte("again"))}
 		}, scanner.StatusZlibTrailing},
 	}
 	for _, c := range zlibCases {
@@ -102,7 +103,7 @@ func TestUploadHostile(t *testing.T) {
 		f := fileCmd("s", "1", "bomb")
 		f.Compression = scanner.CompressionZlib
 		h.do(f)
-		z := fs.ZlibOf(t, make([]byte, 2<<20)) // 2 MiB of zeros in ~2 KiB
+		z := testdata.Zlib(t, make([]byte, 2<<20)) // 2 MiB of zeros in ~2 KiB
 		var got []scanner.Command
 		for i := 0; i < len(z); i += 4096 {
 			got = append(got, h.do(dataCmd("s", "1", z[i:min(i+4096, len(z))]))...)

@@ -11,6 +11,7 @@ import (
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 )
 
 // rsyncStart sends an rsync `file` for name and returns the signature the engine
@@ -78,8 +79,8 @@ func sendPackets(h *upHarness, fid string, b []byte) []scanner.Command {
 }
 
 func TestUploadRsync(t *testing.T) {
-	old := fs.RandomBytes(1, 300_000)
-	newData := slices.Concat(old[:1000], []byte("inserted bytes"), old[1000:250_000], fs.RandomBytes(2, 5000))
+	old := testdata.RandomBytes(1, 300_000)
+	newData := slices.Concat(old[:1000], []byte("inserted bytes"), old[1000:250_000], testdata.RandomBytes(2, 5000))
 	for _, zip := range []bool{false, true} {
 		name := "plain delta"
 		if zip {
@@ -99,7 +100,7 @@ func TestUploadRsync(t *testing.T) {
 			}
 			wire := delta
 			if zip {
-				wire = fs.ZlibOf(t, delta)
+				wire = testdata.Zlib(t, delta)
 			}
 			got := sendPackets(h, "1", wire)
 			if n := len(got); n == 0 || showCmd(got[n-1], h.home) != "status fid=1 st=OK n=~/r.bin sz="+itoa(len(newData)) {
@@ -268,7 +269,7 @@ func TestUploadRsyncManyFilesAfterAPlainOne(t *testing.T) {
 	h.do(fileCmd("s", "1", "new.txt")) // a new file: no rsync
 	for i := range fs.MaxOpenUploadFiles + 4 {
 		name := "f" + itoa(i)
-		if err := os.WriteFile(filepath.Join(h.home, name), fs.RandomBytes(uint64(i), 10_000), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(h.home, name), testdata.RandomBytes(uint64(i), 10_000), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		f := fileCmd("s", itoa(i+2), name)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
 )
 
@@ -115,7 +116,7 @@ func currentUmask() os.FileMode {
 
 func TestUploadZlibEverySplit(t *testing.T) {
 	content := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog\n"), 200)
-	z := fs.ZlibOf(t, content)
+	z := testdata.Zlib(t, content)
 	for _, step := range []int{1, 2, 3, 7, 13, 100, 4096} {
 		t.Run(fmt.Sprintf("packets of %d bytes", step), func(t *testing.T) {
 			h := newUpHarness(t)

@@ -1,4 +1,8 @@
-package fs
+// Package inflate decompresses a zlib stream that arrives in pieces pushed by the
+// caller: the data packets of one file, cut at arbitrary points (terminal-side.md §9).
+// Both ends of a transfer need it: the engine (fs) for what a remote sends, the client
+// for what the terminal sends. It is the one implementation of both.
+package inflate
 
 import (
 	"bufio"
@@ -9,8 +13,15 @@ import (
 	"github.com/klauspost/compress/zlib"
 )
 
-// inflater decompresses one file's zlib stream (terminal-side.md §9), which spans any
-// number of data packets cut at arbitrary points. The decompressor pulls its input, so
+// Faults of a stream. Write and Close return them (or wrap them, for ErrCorrupt).
+var (
+	ErrCorrupt   = errors.New("inflate: corrupt zlib stream")
+	ErrTruncated = errors.New("inflate: truncated zlib stream")
+	ErrTrailing  = errors.New("inflate: data after the end of the zlib stream")
+)
+
+// Writer decompresses one zlib stream, which spans any number of Writes cut at
+// arbitrary points, into its output. The decompressor pulls its input, so
 // it runs as a coroutine (iter.Pull) that the caller resumes with each packet: Write
 // lends it the packet and returns once it has used all of it and asks for more (or has
 // stopped), so the caller's buffer is free again and the output written so far is on
@@ -30,17 +41,18 @@ import (
 // output buffer and the coroutine's stack. Packets are never queued; each is borrowed
 // only for the duration of its Write.
 //
-// Unlike kitty, a stream that ends early (close before the zlib trailer) or that is
+// Unlike kitty, a stream that ends early (Close before the zlib trailer) or that is
 // followed by more bytes is an error.
 //
-// Write and close are called by one goroutine at a time (the engine's, with its lock
-// held), and never by a goroutine locked to its OS thread (runtime.LockOSThread): a
-// switch to a coroutine with other thread locking than at its creation is a fatal
-// runtime error. No caller in this module locks its thread. The coroutine starts with
-// the first Write or close and never outlives close.
-type inflater struct {
+// Write and Close are called by one goroutine at a time (the engine's, with its lock
+// held; the client's session loop), and never by a goroutine locked to its OS thread
+// (runtime.LockOSThread): a switch to a coroutine with other thread locking than at its
+// creation is a fatal runtime error. No caller in this module locks its thread. The
+// coroutine starts with the first Write or Close and never outlives Close, which must
+// be called once the stream is done with, also when it is thrown away.
+type Writer struct {
 	resume func() (struct{}, bool) // runs the decompressor until it wants input (true) or returns (false)
-	stop   func()                  // ends the coroutine; see close
+	stop   func()                  // ends the coroutine; see Close
 	done   bool                    // the decompressor has returned
 	closed bool
 
@@ -49,34 +61,34 @@ type inflater struct {
 	out   io.Writer
 	br    *bufio.Reader // over z: the decompressor's input
 	cur   []byte        // rest of the packet being decompressed
-	eof   bool          // close was called: there is no more input
+	eof   bool          // Close was called: there is no more input
 	ended bool          // the stream ended cleanly
 	err   error
 }
 
-// Buffer sizes of an inflater.
+// Buffer sizes of a Writer.
 const (
 	inflateBuf = 32 << 10 // output: decompressed bytes per write to the output
 	inflateIn  = 4 << 10  // input: a client's data packet
 )
 
-// newInflater returns an inflater writing the decompressed stream to out.
-func newInflater(out io.Writer) *inflater {
-	z := &inflater{out: out}
+// New returns a Writer that writes the decompressed stream to out.
+func New(out io.Writer) *Writer {
+	z := &Writer{out: out}
 	z.br = bufio.NewReaderSize(z, inflateIn)
 	z.resume, z.stop = iter.Pull(z.coroutine)
 	return z
 }
 
 // coroutine is the body of the decompressor's coroutine.
-func (z *inflater) coroutine(yield func(struct{}) bool) {
+func (z *Writer) coroutine(yield func(struct{}) bool) {
 	z.yield = yield
 	z.run()
 }
 
-// step lends the decompressor the input in z.cur (none after close) and runs it until it
+// step lends the decompressor the input in z.cur (none after Close) and runs it until it
 // has used all of it and wants more, or returns.
-func (z *inflater) step() {
+func (z *Writer) step() {
 	if _, more := z.resume(); !more {
 		z.done = true
 	}
@@ -84,7 +96,7 @@ func (z *inflater) step() {
 
 // Write decompresses p into the output. After the stream has ended, any further
 // non-empty input is an error.
-func (z *inflater) Write(p []byte) (int, error) {
+func (z *Writer) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -103,9 +115,9 @@ func (z *inflater) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// close ends the input and lets the decompressor finish. It reports a truncated or
+// Close ends the input and lets the decompressor finish. It reports a truncated or
 // corrupt stream, or an output error. It may be called more than once.
-func (z *inflater) close() error {
+func (z *Writer) Close() error {
 	if !z.closed {
 		z.closed = true
 		z.eof = true
@@ -122,21 +134,21 @@ func (z *inflater) close() error {
 
 // result is the outcome once the decompressor has returned. more says whether input
 // arrived after it finished.
-func (z *inflater) result(more bool) error {
+func (z *Writer) result(more bool) error {
 	switch {
 	case z.err != nil:
 		return z.err
 	case z.ended && (more || z.leftover()):
-		return errZlibTrailing
+		return ErrTrailing
 	case !z.ended:
-		return errZlibTruncated
+		return ErrTruncated
 	}
 	return nil
 }
 
 // run decompresses the input into the output until the stream ends or fails, and
 // records the outcome.
-func (z *inflater) run() {
+func (z *Writer) run() {
 	zr, err := zlib.NewReader(z.br)
 	if err != nil {
 		z.err = z.inputError(err)
@@ -154,7 +166,7 @@ func (z *inflater) run() {
 		if err == io.EOF {
 			z.ended = true
 			if z.leftover() {
-				z.err = errZlibTrailing
+				z.err = ErrTrailing
 			}
 			return
 		}
@@ -166,23 +178,23 @@ func (z *inflater) run() {
 }
 
 // inputError classifies a decompression error.
-func (z *inflater) inputError(err error) error {
+func (z *Writer) inputError(err error) error {
 	if z.eof && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) {
-		return errZlibTruncated
+		return ErrTruncated
 	}
-	return errors.Join(errZlibCorrupt, err)
+	return errors.Join(ErrCorrupt, err)
 }
 
 // fill makes z.cur non-empty, suspending the decompressor until the next Write when the
 // packet is used up. It reports false at the end of the input.
-func (z *inflater) fill() bool {
+func (z *Writer) fill() bool {
 	for len(z.cur) == 0 {
 		if z.eof {
 			return false
 		}
 		z.cur = nil // Do not keep the caller's buffer.
 		if !z.yield(struct{}{}) {
-			// Stopped while waiting: close has ended the input.
+			// Stopped while waiting: Close has ended the input.
 			z.eof = true
 		}
 	}
@@ -192,7 +204,7 @@ func (z *inflater) fill() bool {
 // Read is the input of z.br; only the coroutine calls it. It suspends the decompressor
 // only once z.cur is used up, and z.br calls it only once its buffer is empty, so each
 // packet is decompressed in full before the next is asked for.
-func (z *inflater) Read(p []byte) (int, error) {
+func (z *Writer) Read(p []byte) (int, error) {
 	if !z.fill() {
 		return 0, io.EOF
 	}
@@ -203,6 +215,6 @@ func (z *inflater) Read(p []byte) (int, error) {
 
 // leftover says whether input remains that the decompressor has not used: after the
 // end of the stream, trailing data.
-func (z *inflater) leftover() bool {
+func (z *Writer) leftover() bool {
 	return len(z.cur) > 0 || z.br.Buffered() > 0
 }

@@ -1,4 +1,4 @@
-package fs
+package inflate
 
 import (
 	"bytes"
@@ -6,58 +6,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/klauspost/compress/zlib"
+	"github.com/xferterm/xferterm/testdata"
 )
 
-// textLike returns n bytes of pseudo-random words (seeded, so every run sees the same
-// bytes) that zlib shrinks about as much as ordinary text or source code, unlike a
-// repeated line, which would fit in a handful of packets.
-func textLike(n int, seed byte) []byte {
-	r := rand.New(rand.NewChaCha8([32]byte{seed}))
-	words := make([][]byte, 2000)
-	for i := range words {
-		w := make([]byte, 2+r.IntN(9))
-		for j := range w {
-			w[j] = byte('a' + r.IntN(26))
-		}
-		words[i] = w
-	}
-	b := make([]byte, 0, n+16)
-	for len(b) < n {
-		b = append(b, words[r.IntN(len(words))]...)
-		if r.IntN(12) == 0 {
-			b = append(b, '\n')
-		} else {
-			b = append(b, ' ')
-		}
-	}
-	return b[:n]
-}
-
-// randomBytes returns n random bytes, the same for the same seed: zlib stores them, so
-// inflating costs a copy and the per-packet overhead of the inflater is all that is left.
-func randomBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
-
-// zlibOf returns the zlib stream of b at the default level.
-func zlibOf(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+// packet is the size of a data packet of the real client (reference-client.md §4.1).
+const packet = 4096
 
 // countWriter counts the bytes written to it and keeps none.
 type countWriter struct{ n int64 }
@@ -77,22 +30,22 @@ func BenchmarkInflater(b *testing.B) {
 		name string
 		data []byte
 	}{
-		{"text", textLike(size, 1)},
-		{"random", randomBytes(2, size)},
+		{"text", testdata.TextLike(size, 1)},
+		{"random", testdata.RandomBytes(2, size)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			wire := zlibOf(b, c.data)
+			wire := testdata.Zlib(b, c.data)
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for b.Loop() {
 				var out countWriter
-				z := newInflater(&out)
-				for i := 0; i < len(wire); i += MaxDataPacket {
-					if _, err := z.Write(wire[i:min(i+MaxDataPacket, len(wire))]); err != nil {
+				z := New(&out)
+				for i := 0; i < len(wire); i += packet {
+					if _, err := z.Write(wire[i:min(i+packet, len(wire))]); err != nil {
 						b.Fatal(err)
 					}
 				}
-				if err := z.close(); err != nil {
+				if err := z.Close(); err != nil {
 					b.Fatal(err)
 				}
 				if out.n != size {
@@ -124,8 +77,8 @@ func (f *failAfter) Write(p []byte) (int, error) {
 // random, in one piece), the output is the input, every Write takes the whole packet,
 // and close reports success, twice.
 func TestInflaterSplits(t *testing.T) {
-	data := textLike(200<<10, 3)
-	wire := zlibOf(t, data)
+	data := testdata.TextLike(200<<10, 3)
+	wire := testdata.Zlib(t, data)
 	r := rand.New(rand.NewChaCha8([32]byte{4}))
 	cuts := map[string]func() int{
 		"bytes":  func() int { return 1 },
@@ -135,7 +88,7 @@ func TestInflaterSplits(t *testing.T) {
 	for name, next := range cuts {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			z := newInflater(&out)
+			z := New(&out)
 			for i := 0; i < len(wire); {
 				p := wire[i:min(i+next(), len(wire))]
 				n, err := z.Write(p)
@@ -148,7 +101,7 @@ func TestInflaterSplits(t *testing.T) {
 				t.Errorf("empty Write after the end: %d, %v", n, err)
 			}
 			for range 2 {
-				if err := z.close(); err != nil {
+				if err := z.Close(); err != nil {
 					t.Fatalf("close: %v", err)
 				}
 			}
@@ -162,8 +115,8 @@ func TestInflaterSplits(t *testing.T) {
 // TestInflaterErrors pins which Write (or close) reports each kind of bad stream, with
 // which error, and that nothing is written after a failure.
 func TestInflaterErrors(t *testing.T) {
-	hello := zlibOf(t, []byte("hello"))
-	big := zlibOf(t, textLike(64<<10, 5))
+	hello := testdata.Zlib(t, []byte("hello"))
+	big := testdata.Zlib(t, testdata.TextLike(64<<10, 5))
 	corrupt := bytes.Clone(big)
 	corrupt[5] ^= 0xff
 	corrupt[6] ^= 0xff
@@ -179,17 +132,17 @@ func TestInflaterErrors(t *testing.T) {
 		// later packet are refused, but the stream itself was whole).
 		closeClean bool
 	}{
-		{"garbage", [][]byte{[]byte("this is not zlib at all"), []byte("more")}, 0, 0, errZlibCorrupt, false},
-		{"bad header split", [][]byte{{0x78}, {0x00}, []byte("x")}, 0, 1, errZlibCorrupt, false},
-		{"corrupt deflate", [][]byte{corrupt}, 0, 0, errZlibCorrupt, false},
-		{"bad adler32", [][]byte{badSum}, 0, 0, errZlibCorrupt, false},
-		{"empty stream", nil, 0, 0, errZlibTruncated, false},
-		{"header only", [][]byte{hello[:2]}, 0, 1, errZlibTruncated, false},
-		{"truncated", [][]byte{big[:len(big)/2], big[len(big)/2 : len(big)-3]}, 0, 2, errZlibTruncated, false},
-		{"trailing in the same packet", [][]byte{append(bytes.Clone(hello), 'x')}, 0, 0, errZlibTrailing, false},
-		{"trailing beyond the input buffer", [][]byte{append(bytes.Clone(hello), make([]byte, 3*MaxDataPacket)...)}, 0, 0, errZlibTrailing, false},
-		{"trailing in a later packet", [][]byte{hello, []byte("x")}, 0, 1, errZlibTrailing, true},
-		{"second stream", [][]byte{hello, zlibOf(t, []byte("again"))}, 0, 1, errZlibTrailing, true},
+		{"garbage", [][]byte{[]byte("this is not zlib at all"), []byte("more")}, 0, 0, ErrCorrupt, false},
+		{"bad header split", [][]byte{{0x78}, {0x00}, []byte("x")}, 0, 1, ErrCorrupt, false},
+		{"corrupt deflate", [][]byte{corrupt}, 0, 0, ErrCorrupt, false},
+		{"bad adler32", [][]byte{badSum}, 0, 0, ErrCorrupt, false},
+		{"empty stream", nil, 0, 0, ErrTruncated, false},
+		{"header only", [][]byte{hello[:2]}, 0, 1, ErrTruncated, false},
+		{"truncated", [][]byte{big[:len(big)/2], big[len(big)/2 : len(big)-3]}, 0, 2, ErrTruncated, false},
+		{"trailing in the same packet", [][]byte{append(bytes.Clone(hello), 'x')}, 0, 0, ErrTrailing, false},
+		{"trailing beyond the input buffer", [][]byte{append(bytes.Clone(hello), make([]byte, 3*4096)...)}, 0, 0, ErrTrailing, false},
+		{"trailing in a later packet", [][]byte{hello, []byte("x")}, 0, 1, ErrTrailing, true},
+		{"second stream", [][]byte{hello, testdata.Zlib(t, []byte("again"))}, 0, 1, ErrTrailing, true},
 		{"output error", [][]byte{big[:len(big)/2], big[len(big)/2:], []byte("x")}, 1000, 1, errOutputFull, false},
 		{"output error in the last window", [][]byte{big}, 64<<10 - 1, 0, errOutputFull, false},
 	} {
@@ -198,7 +151,7 @@ func TestInflaterErrors(t *testing.T) {
 			if c.limit == 0 {
 				out.limit = 1 << 30
 			}
-			z := newInflater(out)
+			z := New(out)
 			failed := len(c.packets)
 			var err error
 			for i, p := range c.packets {
@@ -215,7 +168,7 @@ func TestInflaterErrors(t *testing.T) {
 				}
 			}
 			if err == nil {
-				err = z.close()
+				err = z.Close()
 			}
 			if failed != c.failAt || !errors.Is(err, c.want) {
 				t.Fatalf("failed at %d with %v, want at %d with %v", failed, err, c.failAt, c.want)
@@ -223,10 +176,10 @@ func TestInflaterErrors(t *testing.T) {
 			// The failure is sticky: more input and close report it again.
 			if _, again := z.Write([]byte("y")); again == nil {
 				t.Error("Write after a failure succeeded")
-			} else if !errors.Is(again, c.want) && !errors.Is(again, errZlibTrailing) {
+			} else if !errors.Is(again, c.want) && !errors.Is(again, ErrTrailing) {
 				t.Errorf("Write after the failure: %v", again)
 			}
-			if again := z.close(); c.closeClean && again != nil || !c.closeClean && !errors.Is(again, c.want) {
+			if again := z.Close(); c.closeClean && again != nil || !c.closeClean && !errors.Is(again, c.want) {
 				t.Errorf("close after the failure: %v (want %v, clean %v)", again, c.want, c.closeClean)
 			}
 			if out.calls > 1 {
@@ -240,21 +193,21 @@ func TestInflaterErrors(t *testing.T) {
 // handles the next command, so successive Writes and the close may come from different
 // goroutines, one after the other.
 func TestInflaterAcrossGoroutines(t *testing.T) {
-	data := textLike(256<<10, 7)
-	wire := zlibOf(t, data)
+	data := testdata.TextLike(256<<10, 7)
+	wire := testdata.Zlib(t, data)
 	var out bytes.Buffer
-	z := newInflater(&out)
+	z := New(&out)
 	errs := make(chan error)
-	for i := 0; i < len(wire); i += MaxDataPacket {
+	for i := 0; i < len(wire); i += packet {
 		go func() {
-			_, err := z.Write(wire[i:min(i+MaxDataPacket, len(wire))])
+			_, err := z.Write(wire[i:min(i+packet, len(wire))])
 			errs <- err
 		}()
 		if err := <-errs; err != nil {
 			t.Fatalf("Write at %d: %v", i, err)
 		}
 	}
-	go func() { errs <- z.close() }()
+	go func() { errs <- z.Close() }()
 	if err := <-errs; err != nil {
 		t.Fatalf("close: %v", err)
 	}
@@ -266,18 +219,18 @@ func TestInflaterAcrossGoroutines(t *testing.T) {
 // TestInflaterCloseMidStream: closing in the middle of a stream (a cancelled file)
 // reports it truncated, ends the decompressor, and refuses more input.
 func TestInflaterCloseMidStream(t *testing.T) {
-	wire := zlibOf(t, textLike(256<<10, 8))
+	wire := testdata.Zlib(t, testdata.TextLike(256<<10, 8))
 	var out countWriter
-	z := newInflater(&out)
+	z := New(&out)
 	if _, err := z.Write(wire[:len(wire)/2]); err != nil {
 		t.Fatal(err)
 	}
-	if err := z.close(); !errors.Is(err, errZlibTruncated) {
-		t.Fatalf("close: %v, want %v", err, errZlibTruncated)
+	if err := z.Close(); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("close: %v, want %v", err, ErrTruncated)
 	}
 	written := out.n
-	if _, err := z.Write(wire[len(wire)/2:]); !errors.Is(err, errZlibTruncated) {
-		t.Errorf("Write after close: %v, want %v", err, errZlibTruncated)
+	if _, err := z.Write(wire[len(wire)/2:]); !errors.Is(err, ErrTruncated) {
+		t.Errorf("Write after close: %v, want %v", err, ErrTruncated)
 	}
 	if out.n != written {
 		t.Errorf("%d bytes written after close", out.n-written)
@@ -288,32 +241,25 @@ func TestInflaterCloseMidStream(t *testing.T) {
 // output (the engine reports progress from it right away), bar what the decompressor
 // holds back until it sees more input.
 func TestInflaterOutputIsCurrent(t *testing.T) {
-	data := randomBytes(6, 1<<20)
-	wire := zlibOf(t, data)
+	data := testdata.RandomBytes(6, 1<<20)
+	wire := testdata.Zlib(t, data)
 	var out countWriter
-	z := newInflater(&out)
-	defer func() { _ = z.close() }()
-	for i := 0; i < len(wire); i += MaxDataPacket {
-		if _, err := z.Write(wire[i:min(i+MaxDataPacket, len(wire))]); err != nil {
+	z := New(&out)
+	defer func() { _ = z.Close() }()
+	for i := 0; i < len(wire); i += packet {
+		if _, err := z.Write(wire[i:min(i+packet, len(wire))]); err != nil {
 			t.Fatal(err)
 		}
 		// Stored blocks: the output trails the input by at most a block's header and
 		// the decompressor's window.
-		if lag := int64(min(i+MaxDataPacket, len(wire))) - out.n; lag > 64<<10 {
-			t.Fatalf("after %d bytes of input only %d bytes of output", i+MaxDataPacket, out.n)
+		if lag := int64(min(i+packet, len(wire))) - out.n; lag > 64<<10 {
+			t.Fatalf("after %d bytes of input only %d bytes of output", i+packet, out.n)
 		}
 	}
-	if err := z.close(); err != nil {
+	if err := z.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if out.n != int64(len(data)) {
 		t.Fatalf("inflated %d bytes, want %d", out.n, len(data))
 	}
 }
-
-// The inputs of the inflater's tests, for the external tests too.
-var (
-	TextLike    = textLike
-	RandomBytes = randomBytes
-	ZlibOf      = zlibOf
-)
