@@ -356,7 +356,7 @@ func (r *receiver) finishLocal() {
 	}
 	sort.SliceStable(dirs, func(i, j int) bool { return len(dirs[i].local) > len(dirs[j].local) })
 	for _, e := range dirs {
-		if err := applyMeta(e.local, e.perm, e.mtime, false); err != nil {
+		if err := applyMeta(e.local, e.perm, e.mtime); err != nil {
 			r.failed = append(r.failed, FailedFile{Name: termtext.Sanitize(e.local), Reason: err.Error()})
 		}
 	}

@@ -1,9 +1,6 @@
 package client
 
 import (
-	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/xferterm/xferterm/internal/atomicfile"
 	"github.com/xferterm/xferterm/internal/inflate"
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
@@ -18,15 +16,14 @@ import (
 
 // fileSink receives the data of one regular file: through zlib when asked, through the
 // rsync patcher when we sent a signature, into a temporary file beside the destination
-// that replaces it only when complete and verified. A partial download never replaces a
-// good file.
+// that replaces it only when complete and verified (atomicfile). A partial download
+// never replaces a good file.
 type fileSink struct {
-	tmp     *os.File
+	tmp     *atomicfile.File
 	old     *os.File // rsync: our copy, the patch's basis
 	patcher *rsync.Patcher
 	inf     *inflate.Writer
-	bw      *bufio.Writer // over tmp: a write syscall per 4 KiB packet would cost more than the copy
-	w       io.Writer     // where packet data goes
+	w       io.Writer // where packet data goes
 
 	// written counts the bytes written towards tmp, for the display.
 	written  int64
@@ -35,12 +32,17 @@ type fileSink struct {
 }
 
 func newFileSink(e *recvEntry, disp *display) (*fileSink, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(e.local), "."+filepath.Base(e.local)+".xferterm-*")
+	dir, err := openDir(filepath.Dir(e.local))
 	if err != nil {
 		return nil, err
 	}
-	s := &fileSink{tmp: tmp, disp: disp, bw: bufio.NewWriterSize(tmp, sinkBuf)}
-	var out io.Writer = &countingWriter{w: s.bw, n: &s.written}
+	tmp, err := atomicfile.Create(dir, filepath.Base(e.local))
+	if err != nil {
+		_ = unix.Close(dir) // Read-only.
+		return nil, &os.PathError{Op: "create", Path: e.local, Err: err}
+	}
+	s := &fileSink{tmp: tmp, disp: disp}
+	var out io.Writer = &countingWriter{w: tmp, n: &s.written}
 	if e.useRsync {
 		old, err := os.Open(e.local)
 		if err != nil {
@@ -80,18 +82,20 @@ func (s *fileSink) report() {
 	s.reported = s.written
 }
 
-// commit ends the data, verifies it, applies e's metadata and renames the temporary
-// file over the destination. On error the temporary file is removed.
+// commit ends the data, verifies it, gives the file e's permission bits (0600 when none
+// were sent) and mtime, and renames it over the destination. On error the temporary
+// file is removed.
 func (s *fileSink) commit(e *recvEntry) error {
 	err := s.end()
 	if err == nil {
-		err = applyMeta(s.tmp.Name(), e.perm, e.mtime, false)
-	}
-	if err == nil {
-		err = s.tmp.Close()
-	}
-	if err == nil {
-		err = os.Rename(s.tmp.Name(), e.local)
+		mode := uint32(0o600)
+		if e.perm.Set {
+			mode = uint32(e.perm.Value) & 0o777
+		}
+		err = s.tmp.Commit(mode, e.mtime.Value, e.mtime.Set)
+		if err != nil {
+			err = &os.PathError{Op: "write", Path: e.local, Err: err}
+		}
 	}
 	if err != nil {
 		s.abort()
@@ -101,11 +105,8 @@ func (s *fileSink) commit(e *recvEntry) error {
 	return nil
 }
 
-// sinkBuf is the size of the buffer in front of the temporary file.
-const sinkBuf = 64 << 10
-
-// end flushes the stages in order: zlib, then the patcher's verification, then the
-// buffer in front of the temporary file.
+// end flushes the stages in order: zlib, then the patcher's verification. (Commit
+// flushes the file's own buffer.)
 func (s *fileSink) end() error {
 	if s.inf != nil {
 		inf := s.inf
@@ -119,9 +120,6 @@ func (s *fileSink) end() error {
 			return err
 		}
 	}
-	if err := s.bw.Flush(); err != nil {
-		return err
-	}
 	s.report()
 	return nil
 }
@@ -133,8 +131,7 @@ func (s *fileSink) abort() {
 		s.inf = nil
 	}
 	if s.tmp != nil {
-		_ = s.tmp.Close()           // Being thrown away.
-		_ = os.Remove(s.tmp.Name()) // Best effort.
+		s.tmp.Discard()
 		s.tmp = nil
 	}
 	s.closeOld()
@@ -159,59 +156,64 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// applyMeta sets the permission bits and mtime of p when given. With symlink, p is a
-// symlink: only its own times are set (there are no link permissions on Linux).
-func applyMeta(p string, perm, mtime scanner.OptInt, symlink bool) error {
-	if perm.Set && !symlink {
+// applyMeta sets the permission bits and mtime of the directory p when given.
+func applyMeta(p string, perm, mtime scanner.OptInt) error {
+	if perm.Set {
 		if err := os.Chmod(p, os.FileMode(perm.Value)&os.ModePerm); err != nil {
 			return err
 		}
 	}
 	if mtime.Set {
-		ts := []unix.Timespec{unix.NsecToTimespec(time.Now().UnixNano()), unix.NsecToTimespec(mtime.Value)}
-		flags := 0
-		if symlink {
-			flags = unix.AT_SYMLINK_NOFOLLOW
-		}
-		if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, flags); err != nil {
-			return &os.PathError{Op: "utimes", Path: p, Err: err}
+		t := time.Unix(0, mtime.Value)
+		if err := os.Chtimes(p, t, t); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// tempName returns a fresh hidden name beside p.
-func tempName(p string) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux.
-	return filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".xferterm-"+hex.EncodeToString(b[:]))
+// openDir opens the directory p for atomicfile.
+func openDir(p string) (int, error) {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	return fd, nil
 }
 
 // replaceWithSymlink creates a symlink to target and renames it over p.
 func replaceWithSymlink(target, p string, mtime scanner.OptInt) error {
-	tmp := tempName(p)
-	if err := os.Symlink(target, tmp); err != nil {
-		return err
-	}
-	err := applyMeta(tmp, scanner.OptInt{}, mtime, true)
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		_ = os.Remove(tmp) // Best effort.
-	}
-	return err
+	return replaceEntry(p, "symlink", func(dir int, name string) error { return unix.Symlinkat(target, dir, name) },
+		func(dir int, name string) error {
+			if !mtime.Set {
+				return nil
+			}
+			return atomicfile.SetMtime(dir, name, mtime.Value)
+		})
 }
 
 // replaceWithLink makes p a hard link to target, replacing what is there.
 func replaceWithLink(target, p string) error {
-	tmp := tempName(p)
-	if err := os.Link(target, tmp); err != nil {
+	return replaceEntry(p, "link", func(dir int, name string) error {
+		return unix.Linkat(unix.AT_FDCWD, target, dir, name, 0)
+	}, nil)
+}
+
+// replaceEntry puts the entry create makes (and prepare, if not nil, finishes) at p,
+// through atomicfile.Replace in p's directory.
+func replaceEntry(p, op string, create, prepare func(dir int, name string) error) error {
+	dir, err := openDir(filepath.Dir(p))
+	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, p); err != nil {
-		_ = os.Remove(tmp) // Best effort.
-		return err
+	defer func() { _ = unix.Close(dir) }() // Read-only.
+	var prep func(string) error
+	if prepare != nil {
+		prep = func(name string) error { return prepare(dir, name) }
+	}
+	err = atomicfile.Replace(dir, filepath.Base(p), func(name string) error { return create(dir, name) }, prep)
+	if err != nil {
+		return &os.PathError{Op: op, Path: p, Err: err}
 	}
 	return nil
 }

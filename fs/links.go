@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/xferterm/xferterm/internal/atomicfile"
 	"github.com/xferterm/xferterm/scanner"
 )
 
@@ -105,21 +106,18 @@ func (u *upload) makeLink(f *upFile) error {
 		defer closeFD(tdir)
 		create = func(name string) error { return unix.Linkat(tdir, tbase, dir, name, 0) }
 	}
-	name, err := withTempName(base, create)
+	err = atomicfile.Replace(dir, base, create, func(name string) error {
+		if f.ft == scanner.FileLink && f.prm.Set {
+			if err := chmodNoFollow(dir, name, permOf(f.prm, defaultFileMode, u.umask)); err != nil { // the shared inode, as kitty
+				return err
+			}
+		}
+		if f.mtime.Set {
+			return atomicfile.SetMtime(dir, name, f.mtime.Value)
+		}
+		return nil
+	})
 	if err != nil {
-		return &opError{Op: opLink, Path: f.path, Err: err}
-	}
-	if f.ft == scanner.FileLink && f.prm.Set {
-		err = chmodNoFollow(dir, name, permOf(f.prm, defaultFileMode, u.umask)) // the shared inode, as kitty
-	}
-	if err == nil && f.mtime.Set {
-		err = setMtime(dir, name, f.mtime.Value)
-	}
-	if err == nil {
-		err = unix.Renameat(dir, name, dir, base)
-	}
-	if err != nil {
-		_ = unix.Unlinkat(dir, name, 0) // Best effort: leave no debris.
 		return &opError{Op: opLink, Path: f.path, Err: err}
 	}
 	return nil

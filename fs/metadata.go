@@ -47,13 +47,6 @@ func readUmask() uint32 {
 	return 0o022
 }
 
-// setMtime sets the access and modification times of name in dir to mtime (ns since
-// the epoch) without following a symbolic link (utimensat AT_SYMLINK_NOFOLLOW, §6.5).
-func setMtime(dir int, name string, mtime int64) error {
-	ts := unix.NsecToTimespec(mtime)
-	return unix.UtimesNanoAt(dir, name, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW)
-}
-
 // chmodNoFollow changes the mode of name in dir unless it is a symbolic link (Linux has
 // no lchmod; kitty skips symlinks too). The entry is opened O_PATH|O_NOFOLLOW, which
 // neither follows a link swapped in meanwhile nor opens a device, and changed through

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/xferterm/xferterm/internal/atomicfile"
 	"github.com/xferterm/xferterm/internal/inflate"
 	"github.com/xferterm/xferterm/scanner"
 )
@@ -103,8 +104,8 @@ func (f *upFile) start(u *upload) error {
 		}
 		f.tmp = tmp
 		f.lw = &limitedWriter{
-			w:       tmp.w,
-			fd:      int(tmp.f.Fd()),
+			w:       tmp,
+			fd:      tmp.Fd(),
 			max:     lim.MaxFileSize,
 			reserve: lim.DiskReserve,
 			hooks:   u.hooks,
@@ -210,7 +211,7 @@ func (f *upFile) applyDirMetadata(u *upload) error {
 		}
 	}
 	if f.mtime.Set {
-		return setMtime(dir, base, f.mtime.Value)
+		return atomicfile.SetMtime(dir, base, f.mtime.Value)
 	}
 	return nil
 }
