@@ -22,9 +22,9 @@ type Verifier interface {
 // Limits bound how many questions a remote can put to the user. The zero value of a
 // field means its default.
 type Limits struct {
-	// MaxWaiting is how many questions may wait behind the one shown; a request beyond
-	// that is refused without asking. Default 4.
-	MaxWaiting int
+	// MaxQuestions is how many questions may be open at once: the one shown and those
+	// waiting behind it. A request beyond that is refused without asking. Default 5.
+	MaxQuestions int
 	// BrakeDenials denials within BrakeWindow engage the brake: for BrakeFor, every
 	// request that would be asked is refused without asking. Defaults 3, 1 minute,
 	// 2 minutes.
@@ -38,7 +38,7 @@ type Limits struct {
 
 // Default limits.
 const (
-	DefaultMaxWaiting   = 4
+	DefaultMaxQuestions = 5
 	DefaultBrakeDenials = 3
 	DefaultBrakeWindow  = time.Minute
 	DefaultBrakeFor     = 2 * time.Minute
@@ -46,8 +46,8 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxWaiting <= 0 {
-		l.MaxWaiting = DefaultMaxWaiting
+	if l.MaxQuestions <= 0 {
+		l.MaxQuestions = DefaultMaxQuestions
 	}
 	if l.BrakeDenials <= 0 {
 		l.BrakeDenials = DefaultBrakeDenials
@@ -97,11 +97,12 @@ type Approver struct {
 
 	mu        sync.Mutex    // guards the fields below; never held while calling out (answer, Asker, Audit, Notes)
 	waiting   []*ticket     // questions posted, oldest first, not yet shown
+	shown     bool          // Run is showing a question
 	wake      chan struct{} // capacity 1: a token means Run may have a question to show
 	denials   []time.Time   // recent denials by the person, for the brake
 	brakeEnd  time.Time     // until then the brake refuses without asking
 	quietEnd  time.Time     // until then "deny everything" refuses without asking
-	fullNoted bool          // the note about too many questions was given since the queue last emptied
+	fullNoted bool          // the note about too many questions was given since none was last open
 }
 
 // New returns an Approver.

@@ -43,7 +43,7 @@ func (a *Approver) post(rec *SessionRecord, q Question, answer func(transfer.Dec
 		reason = "the user refuses every request for now"
 	case now.Before(a.brakeEnd):
 		reason = "too many requests refused in a short time"
-	case len(a.waiting) >= a.opts.Limits.MaxWaiting:
+	case a.open() >= a.opts.Limits.MaxQuestions:
 		reason, full = "too many questions waiting", true
 	}
 	if reason == "" {
@@ -56,7 +56,7 @@ func (a *Approver) post(rec *SessionRecord, q Question, answer func(transfer.Dec
 		}
 		return transfer.Decision{}, t
 	}
-	noteFull, waiting := full && !a.fullNoted, len(a.waiting)
+	noteFull, open := full && !a.fullNoted, a.open()
 	if full {
 		a.fullNoted = true
 	}
@@ -65,9 +65,18 @@ func (a *Approver) post(rec *SessionRecord, q Question, answer func(transfer.Dec
 	case a.opts.Asker == nil:
 		a.note("refused %s: %s", describe(q), reason)
 	case noteFull:
-		a.note("refused %s: %d questions are waiting already; more are refused without asking", describe(q), waiting)
+		a.note("refused %s: %d questions are waiting already; more are refused without asking", describe(q), open)
 	}
 	return a.record(rec, refusal(reason)), nil
+}
+
+// open is how many questions are open: shown or waiting. Called with a.mu held.
+func (a *Approver) open() int {
+	n := len(a.waiting)
+	if a.shown {
+		n++
+	}
+	return n
 }
 
 // Withdraw implements transfer.Pending: the question leaves the queue, or its prompt
@@ -118,12 +127,12 @@ func (a *Approver) next(ctx context.Context) (*ticket, context.Context, context.
 			t := a.waiting[0]
 			a.waiting = a.waiting[1:]
 			if len(a.waiting) == 0 {
-				a.waiting, a.fullNoted = nil, false
+				a.waiting = nil
 			}
 			askCtx, stop := context.WithCancelCause(ctx)
 			t.stop = func() { stop(errWithdrawn) }
-			t.q.Waiting = len(a.waiting)
 			t.q.QuietFor = a.opts.Limits.QuietFor
+			a.shown = true
 			a.mu.Unlock()
 			return t, askCtx, func() { stop(nil) }
 		}
@@ -155,6 +164,10 @@ func (a *Approver) answered(t *ticket, ans Answer, err error) {
 	}
 
 	a.mu.Lock()
+	a.shown = false
+	if a.open() == 0 {
+		a.fullNoted = false
+	}
 	if t.done {
 		a.mu.Unlock()
 		return // withdrawn while shown: recorded then
@@ -208,7 +221,10 @@ func (a *Approver) countDenial(now time.Time) bool {
 func (a *Approver) refuseWaiting(reason string) {
 	a.mu.Lock()
 	waiting := a.waiting
-	a.waiting, a.fullNoted = nil, false
+	a.waiting = nil
+	if !a.shown {
+		a.fullNoted = false
+	}
 	for _, t := range waiting {
 		t.done = true
 	}

@@ -37,8 +37,6 @@ type Question struct {
 	// QuietFor is how long an answer of DenyAll refuses every request without asking;
 	// 0: that answer is not offered.
 	QuietFor time.Duration
-	// Waiting is how many more questions wait behind this one.
-	Waiting int
 }
 
 // Sensitive returns how many of the items are sensitive.

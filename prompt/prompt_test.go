@@ -217,11 +217,6 @@ func TestPromptViewUpload(t *testing.T) {
 	if got := plain(m); !strings.Contains(got, "Press y to allow or n to deny") {
 		t.Errorf("no hint after Enter:\n%s", got)
 	}
-	q := uploadQuestion()
-	q.Waiting = 3
-	if got := plain(newArmed(t, q)); !strings.Contains(got, "3 more request(s) waiting") {
-		t.Errorf("the queue is not shown:\n%s", got)
-	}
 	m, _ = send(m, keyY)
 	if v := m.View(); !v.AltScreen || v.Content != "" {
 		t.Errorf("final view %+v: want an empty alternate screen", v)

@@ -49,9 +49,6 @@ func (m model) View() tea.View {
 	foot = append(foot, " Only allow transfers from computers you trust.",
 		faint(" Session "+termtext.Sanitize(m.q.SessionID)), "")
 	foot = append(foot, m.keyLines()...)
-	if m.q.Waiting > 0 {
-		foot = append(foot, faint(fmt.Sprintf(" %d more request(s) waiting.", m.q.Waiting)))
-	}
 	if m.hint {
 		foot = append(foot, "", warn(" "+m.hintText()))
 	}

@@ -124,6 +124,9 @@ func helper(mode string) int {
 		fmt.Printf("GOT %q\n", b)
 		return 0
 	}
+	if scenario, ok := remoteScenarios[mode]; ok {
+		return runRemote(scenario)
+	}
 	return ptytest.Helper(mode)
 }
 
