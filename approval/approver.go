@@ -46,22 +46,20 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxQuestions <= 0 {
-		l.MaxQuestions = DefaultMaxQuestions
-	}
-	if l.BrakeDenials <= 0 {
-		l.BrakeDenials = DefaultBrakeDenials
-	}
-	if l.BrakeWindow <= 0 {
-		l.BrakeWindow = DefaultBrakeWindow
-	}
-	if l.BrakeFor <= 0 {
-		l.BrakeFor = DefaultBrakeFor
-	}
-	if l.QuietFor <= 0 {
-		l.QuietFor = DefaultQuietFor
-	}
+	l.MaxQuestions = positiveOr(l.MaxQuestions, DefaultMaxQuestions)
+	l.BrakeDenials = positiveOr(l.BrakeDenials, DefaultBrakeDenials)
+	l.BrakeWindow = positiveOr(l.BrakeWindow, DefaultBrakeWindow)
+	l.BrakeFor = positiveOr(l.BrakeFor, DefaultBrakeFor)
+	l.QuietFor = positiveOr(l.QuietFor, DefaultQuietFor)
 	return l
+}
+
+// positiveOr returns v if it is positive, else def.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // Options configure an Approver.

@@ -304,10 +304,18 @@ func TestApproverDenyAll(t *testing.T) {
 	if n := strings.Count(f.notes.String(), "deny all"); n != 1 {
 		t.Errorf("notes %q: want the quiet time said once", f.notes.String())
 	}
-	f.clock.Advance(time.Second)
+	f.askedAgainAfter(t, time.Second)
+}
+
+// askedAgainAfter checks that a request is asked again, and allowed, once the clock has
+// moved d.
+func (f *fixture) askedAgainAfter(t *testing.T, d time.Duration) {
+	t.Helper()
+	f.clock.Advance(d)
 	f.person.script = &reply{a: approval.Answer{Choice: approval.Allow}}
-	if d := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "4", Home: f.home}).decision(t); !d.Allow {
-		t.Errorf("after the quiet time: %+v", d)
+	a := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "again", Home: f.home})
+	if dec := a.decision(t); a.pending == nil || !dec.Allow {
+		t.Errorf("after %v: %+v, pending %v", d, dec, a.pending != nil)
 	}
 }
 
@@ -316,13 +324,7 @@ func TestApproverDenyAll(t *testing.T) {
 func TestApproverBrake(t *testing.T) {
 	f := newFixture(t)
 	f.person.script = &reply{a: approval.Answer{Choice: approval.Deny}}
-	for i := range approval.DefaultBrakeDenials {
-		if d := f.ask(transfer.Request{Direction: transfer.Send, SessionID: fmt.Sprint(i), Home: f.home}).decision(t); d.Allow {
-			t.Fatalf("allowed %+v", d)
-		}
-		f.person.next(t)
-		f.clock.Advance(approval.DefaultBrakeWindow / time.Duration(approval.DefaultBrakeDenials+1))
-	}
+	f.denyEach(t, approval.DefaultBrakeDenials, approval.DefaultBrakeWindow/time.Duration(approval.DefaultBrakeDenials+1))
 	for i := range 5 {
 		a := f.ask(transfer.Request{Direction: transfer.Send, SessionID: fmt.Sprint("x", i), Home: f.home})
 		if a.pending != nil || a.d.Allow || a.d.Reason != "too many requests refused in a short time" {
@@ -333,11 +335,7 @@ func TestApproverBrake(t *testing.T) {
 	if n := strings.Count(f.notes.String(), "refusing new ones without asking"); n != 1 {
 		t.Errorf("notes %q: want the brake said once", f.notes.String())
 	}
-	f.clock.Advance(approval.DefaultBrakeFor)
-	f.person.script = &reply{a: approval.Answer{Choice: approval.Allow}}
-	if d := f.ask(transfer.Request{Direction: transfer.Send, SessionID: "y", Home: f.home}).decision(t); !d.Allow {
-		t.Errorf("after the brake: %+v", d)
-	}
+	f.askedAgainAfter(t, approval.DefaultBrakeFor)
 }
 
 // TestApproverDenialsSpreadOutDoNotBrake: denials further apart than the window do
@@ -345,14 +343,23 @@ func TestApproverBrake(t *testing.T) {
 func TestApproverDenialsSpreadOutDoNotBrake(t *testing.T) {
 	f := newFixture(t)
 	f.person.script = &reply{a: approval.Answer{Choice: approval.Deny}}
-	for i := range 2 * approval.DefaultBrakeDenials {
+	f.denyEach(t, 2*approval.DefaultBrakeDenials, approval.DefaultBrakeWindow)
+}
+
+// denyEach puts n send requests to the person, who denies each (f.person.script),
+// with gap between them on the clock; each must be asked.
+func (f *fixture) denyEach(t *testing.T, n int, gap time.Duration) {
+	t.Helper()
+	for i := range n {
 		a := f.ask(transfer.Request{Direction: transfer.Send, SessionID: fmt.Sprint(i), Home: f.home})
 		if a.pending == nil {
 			t.Fatalf("request %d refused without a question: %+v", i, a.d)
 		}
-		a.decision(t)
+		if d := a.decision(t); d.Allow {
+			t.Fatalf("allowed %+v", d)
+		}
 		f.person.next(t)
-		f.clock.Advance(approval.DefaultBrakeWindow)
+		f.clock.Advance(gap)
 	}
 }
 

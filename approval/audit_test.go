@@ -158,7 +158,9 @@ func TestAuditLogFile(t *testing.T) {
 	}
 
 	// Reopening appends, and a file others could read is made private.
-	chmod(t, path, 0o644)
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	l, err = approval.OpenAuditLog(path, fixedClock(now))
 	if err != nil {
 		t.Fatal(err)

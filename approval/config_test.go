@@ -66,7 +66,9 @@ func TestDefaults(t *testing.T) {
 func writeConfig(t *testing.T, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "config.toml")
-	write(t, p, content, 0o600)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

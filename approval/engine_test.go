@@ -11,6 +11,7 @@ import (
 	"github.com/xferterm/xferterm/approval"
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
 )
 
@@ -18,13 +19,13 @@ import (
 type engineRig struct {
 	*fixture
 	e       *fs.Engine
-	clock   *fakeClock
+	clock   *testdata.Clock
 	decided chan transfer.Event // the engine's session events: a decision took effect
 }
 
 func newEngineRig(t *testing.T) *engineRig {
 	t.Helper()
-	r := &engineRig{fixture: newFixture(t), clock: &fakeClock{t: time.Unix(1_800_000_000, 0)},
+	r := &engineRig{fixture: newFixture(t), clock: testdata.NewClock(time.Unix(1_800_000_000, 0)),
 		decided: make(chan transfer.Event, 16)}
 	e, err := fs.NewEngine(fs.Config{Home: t.TempDir(), Approver: r.a, Now: r.clock.Now, Events: func(ev transfer.Event) {
 		r.a.Record(ev)

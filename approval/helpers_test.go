@@ -3,7 +3,6 @@ package approval_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -11,28 +10,11 @@ import (
 
 	"github.com/xferterm/xferterm/approval"
 	"github.com/xferterm/xferterm/bypass"
+	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
 )
 
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
-
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // syncBuffer is a bytes.Buffer for writers on several goroutines.
 type syncBuffer struct {
@@ -128,7 +110,7 @@ type fixture struct {
 	person *person
 	notes  *syncBuffer
 	audit  *syncBuffer
-	clock  *fakeClock
+	clock  *testdata.Clock
 	home   string
 	key    *bypass.KeyPair
 }
@@ -153,7 +135,7 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{person: newPerson(), notes: new(syncBuffer), audit: new(syncBuffer),
-		clock: &fakeClock{t: time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)}, home: home, key: key}
+		clock: testdata.NewClock(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)), home: home, key: key}
 	o := approval.Options{
 		Home:     home,
 		Guard:    guard,
@@ -228,19 +210,4 @@ func (f *fixture) kitty1(t testing.TB, id, password string) string {
 		t.Fatal(err)
 	}
 	return v
-}
-
-func chmod(t *testing.T, path string, mode os.FileMode) {
-	t.Helper()
-	if err := os.Chmod(path, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func write(t *testing.T, path, data string, mode os.FileMode) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), mode); err != nil {
-		t.Fatal(err)
-	}
-	chmod(t, path, mode) // WriteFile keeps the mode of an existing file and applies the umask.
 }

@@ -39,38 +39,35 @@ func (k *keyDetector) Write(p []byte) (int, error) {
 }
 
 func (k *keyDetector) feedSeq(b byte) {
-	if len(k.seq) == 1 {
-		if b != '[' {
-			k.seq = k.seq[:0]
-			if b == 0x1b {
-				k.seq = append(k.seq, b)
-			} else if b == kittykey.CtrlCByte {
-				k.cancel()
-			}
-			return
-		}
+	switch {
+	case len(k.seq) == 1 && b == '[':
 		k.seq = append(k.seq, b)
-		return
-	}
-	if b >= 0x40 && b <= 0x7e { // final byte
+	case len(k.seq) == 1:
+		k.abandon(b) // ESC and something else: not a CSI sequence
+	case b >= 0x40 && b <= 0x7e: // final byte
 		if b == 'u' {
 			if e, ok := kittykey.Parse(k.seq[2:]); ok {
 				k.keyEvent(e)
 			}
 		}
 		k.seq = k.seq[:0]
-		return
+	case b < 0x20 || len(k.seq) >= maxCSI:
+		k.abandon(b)
+	default:
+		k.seq = append(k.seq, b)
 	}
-	if b < 0x20 || len(k.seq) >= maxCSI {
-		k.seq = k.seq[:0]
-		if b == 0x1b {
-			k.seq = append(k.seq, b)
-		} else if b == kittykey.CtrlCByte {
-			k.cancel()
-		}
-		return
+}
+
+// abandon drops the sequence in progress at b, which may start another (ESC) or be a
+// Ctrl+C of its own.
+func (k *keyDetector) abandon(b byte) {
+	k.seq = k.seq[:0]
+	switch b {
+	case 0x1b:
+		k.seq = append(k.seq, b)
+	case kittykey.CtrlCByte:
+		k.cancel()
 	}
-	k.seq = append(k.seq, b)
 }
 
 // keyEvent acts on a kitty keyboard protocol key event: Ctrl+C and Esc cancel; y and n,

@@ -12,6 +12,7 @@ import (
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
 )
 
@@ -34,7 +35,7 @@ type fuzzProgram struct {
 	t      *testing.T
 	home   string
 	e      *fs.Engine
-	clock  *fakeClock
+	clock  *testdata.Clock
 	sig    []byte            // a valid signature of pub/a.txt
 	listed map[string]bool   // every path some listing named
 	asked  map[string]string // "id/fid" -> path of the last request with that fid
@@ -117,7 +118,7 @@ func FuzzDownloadSession(f *testing.F) {
 	f.Add([]byte{s, 0, 0, 1, s, 1, 0, 0, 0, s, pull, 255, s, 1, 1, 5, 0, s, 2, 1, 0, 3, s, pull, 255})         // a directory, stray data
 
 	f.Fuzz(func(t *testing.T, prog []byte) {
-		clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+		clock := testdata.NewClock(time.Unix(1_800_000_000, 0))
 		allow := len(prog) == 0 || prog[0]&0x80 == 0
 		e, err := fs.NewEngine(fs.Config{Home: home, Now: clock.Now,
 			Approver: transfer.Func(func(transfer.Request) transfer.Decision { return transfer.Decision{Allow: allow} })})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
 )
 
@@ -23,7 +24,7 @@ type dlHarness struct {
 	t     testing.TB
 	e     *fs.Engine
 	home  string
-	clock *fakeClock
+	clock *testdata.Clock
 	eventLog
 	max    int                 // Pull size
 	sent   []scanner.Command   // every command handled, in order
@@ -32,7 +33,7 @@ type dlHarness struct {
 
 func newDLHarness(t testing.TB, a transfer.Approver, limits fs.Limits) *dlHarness {
 	t.Helper()
-	h := &dlHarness{t: t, home: t.TempDir(), clock: &fakeClock{t: time.Unix(1_800_000_000, 0)}, max: 64 << 10,
+	h := &dlHarness{t: t, home: t.TempDir(), clock: testdata.NewClock(time.Unix(1_800_000_000, 0)), max: 64 << 10,
 		notify: make(chan transfer.Event, 256)}
 	e, err := fs.NewEngine(fs.Config{
 		Home:     h.home,

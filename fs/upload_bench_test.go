@@ -31,14 +31,8 @@ func BenchmarkUpload(b *testing.B) {
 // decompressed bytes.
 func BenchmarkUploadZlib(b *testing.B) {
 	const size = 16 << 20
-	for _, c := range []struct {
-		name string
-		data []byte
-	}{
-		{"text", testdata.TextLike(size, 1)},
-		{"random", testdata.RandomBytes(2, size)},
-	} {
-		b.Run(c.name, func(b *testing.B) { benchUpload(b, c.data, true) })
+	for _, c := range testdata.ZlibCases(size) {
+		b.Run(c.Name, func(b *testing.B) { benchUpload(b, c.Data, true) })
 	}
 }
 

@@ -37,7 +37,7 @@ func FuzzUploadSession(f *testing.F) {
 		if err := os.WriteFile(sentinel, []byte("keep"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+		clock := testdata.NewClock(time.Unix(1_800_000_000, 0))
 		e, err := fs.NewEngine(fs.Config{
 			Home: home,
 			Now:  clock.Now,

@@ -13,27 +13,9 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
 )
-
-// fakeClock is the engine's clock in the tests of both directions; only the test
-// moves it.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // eventLog records the engine's events, in the harnesses of both directions. Its
 // methods may be called concurrently.
@@ -83,7 +65,7 @@ type upHarness struct {
 	e     *fs.Engine
 	root  string // temporary directory holding home and outside
 	home  string
-	clock *fakeClock
+	clock *testdata.Clock
 	eventLog
 }
 
@@ -101,7 +83,7 @@ func newUpHarness(t testing.TB, opts ...harnessOption) *upHarness {
 		t:     t,
 		root:  root,
 		home:  filepath.Join(root, "home"),
-		clock: &fakeClock{t: time.Unix(1_800_000_000, 0)},
+		clock: testdata.NewClock(time.Unix(1_800_000_000, 0)),
 	}
 	for _, d := range []string{h.home, filepath.Join(root, "outside")} {
 		if err := os.Mkdir(d, 0o755); err != nil {

@@ -57,3 +57,16 @@ func Zlib(t testing.TB, b []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// Case is a named input of a test or benchmark.
+type Case struct {
+	Name string
+	Data []byte
+}
+
+// ZlibCases are size bytes of the two kinds of file that matter to an inflater: text,
+// which zlib shrinks about 2.7:1, and random bytes, which it stores (the cost per packet
+// then dominates).
+func ZlibCases(size int) []Case {
+	return []Case{{"text", TextLike(size, 1)}, {"random", RandomBytes(2, size)}}
+}

@@ -88,6 +88,15 @@ func (p *screenProc) armedPrompt(want string) string {
 	})
 }
 
+// answer waits for a prompt that takes answers about on, types key, and waits for the
+// remote program's report expect.
+func (p *screenProc) answer(on, key, expect string) {
+	p.t.Helper()
+	p.armedPrompt(on)
+	p.Type(p.t, key)
+	p.Out.WaitForString(p.t, expect)
+}
+
 // prompts counts the prompts drawn so far (each enters the alternate screen once).
 func (p *screenProc) prompts() int { return strings.Count(string(p.Out.Bytes()), "\x1b[?1049h") }
 
@@ -105,9 +114,13 @@ func linesIn(b []byte, prefix string) []string {
 	return out
 }
 
-// finish types q for the remote program and checks that xferterm exits cleanly.
-func (p *screenProc) finish() {
+// finish waits for the remote program's DONE when done is set, types q for it, and
+// checks that xferterm exits cleanly.
+func (p *screenProc) finish(done bool) {
 	p.t.Helper()
+	if done {
+		p.Out.WaitForString(p.t, "DONE")
+	}
 	p.Type(p.t, "q")
 	if code := p.wait(); code != 0 {
 		p.t.Errorf("exit status %d; stderr %q", code, p.stderr.String())
@@ -138,11 +151,8 @@ func TestPromptStrayKeystroke(t *testing.T) {
 	p.Out.WaitForString(t, "REPLY first - EPERM:")
 
 	// The second is answered once armed.
-	p.armedPrompt("Session second")
-	p.Type(t, "y")
-	p.Out.WaitForString(t, "REPLY second - OK")
-	p.Out.WaitForString(t, "DONE")
-	p.finish()
+	p.answer("Session second", "y", "REPLY second - OK")
+	p.finish(true)
 }
 
 // TestPromptFlood: 25 requests in one write give one question at a time and a bounded
@@ -171,7 +181,7 @@ func TestPromptFlood(t *testing.T) {
 	if n := p.prompts(); n != 1 {
 		t.Errorf("a prompt was shown during the quiet time")
 	}
-	p.finish()
+	p.finish(false)
 	for note, want := range map[string]int{"questions are waiting already": 1, "deny all": 1} {
 		if n := strings.Count(p.stderr.String(), note); n != want {
 			t.Errorf("%q said %d times: %q", note, n, p.stderr.String())
@@ -199,7 +209,7 @@ func TestPromptFloodBrake(t *testing.T) {
 	if n := p.prompts(); n != 3 {
 		t.Errorf("a prompt was shown with the brake on")
 	}
-	p.finish()
+	p.finish(false)
 	if n := strings.Count(p.stderr.String(), "refusing new ones without asking"); n != 1 {
 		t.Errorf("the brake was said %d times: %q", n, p.stderr.String())
 	}
@@ -219,20 +229,17 @@ func TestCtrlCReachesTheProgramWhileNothingIsShown(t *testing.T) {
 		if n := p.prompts(); n != 0 || len(p.lines("REPLY")) != 0 {
 			t.Errorf("%d prompts, replies %q", n, p.lines("REPLY"))
 		}
-		p.finish()
+		p.finish(false)
 	})
 	t.Run("an approved transfer", func(t *testing.T) {
 		p := startScreen(t, "cancel-upload", nil)
-		p.armedPrompt("Session c1")
-		p.Type(t, "y")
-		p.Out.WaitForString(t, "RUNNING")
+		p.answer("Session c1", "y", "RUNNING")
 		p.Type(t, "\x03")
 		p.Out.WaitForString(t, "REPLY c1 - CANCELED")
 		if got := p.lines("KEY"); len(got) != 0 {
 			t.Errorf("Ctrl+C reached the program during the transfer: %q", got)
 		}
-		p.Out.WaitForString(t, "DONE")
-		p.finish()
+		p.finish(true)
 		if _, err := os.Lstat(filepath.Join(p.home, "partial.bin")); err == nil {
 			t.Error("the cancelled file was written")
 		}
@@ -243,20 +250,15 @@ func TestCtrlCReachesTheProgramWhileNothingIsShown(t *testing.T) {
 // ~/.ssh/authorized_keys be written without a question.
 func TestPromptAllowAllReachesOnlyWhatItShowed(t *testing.T) {
 	p := startScreen(t, "allow-all", nil)
-	p.armedPrompt("Session a1")
-	p.Type(t, "y")
-	p.Out.WaitForString(t, "REPLY a1 - OK")
+	p.answer("Session a1", "y", "REPLY a1 - OK")
 	screen := p.armedPrompt("~/.vimrc")
 	if !strings.Contains(screen, "a  allow it, and the rest of this transfer in ~/ marked the same way") {
 		t.Fatalf("allow all does not say how far it reaches:\n%s", screen)
 	}
 	p.Type(t, "a")
 	p.Out.WaitForString(t, "REPLY a1 1 STARTED")
-	p.armedPrompt("~/.ssh/authorized_keys")
-	p.Type(t, "n")
-	p.Out.WaitForString(t, "REPLY a1 2 EPERM:")
-	p.Out.WaitForString(t, "DONE")
-	p.finish()
+	p.answer("~/.ssh/authorized_keys", "n", "REPLY a1 2 EPERM:")
+	p.finish(true)
 	if b, err := os.ReadFile(filepath.Join(p.home, ".vimrc")); err != nil || string(b) != "set nocompatible\n" {
 		t.Errorf("~/.vimrc: %q, %v", b, err)
 	}
@@ -292,7 +294,7 @@ func TestPromptBypassReadOfAPrivateKey(t *testing.T) {
 	if n := p.prompts(); n != 1 {
 		t.Errorf("%d prompts, want 1 (the ordinary read needs none)", n)
 	}
-	p.finish()
+	p.finish(false)
 }
 
 // TestPromptLongReadList: the header of a long read list counts the sensitive paths and
@@ -315,6 +317,5 @@ func TestPromptLongReadList(t *testing.T) {
 	}
 	p.Type(t, "n")
 	p.Out.WaitForString(t, "REPLY long - EPERM:")
-	p.Out.WaitForString(t, "DONE")
-	p.finish()
+	p.finish(true)
 }

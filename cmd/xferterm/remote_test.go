@@ -125,6 +125,23 @@ func (r *remote) untilKey(q byte, each func(k []byte)) {
 	}
 }
 
+// end finishes the session id (none when empty), says DONE, and waits for q: the end
+// of a scenario.
+func (r *remote) end(id string) int {
+	if id != "" {
+		r.write(scanner.Command{Action: scanner.ActionFinish, ID: id})
+	}
+	r.say("DONE")
+	r.untilKey('q', nil)
+	return 0
+}
+
+// allowed starts the send session id and reports whether it was allowed.
+func (r *remote) allowed(id string) bool {
+	r.write(send(id))
+	return r.reply().Status == scanner.StatusOK
+}
+
 func send(id string) scanner.Command { return scanner.Command{Action: scanner.ActionSend, ID: id} }
 
 func receive(id string, specs int) scanner.Command {
@@ -143,10 +160,7 @@ func askTwice(r *remote) int {
 	r.reply()
 	r.write(send("second"))
 	r.reply()
-	r.write(scanner.Command{Action: scanner.ActionFinish, ID: "second"})
-	r.say("DONE")
-	r.untilKey('q', nil)
-	return 0
+	return r.end("second")
 }
 
 // flood: 25 send sessions in one write (finding 2). Then m asks once more; q ends.
@@ -195,8 +209,7 @@ func collect(r *remote) int {
 // allowAll: an approved send session writes ~/.vimrc (the test answers "allow all"),
 // then ~/.ssh/authorized_keys (finding 4).
 func allowAll(r *remote) int {
-	r.write(send("a1"))
-	if r.reply().Status != scanner.StatusOK {
+	if !r.allowed("a1") {
 		return 1
 	}
 	r.write(file("a1", "1", "~/.vimrc"))
@@ -210,10 +223,7 @@ func allowAll(r *remote) int {
 		r.write(scanner.Command{Action: scanner.ActionEndData, ID: "a1", FileID: "2", Data: []byte("ssh-ed25519 AAAA attacker\n")})
 		r.reply()
 	}
-	r.write(scanner.Command{Action: scanner.ActionFinish, ID: "a1"})
-	r.say("DONE")
-	r.untilKey('q', nil)
-	return 0
+	return r.end("a1")
 }
 
 // bypassRead: receive sessions with the password (PW): one reads a private key, one an
@@ -234,9 +244,7 @@ func bypassRead(r *remote) int {
 		}
 		r.write(scanner.Command{Action: scanner.ActionFinish, ID: s.id})
 	}
-	r.say("DONE")
-	r.untilKey('q', nil)
-	return 0
+	return r.end("")
 }
 
 // longRead: a receive session of 40 paths whose last 3 are sensitive (finding 6).
@@ -250,16 +258,13 @@ func longRead(r *remote) int {
 	}
 	r.write(cmds...)
 	r.reply()
-	r.say("DONE")
-	r.untilKey('q', nil)
-	return 0
+	return r.end("")
 }
 
 // cancelUpload: an approved send session that has started a file and then waits: a
 // transfer the user can see running (finding 3, the other side).
 func cancelUpload(r *remote) int {
-	r.write(send("c1"))
-	if r.reply().Status != scanner.StatusOK {
+	if !r.allowed("c1") {
 		return 1
 	}
 	r.write(file("c1", "1", "partial.bin"))
@@ -267,7 +272,5 @@ func cancelUpload(r *remote) int {
 	r.write(scanner.Command{Action: scanner.ActionData, ID: "c1", FileID: "1", Data: []byte("half of it")})
 	r.say("RUNNING")
 	r.reply() // CANCELED, when the user presses Ctrl+C
-	r.say("DONE")
-	r.untilKey('q', nil)
-	return 0
+	return r.end("")
 }

@@ -26,15 +26,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // throughput is that of the decompressed bytes.
 func BenchmarkInflater(b *testing.B) {
 	const size = 16 << 20
-	for _, c := range []struct {
-		name string
-		data []byte
-	}{
-		{"text", testdata.TextLike(size, 1)},
-		{"random", testdata.RandomBytes(2, size)},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			wire := testdata.Zlib(b, c.data)
+	for _, c := range testdata.ZlibCases(size) {
+		b.Run(c.Name, func(b *testing.B) {
+			wire := testdata.Zlib(b, c.Data)
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for b.Loop() {
