@@ -11,7 +11,7 @@ import (
 // confuse the user if it stayed changed (bracketed paste, focus and mouse reports), and
 // a synchronized update that would keep the prompt from being seen. Kitty keyboard
 // flags are a stack the borrower pushes and pops itself, and modifyOtherKeys is never
-// touched by the prompt (approval.Prompt filters it out), so neither is followed here.
+// touched by the prompt (prompt.Prompt filters it out), so neither is followed here.
 func trackedMode(i int) uint16 {
 	return [numModes]uint16{
 		25,   // DECTCEM: cursor visible
