@@ -165,10 +165,8 @@ func (a *Approver) answered(t *ticket, ans Answer, err error) {
 
 	a.mu.Lock()
 	a.shown = false
-	if a.open() == 0 {
-		a.fullNoted = false
-	}
 	if t.done {
+		a.fullNoted = a.fullNoted && a.open() > 0
 		a.mu.Unlock()
 		return // withdrawn while shown: recorded then
 	}
@@ -182,22 +180,32 @@ func (a *Approver) answered(t *ticket, ans Answer, err error) {
 			a.brakeEnd, brake = now.Add(a.opts.Limits.BrakeFor), true
 		}
 	}
+	// What waits is refused in the same step: a question posted after this is judged
+	// by the new state, never refused by it.
+	var refused []*ticket
+	if quiet || brake {
+		refused = a.takeWaiting()
+	}
+	a.fullNoted = a.fullNoted && a.open() > 0
 	a.mu.Unlock()
 
+	// The notes come first: when the decisions arrive, what they say has been said.
 	if err != nil && !errors.Is(err, context.Canceled) {
 		a.note("refused %s: %v", describe(t.q), err)
 	}
-	a.record(t.rec, d)
-	t.answer(d)
+	reason := ""
 	switch {
 	case quiet:
+		reason = "the user refuses every request for now"
 		a.note("refusing every transfer request without asking for the next %s (you chose \"deny all\")", minutes(a.opts.Limits.QuietFor))
-		a.refuseWaiting("the user refuses every request for now")
 	case brake:
+		reason = "too many requests refused in a short time"
 		a.note("%d transfer requests refused within %s: refusing new ones without asking for the next %s",
 			a.opts.Limits.BrakeDenials, minutes(a.opts.Limits.BrakeWindow), minutes(a.opts.Limits.BrakeFor))
-		a.refuseWaiting("too many requests refused in a short time")
 	}
+	a.record(t.rec, d)
+	t.answer(d)
+	a.refuse(refused, reason)
 }
 
 // countDenial records a denial at now and reports whether it engages the brake.
@@ -220,16 +228,26 @@ func (a *Approver) countDenial(now time.Time) bool {
 // refuseWaiting refuses every question still waiting, without asking.
 func (a *Approver) refuseWaiting(reason string) {
 	a.mu.Lock()
+	waiting := a.takeWaiting()
+	a.mu.Unlock()
+	a.refuse(waiting, reason)
+}
+
+// takeWaiting empties the queue and returns what it held, marked done. Called with a.mu
+// held.
+func (a *Approver) takeWaiting() []*ticket {
 	waiting := a.waiting
 	a.waiting = nil
-	if !a.shown {
-		a.fullNoted = false
-	}
 	for _, t := range waiting {
 		t.done = true
 	}
-	a.mu.Unlock()
-	for _, t := range waiting {
+	a.fullNoted = a.fullNoted && a.open() > 0
+	return waiting
+}
+
+// refuse delivers the refusal of questions taken from the queue; called without a.mu.
+func (a *Approver) refuse(tickets []*ticket, reason string) {
+	for _, t := range tickets {
 		t.answer(a.record(t.rec, refusal(reason)))
 	}
 }
