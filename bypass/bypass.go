@@ -33,17 +33,9 @@ const (
 	// terminal's clock, in either direction (§4.1).
 	Window = 5 * time.Minute
 
-	// MaxLen bounds the decoded pw value; the kitten's are about 210
-	// bytes. Longer values are refused before any parsing.
+	// MaxLen bounds the decoded pw value, and the session id it is checked for; the
+	// kitten's values are about 210 bytes. Longer ones are refused before any parsing.
 	MaxLen = 4096
-
-	// ReplayMemory is how many session ids a Verifier remembers.
-	ReplayMemory = 4096
-
-	// replayHorizon is how long a kitty-1 bypass can be replayed at most: it
-	// may be presented up to Window after its timestamp, which may be up
-	// to Window in the future.
-	replayHorizon = 2 * Window
 )
 
 // Reasons a bypass is refused. Every refusal wraps ErrRefused. None of
@@ -58,44 +50,70 @@ var (
 	ErrDecrypt       = fmt.Errorf("%w: not encrypted for this terminal's key", ErrRefused)
 	ErrClock         = fmt.Errorf("%w: timestamp more than 5 minutes from this computer's clock", ErrRefused)
 	ErrReplay        = fmt.Errorf("%w: session id already used", ErrRefused)
-	ErrBusy          = fmt.Errorf("%w: too many bypass attempts in the last 10 minutes", ErrRefused)
+	ErrBusy          = fmt.Errorf("%w: too many bypasses accepted in the last 10 minutes", ErrRefused)
 	ErrMismatch      = fmt.Errorf("%w: wrong password", ErrRefused)
+	ErrStore         = fmt.Errorf("%w: the record of used session ids cannot be used", ErrRefused)
 )
+
+// Options configure a Verifier.
+type Options struct {
+	// Key is the terminal's key pair; nil refuses every kitty-1 value.
+	Key *KeyPair
+	// Password is the bypass password; empty refuses every bypass.
+	Password Secret
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Used records the ids of accepted values; nil means a MemoryIDs of this
+	// Verifier's own. Give every Verifier that uses Key the same record (a FileIDs in
+	// the key's directory), or a value one accepts can be replayed to another.
+	Used UsedIDs
+}
 
 // Verifier checks bypass values against the configured password. It is safe
 // for concurrent use.
 //
-// Each session id gets one attempt: the id is remembered before the value is
-// checked, and a later bypass for a remembered id is refused, so a captured
-// value cannot be replayed (the id is inside the encrypted kitty-1 payload, so
-// it cannot be changed either). The memory holds ReplayMemory ids; when it is
-// full, the oldest id is forgotten only if it was seen more than 10 minutes
-// ago (after which its kitty-1 value has expired); otherwise the attempt is
-// refused. A sha256 value never expires, so it can be replayed once its id has
-// been forgotten: prefer kitty-1.
+// A value is checked for the password first, whatever came before it: nothing a
+// remote sends without the password makes a value with the password fail (see the
+// package doc). A value with the right password has its session id recorded
+// (UsedIDs), and is refused if the id is recorded already, so a captured value
+// cannot be replayed: the id is inside the encrypted kitty-1 payload, so it cannot
+// be changed either. A sha256 value never expires, so it can be replayed once its id
+// has been forgotten (after UsedFor): prefer kitty-1.
+//
+// Failed checks are paced: Backoff says how long the caller should stop reading
+// input.
 type Verifier struct {
-	// Read-only after creation.
-	key      *KeyPair
-	password Secret
-	now      func() time.Time
+	opts Options // read-only after New
 
-	mu   sync.Mutex // guards used
-	used replayMemory
+	mu   sync.Mutex // guards pace
+	pace pacer
 }
 
-// NewVerifier returns a Verifier for password. key may be nil, in which case
-// every kitty-1 value is refused. now is the clock (time.Now in production).
-// An empty password refuses every bypass.
+// New returns a Verifier.
+func New(opts Options) *Verifier {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Used == nil {
+		opts.Used = new(MemoryIDs)
+	}
+	return &Verifier{opts: opts}
+}
+
+// NewVerifier returns a Verifier for password that remembers used ids in this process
+// only. key may be nil, in which case every kitty-1 value is refused. now is the
+// clock (time.Now in production). An empty password refuses every bypass.
 func NewVerifier(key *KeyPair, password Secret, now func() time.Time) *Verifier {
-	return &Verifier{key: key, password: password, now: now, used: newReplayMemory(ReplayMemory)}
+	return New(Options{Key: key, Password: password, Now: now})
 }
 
 // Verify checks pw, the decoded value of the pw key ("<scheme>:<data>", after
 // base64 decoding), for session id. It returns the scheme on success, and an
 // error wrapping ErrRefused otherwise. The decision is synchronous, as
-// §3.2 requires.
+// §3.2 requires: it waits only for the file of used ids, and only for a value
+// with the right password.
 func (v *Verifier) Verify(id, pw string) (Scheme, error) {
-	if len(pw) > MaxLen || id == "" {
+	if len(pw) > MaxLen || id == "" || len(id) > MaxLen {
 		return "", ErrMalformed
 	}
 	scheme, data, _ := strings.Cut(pw, ":")
@@ -105,18 +123,15 @@ func (v *Verifier) Verify(id, pw string) (Scheme, error) {
 		// Also reached with no ':' at all: the plaintext leak of §4.1.
 		return "", ErrUnknownScheme
 	}
-	if v.password.Empty() {
+	if v.opts.Password.Empty() {
 		return "", ErrNoPassword
 	}
-	now := v.now()
-	if err := v.remember(id, now); err != nil {
-		return "", err
-	}
+	now := v.opts.Now()
 	var err error
 	if Scheme(scheme) == SchemeKitty1 {
 		err = v.verifyKitty1(id, data, now)
 	} else {
-		err = v.verifySHA256(id, data)
+		err = v.verifySHA256(id, data, now)
 	}
 	if err != nil {
 		return "", err
@@ -124,16 +139,33 @@ func (v *Verifier) Verify(id, pw string) (Scheme, error) {
 	return Scheme(scheme), nil
 }
 
-// remember records id as used, or reports that it was used already.
-func (v *Verifier) remember(id string, now time.Time) error {
+// Backoff returns how long the caller should stop reading the remote's input before
+// it hands over anything that may hold another bypass value: zero, unless failed
+// checks have outrun FailuresPerSecond by more than FreeFailures. Call it where no
+// lock is held (cmd calls it on the output pump, after each payload), so that waiting
+// is backpressure on the stream and nothing else. It is at most 1/FailuresPerSecond
+// after each failed check, and at most FreeFailures/FailuresPerSecond in all.
+func (v *Verifier) Backoff() time.Duration {
+	now := v.opts.Now()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.used.add(id, now)
+	return v.pace.backoff(now)
 }
 
-// verifyKitty1 implements the terminal side of §4.1.
+// failed accounts for a check that failed after the work it is paced for: a
+// decryption, or a comparison with the password.
+func (v *Verifier) failed(now time.Time, err error) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.pace.fail(now)
+	return err
+}
+
+// verifyKitty1 implements the terminal side of §4.1. The order differs from kitty's in
+// one respect: the password is compared before the timestamp, so that only values
+// with the right password are recorded or refused for their clock.
 func (v *Verifier) verifyKitty1(id, data string, now time.Time) error {
-	if v.key == nil {
+	if v.opts.Key == nil {
 		return ErrDecrypt
 	}
 	msg, err := parseKitty1(data)
@@ -144,39 +176,48 @@ func (v *Verifier) verifyKitty1(id, data string, now time.Time) error {
 	if err != nil {
 		return ErrMalformed
 	}
-	plain, err := kitty1Open(v.key.priv, peer, msg)
+	plain, err := kitty1Open(v.opts.Key.priv, peer, msg)
 	if err != nil {
-		return ErrDecrypt
+		return v.failed(now, ErrDecrypt)
 	}
 	ts, payload, ok := strings.Cut(string(plain), ":")
 	if !ok {
-		return ErrMalformed
+		return v.failed(now, ErrMalformed)
+	}
+	if !v.opts.Password.matchesPayload(id, payload) {
+		return v.failed(now, ErrMismatch)
 	}
 	ns, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return ErrMalformed
 	}
-	if d := now.Sub(time.Unix(0, ns)); d > Window || d < -Window {
+	at := time.Unix(0, ns)
+	switch d := now.Sub(at); {
+	case d < -Window && d >= -maxAhead:
+		// From a client whose clock runs fast: it would be accepted later, so record
+		// it now, and an attacker who saw it cannot present it then.
+		if err := v.opts.Used.Use(id, at.Add(UsedFor), now); errors.Is(err, ErrStore) {
+			return err
+		}
+		return ErrClock
+	case d > Window || d < -Window:
 		return ErrClock
 	}
-	if !v.password.matchesPayload(id, payload) {
-		return ErrMismatch
-	}
-	return nil
+	return v.opts.Used.Use(id, at.Add(UsedFor), now)
 }
 
 // verifySHA256 implements the documented form of §4.2, correctly (kitty
 // compares against the wrong string and so refuses every documented value).
-func (v *Verifier) verifySHA256(id, data string) error {
+func (v *Verifier) verifySHA256(id, data string, now time.Time) error {
 	got, err := hex.DecodeString(data)
 	if err != nil || len(got) != sha256.Size {
 		return ErrMalformed
 	}
-	want := v.password.sha256Payload(id)
+	want := v.opts.Password.sha256Payload(id)
 	if subtle.ConstantTimeCompare(got, want[:]) != 1 {
-		return ErrMismatch
+		return v.failed(now, ErrMismatch)
 	}
-	return nil
+	return v.opts.Used.Use(id, now.Add(UsedFor), now)
 }
 
 // kitty1JSON is the JSON object inside a kitty-1 value. Field order is the
@@ -256,6 +297,11 @@ func EncodeKitty1(pubEnv, id, password string, now time.Time) (string, error) {
 	if password == "" {
 		return "", errors.New("bypass: empty password")
 	}
+	return encodeKitty1Plain(pubEnv, strconv.FormatInt(now.UnixNano(), 10)+":"+id+";"+password)
+}
+
+// encodeKitty1Plain encrypts plain as EncodeKitty1 does.
+func encodeKitty1Plain(pubEnv, plain string) (string, error) {
 	peer, err := ParsePublicKeyEnv(pubEnv)
 	if err != nil {
 		return "", err
@@ -272,7 +318,6 @@ func EncodeKitty1(pubEnv, id, password string, now time.Time) (string, error) {
 	if _, err := rand.Read(iv); err != nil {
 		return "", fmt.Errorf("bypass: random nonce: %w", err)
 	}
-	plain := strconv.FormatInt(now.UnixNano(), 10) + ":" + id + ";" + password
 	sealed := aead.Seal(nil, iv, []byte(plain), nil)
 	ct, tag := sealed[:len(sealed)-aead.Overhead()], sealed[len(sealed)-aead.Overhead():]
 	j, err := json.Marshal(kitty1JSON{
@@ -294,47 +339,4 @@ func EncodeKitty1(pubEnv, id, password string, now time.Time) (string, error) {
 func EncodeSHA256(id, password string) string {
 	sum := sha256.Sum256([]byte(id + ";" + password))
 	return string(SchemeSHA256) + ":" + hex.EncodeToString(sum[:])
-}
-
-// replayMemory is a bounded FIFO of session ids already presented with a
-// bypass. It is not safe for concurrent use; Verifier.mu guards it.
-type replayMemory struct {
-	max   int
-	seen  map[string]struct{}
-	order []replayEntry // oldest first; a queue with its head at order[head]
-	head  int
-}
-
-type replayEntry struct {
-	id string
-	at time.Time
-}
-
-func newReplayMemory(max int) replayMemory {
-	return replayMemory{max: max, seen: make(map[string]struct{}, max)}
-}
-
-// add records id at time now. It fails if id is already recorded, or if the
-// memory is full of ids recorded within replayHorizon.
-func (r *replayMemory) add(id string, now time.Time) error {
-	if _, ok := r.seen[id]; ok {
-		return ErrReplay
-	}
-	if len(r.seen) >= r.max {
-		oldest := r.order[r.head]
-		if now.Sub(oldest.at) <= replayHorizon {
-			return ErrBusy
-		}
-		delete(r.seen, oldest.id)
-		r.order[r.head] = replayEntry{}
-		r.head++
-		if r.head > len(r.order)/2 {
-			// Compact so the slice does not grow without bound.
-			r.order = append(r.order[:0], r.order[r.head:]...)
-			r.head = 0
-		}
-	}
-	r.seen[id] = struct{}{}
-	r.order = append(r.order, replayEntry{id: id, at: now})
-	return nil
 }

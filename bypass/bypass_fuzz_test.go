@@ -86,7 +86,7 @@ func FuzzVerify(f *testing.F) {
 	for _, e := range []error{
 		bypass.ErrNoPassword, bypass.ErrUnknownScheme, bypass.ErrMalformed,
 		bypass.ErrDecrypt, bypass.ErrClock, bypass.ErrReplay,
-		bypass.ErrBusy, bypass.ErrMismatch,
+		bypass.ErrBusy, bypass.ErrMismatch, bypass.ErrStore,
 	} {
 		fixed[e.Error()] = true
 	}

@@ -341,55 +341,63 @@ func TestVerifyRefusesReplay(t *testing.T) {
 	if _, err := v.Verify("s1", pw); !errors.Is(err, bypass.ErrReplay) {
 		t.Fatalf("second use: %v, want ErrReplay", err)
 	}
-	// A failed attempt uses the id up too.
-	if _, err := v.Verify("s2", "kitty-1:{}"); !errors.Is(err, bypass.ErrMalformed) {
-		t.Fatalf("garbage: %v", err)
+	if _, err := v.Verify("s1", bypass.EncodeSHA256("s1", "pw")); !errors.Is(err, bypass.ErrReplay) {
+		t.Fatalf("the same id with the other scheme: %v, want ErrReplay", err)
+	}
+	if _, err := v.Verify("s2", bypass.EncodeSHA256("s2", "pw")); err != nil {
+		t.Fatalf("sha256, first use: %v", err)
 	}
 	if _, err := v.Verify("s2", bypass.EncodeSHA256("s2", "pw")); !errors.Is(err, bypass.ErrReplay) {
-		t.Fatalf("after a failed attempt: %v, want ErrReplay", err)
+		t.Fatalf("sha256, second use: %v, want ErrReplay", err)
 	}
 }
 
-func TestVerifyReplayMemoryIsBounded(t *testing.T) {
-	key, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
+// TestVerifyFailedAttemptsAreNotRecorded: an attempt without the password does not
+// use its id up, so a remote cannot fill the record of used ids, or spoil the id a
+// client is about to use.
+func TestVerifyFailedAttemptsAreNotRecorded(t *testing.T) {
+	v, pw := kitty1Verifier(t)
+	for _, bogus := range []string{"kitty-1:{}", bypass.EncodeSHA256("s1", "guess"), "sha256:zz", "hunter2"} {
+		if _, err := v.Verify("s1", bogus); err == nil || errors.Is(err, bypass.ErrReplay) {
+			t.Fatalf("Verify(%q) = %v", bogus, err)
+		}
 	}
+	if _, err := v.Verify("s1", pw); err != nil {
+		t.Fatalf("the right value after failed ones for its id: %v", err)
+	}
+}
+
+func TestVerifyUsedIDsAreBounded(t *testing.T) {
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	clock := now
-	v := bypass.NewVerifier(key, bypass.NewSecret("pw"), func() time.Time { return clock })
 	const n = 8
-	bypass.SetReplayMemory(v, n)
-	sha := func(id string) error {
-		_, err := v.Verify(id, bypass.EncodeSHA256(id, "pw"))
+	v := bypass.New(bypass.Options{Password: bypass.NewSecret("pw"), Now: func() time.Time { return clock },
+		Used: bypass.NewMemoryIDsLimit(n)})
+	sha := func(id, password string) error {
+		_, err := v.Verify(id, bypass.EncodeSHA256(id, password))
 		return err
 	}
 	for i := range n {
-		if err := sha("id" + strconv.Itoa(i)); err != nil {
+		if err := sha("id"+strconv.Itoa(i), "pw"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := sha("new"); !errors.Is(err, bypass.ErrBusy) {
-		t.Fatalf("memory full of recent ids: %v, want ErrBusy", err)
+	if err := sha("new", "pw"); !errors.Is(err, bypass.ErrBusy) {
+		t.Fatalf("record full of ids in use: %v, want ErrBusy", err)
 	}
-	clock = now.Add(10*time.Minute + 1)
-	if err := sha("new"); err != nil {
-		t.Fatalf("after 10 minutes the oldest id is forgotten: %v", err)
+	if err := sha("other", "wrong"); !errors.Is(err, bypass.ErrMismatch) {
+		t.Fatalf("a wrong password when the record is full: %v, want ErrMismatch", err)
 	}
-	if err := sha("id1"); !errors.Is(err, bypass.ErrReplay) {
-		t.Fatalf("id1 is still remembered: %v", err)
+	clock = now.Add(bypass.UsedFor - 1)
+	if err := sha("id0", "pw"); !errors.Is(err, bypass.ErrReplay) {
+		t.Fatalf("id0 just before UsedFor: %v, want ErrReplay", err)
 	}
-	if err := sha("id0"); err != nil {
+	clock = now.Add(bypass.UsedFor)
+	if err := sha("new", "pw"); err != nil {
+		t.Fatalf("after UsedFor the ids are forgotten: %v", err)
+	}
+	if err := sha("id0", "pw"); err != nil {
 		t.Fatalf("id0 was forgotten (documented sha256 weakness): %v", err)
-	}
-	for i := range 10 * n {
-		clock = clock.Add(11 * time.Minute)
-		if err := sha("later" + strconv.Itoa(i)); err != nil {
-			t.Fatal(err)
-		}
-		if l := bypass.ReplayQueueLen(v); l > 2*n {
-			t.Fatalf("replay queue grew to %d entries for a memory of %d", l, n)
-		}
 	}
 }
 
