@@ -2,7 +2,6 @@ package approval
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
 	"sync"
@@ -93,6 +92,8 @@ type Options struct {
 type Approver struct {
 	opts Options // read-only after New
 
+	notes *notes // says the lines for Notes
+
 	mu        sync.Mutex    // guards the fields below; never held while calling out (answer, Asker, Audit, Notes)
 	waiting   []*ticket     // questions posted, oldest first, not yet shown
 	shown     bool          // Run is showing a question
@@ -118,13 +119,13 @@ func New(opts Options) (*Approver, error) {
 		opts.Now = time.Now
 	}
 	opts.Limits = opts.Limits.withDefaults()
-	return &Approver{opts: opts, wake: make(chan struct{}, 1)}, nil
+	return &Approver{opts: opts, notes: newNotes(opts.Notes, opts.Now), wake: make(chan struct{}, 1)}, nil
 }
 
 // Record is the engine's audit event sink (fs.Config.Events): file events go to the
 // audit log. It may be called with the engine's lock held.
 func (a *Approver) Record(ev transfer.Event) {
-	_ = a.opts.Audit.Event(ev) // Best effort: a broken log must not block transfers.
+	a.audited(a.opts.Audit.Event(ev))
 }
 
 // Ask implements transfer.Approver: bypass → policy → guard → prompt → audit.
@@ -150,8 +151,12 @@ func (a *Approver) askSession(r transfer.Request, answer func(transfer.Decision)
 		}
 		rec.Method, rec.Scheme = transfer.MethodBypass, scheme
 		if err != nil {
-			// The error texts are fixed and never contain the value (bypass's promise).
-			a.note("refused a %s request: %v", r.Direction, err)
+			// The error texts never contain the value (bypass's promise).
+			repeated := ""
+			if errors.Is(err, bypass.ErrMismatch) {
+				repeated = "; the remote may be guessing the password"
+			}
+			a.notes.say(repeated, "refused a %s request: %v", r.Direction, err)
 			return a.record(rec, transfer.Decision{How: transfer.MethodBypass, Reason: err.Error()}), nil
 		}
 		if q.Sensitive() == 0 {
@@ -244,17 +249,21 @@ func (a *Approver) record(rec *SessionRecord, d transfer.Decision) transfer.Deci
 	if d.Allow {
 		r.Result = ResultAllowed
 	}
-	_ = a.opts.Audit.Session(r) // Best effort: a broken log must not block transfers.
+	a.audited(a.opts.Audit.Session(r))
 	return d
 }
 
-// note writes one line to Notes, framed for a terminal in raw mode.
-func (a *Approver) note(format string, args ...any) {
-	if a.opts.Notes == nil {
-		return
+// audited tells the user when the audit log could not be written. Writing it is best
+// effort: a broken log must not block transfers.
+func (a *Approver) audited(err error) {
+	if err != nil {
+		a.note("the audit log could not be written: %v", err)
 	}
-	fmt.Fprintf(a.opts.Notes, "\r\nxferterm: "+format+"\r\n", args...)
 }
+
+// note writes one line to Notes, framed for a terminal in raw mode, at a bounded rate
+// (see notes).
+func (a *Approver) note(format string, args ...any) { a.notes.say("", format, args...) }
 
 // refusal is the decision for a question that cannot be asked.
 func refusal(reason string) transfer.Decision {

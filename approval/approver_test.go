@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -388,8 +390,13 @@ func TestApproverWithdraw(t *testing.T) {
 	}
 	shown.undecided(t)
 	queued.undecided(t)
-	if n := strings.Count(f.audit.String(), "withdrawn"); n != 2 {
-		t.Errorf("audit log %q: want two withdrawn questions", f.audit.String())
+	// The second withdrawal is counted with the first (see approval.Repeats), and
+	// written when the log closes.
+	if err := f.log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(f.audit.String(), "withdrawn"); n != 2 || !strings.Contains(f.audit.String(), `"count":1,`) {
+		t.Errorf("audit log %q: want a withdrawn question, then a count of one more", f.audit.String())
 	}
 }
 
@@ -424,5 +431,40 @@ func TestApproverRunEndRefusesWaiting(t *testing.T) {
 		if d := <-decided; d.Allow {
 			t.Errorf("allowed %+v", d)
 		}
+	}
+}
+
+// TestApproverNotesOfAFloodAreFew: a remote that sends thousands of wrong passwords,
+// or requests the policy refuses, adds a few lines to the screen, with their count and
+// a word about guessing; a minute later the next one is said in full again.
+func TestApproverNotesOfAFloodAreFew(t *testing.T) {
+	f := newFixture(t, withPolicy(approval.PolicyDeny))
+	for i := range 5000 {
+		id := "g" + strconv.Itoa(i)
+		if d := f.ask(transfer.Request{Direction: transfer.Send, SessionID: id, Bypass: bypass.EncodeSHA256(id, "guess")}).decision(t); d.Allow {
+			t.Fatal("a wrong password allowed")
+		}
+		if d := f.ask(transfer.Request{Direction: transfer.Receive, SessionID: id}).decision(t); d.Allow {
+			t.Fatal("allowed with policy deny")
+		}
+	}
+	lines := strings.Split(strings.Trim(f.notes.String(), "\r\n"), "\r\n\r\n")
+	want := []string{
+		"xferterm: refused a send request: bypass: refused: wrong password",
+		"xferterm: refused a receive request: the policy is deny",
+		"xferterm: refused a send request: bypass: refused: wrong password (10 like this since 06:00:00; the remote may be guessing the password)",
+		"xferterm: refused a receive request: the policy is deny (10 like this since 06:00:00)",
+		"xferterm: refused a send request: bypass: refused: wrong password (100 like this since 06:00:00; the remote may be guessing the password)",
+		"xferterm: refused a receive request: the policy is deny (100 like this since 06:00:00)",
+		"xferterm: refused a send request: bypass: refused: wrong password (1000 like this since 06:00:00; the remote may be guessing the password)",
+		"xferterm: refused a receive request: the policy is deny (1000 like this since 06:00:00)",
+	}
+	if !slices.Equal(lines, want) {
+		t.Fatalf("notes:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	f.clock.Advance(time.Minute)
+	f.ask(transfer.Request{Direction: transfer.Receive, SessionID: "later"}).decision(t)
+	if got := f.notes.String(); !strings.HasSuffix(got, "\r\nxferterm: refused a receive request: the policy is deny\r\n") {
+		t.Fatalf("a minute later: %q", got[len(got)-100:])
 	}
 }

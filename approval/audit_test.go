@@ -106,7 +106,7 @@ func TestAuditLogInvalidDirectionIsAnError(t *testing.T) {
 func TestAuditLogFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state", "xferterm", "transfers.jsonl")
 	now := time.Date(2026, 11, 21, 6, 30, 0, 0, time.UTC)
-	l, err := approval.OpenAuditLog(path, fixedClock(now))
+	l, err := approval.OpenAuditLog(path, approval.AuditOptions{Now: fixedClock(now)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestAuditLogFile(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err = approval.OpenAuditLog(path, fixedClock(now))
+	l, err = approval.OpenAuditLog(path, approval.AuditOptions{Now: fixedClock(now)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,10 +184,10 @@ func TestAuditLogFile(t *testing.T) {
 }
 
 func TestAuditLogErrors(t *testing.T) {
-	if _, err := approval.OpenAuditLog("rel.jsonl", time.Now); err == nil {
+	if _, err := approval.OpenAuditLog("rel.jsonl", approval.AuditOptions{}); err == nil {
 		t.Error("relative path accepted")
 	}
-	if _, err := approval.OpenAuditLog(t.TempDir(), time.Now); err == nil {
+	if _, err := approval.OpenAuditLog(t.TempDir(), approval.AuditOptions{}); err == nil {
 		t.Error("a directory accepted")
 	}
 	var nilLog *approval.AuditLog

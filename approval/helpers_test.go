@@ -110,6 +110,7 @@ type fixture struct {
 	person *person
 	notes  *syncBuffer
 	audit  *syncBuffer
+	log    *approval.AuditLog // writes to audit
 	clock  *testdata.Clock
 	home   string
 	key    *bypass.KeyPair
@@ -136,12 +137,13 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	}
 	f := &fixture{person: newPerson(), notes: new(syncBuffer), audit: new(syncBuffer),
 		clock: testdata.NewClock(time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)), home: home, key: key}
+	f.log = approval.NewAuditLog(f.audit, f.clock.Now)
 	o := approval.Options{
 		Home:     home,
 		Guard:    guard,
 		Verifier: bypass.NewVerifier(key, bypass.NewSecret(testPassword), time.Now),
 		Asker:    f.person,
-		Audit:    approval.NewAuditLog(f.audit, time.Now),
+		Audit:    f.log,
 		Notes:    f.notes,
 		Now:      f.clock.Now,
 	}

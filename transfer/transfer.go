@@ -191,4 +191,8 @@ type Event struct {
 	Path      string // EventFile
 	Bytes     int64  // EventFile: bytes written or sent
 	Result    string // EventFile: "OK", "CANCELED" or the error status sent
+	// Count is, for EventFile, how many files the event stands for, all with this
+	// Result (Path names one of them): the engine may hand repeated failures over as
+	// one event. 0 means 1.
+	Count int
 }
