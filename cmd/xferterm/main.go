@@ -25,6 +25,7 @@ import (
 	"github.com/xferterm/xferterm/internal/version"
 	"github.com/xferterm/xferterm/prompt"
 	"github.com/xferterm/xferterm/proxy"
+	"github.com/xferterm/xferterm/scanner"
 )
 
 func main() {
@@ -140,13 +141,30 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 		return 1
 	}
 	var env []string
+	verifier := bypass.Options{Password: password}
 	key, err := bypass.LoadOrCreateKeyPair(paths.ConfigDir)
 	if err != nil {
 		// Without a key the kitty-1 bypass cannot work, but prompts still do.
 		fmt.Fprintf(stderr, "xferterm: no bypass key (%v); transfers will be asked about\n", err)
 	} else {
 		env = append(env, bypass.PublicKeyEnvName+"="+key.PublicKeyEnv())
+		verifier.Key = key
 	}
+	// Every xferterm that uses the key records the session ids of accepted bypasses in
+	// the same file, so that a value one accepted is refused by all.
+	used, err := bypass.NewFileIDs(paths.ConfigDir)
+	if err == nil && !password.Empty() {
+		err = used.Check(time.Now())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "xferterm: %v\nxferterm: the bypass is refused until that file can be used (delete it to start a new one); transfers will be asked about\n", err)
+	}
+	if used != nil {
+		verifier.Used = used
+	} else {
+		verifier.Password = bypass.Secret{}
+	}
+	bypasses := bypass.New(verifier)
 	guard, err := approval.NewGuard(cfg, paths.ConfigDir, paths.StateDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "xferterm: %v\n", err)
@@ -154,7 +172,7 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 	}
 	var audit *approval.AuditLog
 	if cfg.AuditLog != "" {
-		if audit, err = approval.OpenAuditLog(cfg.AuditLog, time.Now); err != nil {
+		if audit, err = approval.OpenAuditLog(cfg.AuditLog, approval.AuditOptions{}); err != nil {
 			fmt.Fprintf(stderr, "xferterm: %v (continuing without an audit log)\n", err)
 			audit = nil
 		}
@@ -165,7 +183,7 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 	approver, err := approval.New(approval.Options{
 		Home:     paths.Home,
 		Guard:    guard,
-		Verifier: bypass.NewVerifier(key, password, time.Now),
+		Verifier: bypasses,
 		Policy:   cfg.Policy,
 		Asker:    prompt.NewTerminal(console, prompt.Options{Timeout: cfg.PromptTimeout}),
 		Audit:    audit,
@@ -197,7 +215,7 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 	cmd.Env = bypass.FilterEnv(os.Environ(), bypass.PasswordEnv)
 	code, err := proxy.Run(context.Background(), cmd, proxy.Config{
 		Console: console,
-		Engine:  engine,
+		Engine:  pacedEngine{Engine: engine, backoff: bypasses.Backoff, sleep: time.Sleep},
 		Env:     env,
 	})
 	if err != nil {
@@ -212,4 +230,24 @@ func usageStatus(err error) int {
 		return 0
 	}
 	return 2
+}
+
+// pacedEngine is the engine as the proxy sees it, paced for failed bypass checks: after
+// each payload, the output pump waits out the verifier's Backoff before it reads more
+// of the child's output. It waits outside the engine's lock, so the transfers under
+// way, the keyboard and the prompt go on; only the stream that carries the guesses
+// slows down (see package bypass, "Guessing is paced, not refused").
+type pacedEngine struct {
+	proxy.Engine
+	backoff func() time.Duration
+	sleep   func(time.Duration)
+}
+
+// HandlePayloadFrom hands p to the engine, then waits out the backoff.
+func (e pacedEngine) HandlePayloadFrom(p []byte, d scanner.Dialect) error {
+	err := e.Engine.HandlePayloadFrom(p, d)
+	if wait := e.backoff(); wait > 0 {
+		e.sleep(wait)
+	}
+	return err
 }

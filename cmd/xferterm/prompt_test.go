@@ -37,6 +37,13 @@ func startScreen(t *testing.T, scenario string, flags []string, env ...string) *
 			t.Fatal(err)
 		}
 	}
+	return startScreenIn(t, home, scenario, flags, env...)
+}
+
+// startScreenIn is startScreen with the given HOME, which several may share (and with
+// it the key pair and the record of used bypass ids).
+func startScreenIn(t *testing.T, home, scenario string, flags []string, env ...string) *screenProc {
+	t.Helper()
 	p := &proc{t: t, Terminal: ptytest.NewTerminal(t)}
 	prog := append(append([]string{xferterm, "--audit-log", ""}, flags...), "--")
 	env = append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),

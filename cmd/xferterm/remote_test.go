@@ -36,6 +36,8 @@ var remoteScenarios = map[string]func(r *remote) int{
 	"bypass-read":   bypassRead,
 	"long-read":     longRead,
 	"cancel-upload": cancelUpload,
+	"bypass-flood":  bypassFlood,
+	"bypass-replay": bypassReplay,
 }
 
 // runRemote runs a scenario and returns its exit code.
