@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xferterm/xferterm/bypass"
+	"github.com/xferterm/xferterm/internal/lockfile"
 )
 
 // sharedVerifier returns a Verifier for key, password "right" and the clock, that
@@ -214,6 +215,40 @@ func TestUsedIDsFileHostile(t *testing.T) {
 				t.Errorf("file of %d bytes after the rewrite", st.Size())
 			}
 		})
+	}
+}
+
+// TestUsedIDsFileLockedByAnother: a process that takes the lock on the record and
+// keeps it stalls a bypass for a second at most, which is then refused (an id that
+// cannot be recorded could be replayed); once the lock is free the value goes through.
+func TestUsedIDsFileLockedByAnother(t *testing.T) {
+	dir := t.TempDir()
+	key, err := bypass.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	v := sharedVerifier(t, key, dir, fixedClock(now))
+	holder, err := lockfile.Open(filepath.Join(dir, bypass.UsedIDsFileName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Close() }()
+	if err := lockfile.Lock(holder, 0); err != nil {
+		t.Fatal(err)
+	}
+	pw, err := bypass.EncodeKitty1(key.PublicKeyEnv(), "s1", "right", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify("s1", pw); !errors.Is(err, bypass.ErrStore) || !errors.Is(err, bypass.ErrRefused) {
+		t.Fatalf("while another holds the lock: %v, want ErrStore", err)
+	}
+	if err := lockfile.Unlock(holder); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify("s1", pw); err != nil {
+		t.Fatalf("once the lock is free: %v", err)
 	}
 }
 
