@@ -56,6 +56,15 @@
 // requests without asking for Limits.BrakeFor, so that a flood of requests cannot keep
 // the user busy; each of these is said once, in a note on the screen.
 //
+// # What a flood leaves behind
+//
+// A remote can make thousands of requests fail a second (wrong passwords, requests the
+// policy refuses, files that fail). What that leaves is bounded: on the screen, the
+// first note of a kind, then one at the 10th, 100th, 1000th… within a minute, with the
+// count (notes.go); in the audit log, the first record of a kind, then one record a
+// minute with the count (AuditLog, "Repeats"), in a file rotated at
+// DefaultAuditMaxSize. The bypass itself paces wrong passwords (package bypass).
+//
 // Secrets: no error, note or audit record of this package contains a password or a pw
 // value. The package knows nothing about files beyond what it classifies and shows: it
 // does not read the disk for transfers, parse protocol payloads, or own the terminal.
