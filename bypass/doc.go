@@ -61,9 +61,9 @@
 // ahead of it in the stream.
 //
 // The numbers, measured on a 2-core machine: a check costs 0.3 µs (sha256) or 60 µs
-// (kitty-1: BenchmarkVerify), and a refused session some 30 µs of the engine's own
-// work, so unpaced a remote could test about 30 000 guesses a second and keep a core
-// busy with kitty-1 values. Paced, it tests at most FailuresPerSecond: 86 million a
+// (kitty-1: BenchmarkVerify), and a refused request about 30 µs in all through the
+// engine (approval's BenchmarkRefusedBypass), so unpaced a remote could test about
+// 30 000 guesses a second, or keep a core busy with kitty-1 values. Paced, it tests at most FailuresPerSecond: 86 million a
 // day, about 2³⁵ a year, with at most 6 % of a core spent on X25519. A password of 12
 // random letters and digits (71 bits) stands that for longer than anyone cares; a
 // word from a dictionary does not: use a random one. The price is paid only during a
