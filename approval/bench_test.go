@@ -2,7 +2,6 @@ package approval_test
 
 import (
 	"bytes"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -21,12 +20,7 @@ func BenchmarkRefusedBypass(b *testing.B) {
 	for _, scheme := range []bypass.Scheme{bypass.SchemeSHA256, bypass.SchemeKitty1} {
 		b.Run(string(scheme), func(b *testing.B) {
 			home := b.TempDir()
-			paths := approval.Paths{Home: home, ConfigDir: filepath.Join(home, ".config/xferterm"),
-				StateDir: filepath.Join(home, ".local/state/xferterm"), TempDir: b.TempDir()}
-			guard, err := approval.NewGuard(approval.Defaults(paths), paths.ConfigDir, paths.StateDir)
-			if err != nil {
-				b.Fatal(err)
-			}
+			guard := newGuard(b, home, b.TempDir())
 			key, err := bypass.GenerateKeyPair()
 			if err != nil {
 				b.Fatal(err)

@@ -122,15 +122,22 @@ func withPolicy(p approval.Policy) fixtureOption { return func(o *approval.Optio
 func withNobody() fixtureOption                  { return func(o *approval.Options) { o.Asker = nil } }
 func withLimits(l approval.Limits) fixtureOption { return func(o *approval.Options) { o.Limits = l } }
 
+// newGuard returns the default Guard for home, with the temp dir tmp.
+func newGuard(tb testing.TB, home, tmp string) *approval.Guard {
+	tb.Helper()
+	paths := approval.Paths{Home: home, ConfigDir: filepath.Join(home, ".config/xferterm"),
+		StateDir: filepath.Join(home, ".local/state/xferterm"), TempDir: tmp}
+	guard, err := approval.NewGuard(approval.Defaults(paths), paths.ConfigDir, paths.StateDir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return guard
+}
+
 func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	t.Helper()
 	home := "/home/u"
-	paths := approval.Paths{Home: home, ConfigDir: filepath.Join(home, ".config/xferterm"),
-		StateDir: filepath.Join(home, ".local/state/xferterm"), TempDir: "/tmp"}
-	guard, err := approval.NewGuard(approval.Defaults(paths), paths.ConfigDir, paths.StateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	guard := newGuard(t, home, "/tmp")
 	key, err := bypass.GenerateKeyPair()
 	if err != nil {
 		t.Fatal(err)

@@ -16,20 +16,11 @@ import (
 // password for 10 minutes. Here 5 000 of them, and 500 bogus kitty-1 values for good
 // measure, all for fresh ids, come before and between values with the right password.
 func TestFloodOfWrongPasswordsDoesNotLockOutTheRightOne(t *testing.T) {
-	key, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t)
+	other := newKey(t)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	v := bypass.NewVerifier(key, bypass.NewSecret("right"), fixedClock(now))
-	bogusKitty1, err := bypass.EncodeKitty1(other.PublicKeyEnv(), "x", "right", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bogusKitty1 := kitty1For(t, other, "x", "right", now)
 	for i := range 5000 {
 		id := "flood" + strconv.Itoa(i)
 		if _, err := v.Verify(id, bypass.EncodeSHA256(id, "guess"+strconv.Itoa(i))); !errors.Is(err, bypass.ErrMismatch) {
@@ -42,10 +33,7 @@ func TestFloodOfWrongPasswordsDoesNotLockOutTheRightOne(t *testing.T) {
 		}
 		if i%1000 == 999 {
 			good := "good" + strconv.Itoa(i)
-			pw, err := bypass.EncodeKitty1(key.PublicKeyEnv(), good, "right", now)
-			if err != nil {
-				t.Fatal(err)
-			}
+			pw := kitty1For(t, key, good, "right", now)
 			if _, err := v.Verify(good, pw); err != nil {
 				t.Fatalf("the right kitty-1 value after %d wrong ones: %v", i+1, err)
 			}
@@ -61,10 +49,7 @@ func TestFloodOfWrongPasswordsDoesNotLockOutTheRightOne(t *testing.T) {
 // back. Values with the right password, and values refused before any check, cost
 // nothing, even while failures are being paced.
 func TestBackoffPacesFailedChecksOnly(t *testing.T) {
-	key, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	clock := now
 	v := bypass.NewVerifier(key, bypass.NewSecret("right"), func() time.Time { return clock })
@@ -95,10 +80,7 @@ func TestBackoffPacesFailedChecksOnly(t *testing.T) {
 	if _, err := v.Verify("ok1", bypass.EncodeSHA256("ok1", "right")); err != nil {
 		t.Fatalf("the right password while paced: %v", err)
 	}
-	good, err := bypass.EncodeKitty1(key.PublicKeyEnv(), "ok2", "right", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	good := kitty1For(t, key, "ok2", "right", now)
 	if _, err := v.Verify("ok2", good); err != nil {
 		t.Fatalf("the right kitty-1 value while paced: %v", err)
 	}
@@ -133,20 +115,11 @@ func TestBackoffPacesFailedChecksOnly(t *testing.T) {
 // TestKitty1JSONTricks: what a hostile remote can do with the JSON of a kitty-1 value.
 // None of it gets past the password; what the kitten sends still works.
 func TestKitty1JSONTricks(t *testing.T) {
-	key, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	const id = "s1"
-	good, err := bypass.EncodeKitty1(key.PublicKeyEnv(), id, "right", now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad, err := bypass.EncodeKitty1(key.PublicKeyEnv(), id, "wrong", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	good := kitty1For(t, key, id, "right", now)
+	bad := kitty1For(t, key, id, "wrong", now)
 	body := func(pw string) string { return strings.TrimSuffix(strings.TrimPrefix(pw, "kitty-1:{"), "}") }
 	deep := strings.Repeat("[", 1500) + strings.Repeat("]", 1500)
 	tests := []struct {
@@ -212,10 +185,7 @@ func editPubkey(t *testing.T, pw string, raw []byte) string {
 // dated ahead (its client's clock runs fast) is refused, and cannot be presented again
 // once this computer's clock has caught up.
 func TestKitty1Timestamps(t *testing.T) {
-	key, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	// withTS encrypts "<ts>:<id>;<password>" as a client with any timestamp text would.
 	withTS := func(ts, id string) string {
@@ -276,10 +246,7 @@ func TestKitty1Timestamps(t *testing.T) {
 
 // TestOddValues: values at and past the limits, and bytes no client sends.
 func TestOddValues(t *testing.T) {
-	key, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	sha := strings.TrimPrefix(bypass.EncodeSHA256("s1", "right"), "sha256:")
 	tests := []struct {

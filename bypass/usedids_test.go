@@ -37,10 +37,7 @@ func TestReplayAcrossVerifiersSharingTheKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
-	pw, err := bypass.EncodeKitty1(key.PublicKeyEnv(), "s1", "right", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pw := kitty1For(t, key, "s1", "right", now)
 	first := sharedVerifier(t, key, dir, fixedClock(now))
 	second := sharedVerifier(t, key, dir, fixedClock(now.Add(time.Minute)))
 	if _, err := first.Verify("s1", pw); err != nil {
@@ -73,17 +70,12 @@ func TestReplayAcrossVerifiersSharingTheKey(t *testing.T) {
 // opens of the file; the lock lets exactly one accept it.
 func TestConcurrentVerifiersAcceptOnce(t *testing.T) {
 	dir := t.TempDir()
-	key, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	const values = 5
 	pws := make([]string, values)
 	for i := range pws {
-		if pws[i], err = bypass.EncodeKitty1(key.PublicKeyEnv(), "c"+strconv.Itoa(i), "right", now); err != nil {
-			t.Fatal(err)
-		}
+		pws[i] = kitty1For(t, key, "c"+strconv.Itoa(i), "right", now)
 	}
 	var mu sync.Mutex
 	accepted := make([]int, values)
@@ -171,14 +163,8 @@ func TestUsedIDsFileHostile(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, bypass.UsedIDsFileName)
 			tt.setup(t, path)
-			key, err := bypass.GenerateKeyPair()
-			if err != nil {
-				t.Fatal(err)
-			}
-			pw, err := bypass.EncodeKitty1(key.PublicKeyEnv(), "s1", "right", now)
-			if err != nil {
-				t.Fatal(err)
-			}
+			key := newKey(t)
+			pw := kitty1For(t, key, "s1", "right", now)
 			used, err := bypass.NewFileIDs(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -223,10 +209,7 @@ func TestUsedIDsFileHostile(t *testing.T) {
 // cannot be recorded could be replayed); once the lock is free the value goes through.
 func TestUsedIDsFileLockedByAnother(t *testing.T) {
 	dir := t.TempDir()
-	key, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	v := sharedVerifier(t, key, dir, fixedClock(now))
 	holder, err := lockfile.Open(filepath.Join(dir, bypass.UsedIDsFileName), os.O_RDWR|os.O_CREATE, 0o600)
@@ -237,10 +220,7 @@ func TestUsedIDsFileLockedByAnother(t *testing.T) {
 	if err := lockfile.Lock(holder, 0); err != nil {
 		t.Fatal(err)
 	}
-	pw, err := bypass.EncodeKitty1(key.PublicKeyEnv(), "s1", "right", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pw := kitty1For(t, key, "s1", "right", now)
 	if _, err := v.Verify("s1", pw); !errors.Is(err, bypass.ErrStore) || !errors.Is(err, bypass.ErrRefused) {
 		t.Fatalf("while another holds the lock: %v, want ErrStore", err)
 	}
@@ -309,26 +289,17 @@ func TestUsedIDsFileFormat(t *testing.T) {
 // timestamp, so a clock set back by up to Window does not let the value through again.
 func TestUsedIDsSurviveTheClockSetBack(t *testing.T) {
 	dir := t.TempDir()
-	key, err := bypass.GenerateKeyPair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t)
 	now := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	clock := now
 	v := sharedVerifier(t, key, dir, func() time.Time { return clock })
-	pw, err := bypass.EncodeKitty1(key.PublicKeyEnv(), "s1", "right", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pw := kitty1For(t, key, "s1", "right", now)
 	if _, err := v.Verify("s1", pw); err != nil {
 		t.Fatal(err)
 	}
 	// Much later, another value is accepted (the record drops what expired) …
 	clock = now.Add(bypass.Window + 4*time.Minute)
-	other, err := bypass.EncodeKitty1(key.PublicKeyEnv(), "s2", "right", clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := kitty1For(t, key, "s2", "right", clock)
 	if _, err := v.Verify("s2", other); err != nil {
 		t.Fatal(err)
 	}
