@@ -187,7 +187,8 @@ func (a *Approver) askFile(r transfer.Request, answer func(transfer.Decision)) (
 	}
 	v := a.opts.Guard.Write(f.Path, existing)
 	if !v.Sensitive {
-		return transfer.Decision{Allow: true, How: transfer.MethodPolicy}, nil
+		// Not sensitive: the old file may be read for a delta.
+		return transfer.Decision{Allow: true, How: transfer.MethodPolicy, ReadOld: true}, nil
 	}
 	for _, g := range r.Grants {
 		if g.Reason == v.Reason && g.Dir != "" && within(filepath.Clean(f.Path), g.Dir) {

@@ -26,9 +26,11 @@
 //     and the engine's file events follow (Approver.Record).
 //
 // A destination of an approved send session is decided by the guard (Guard.Write): one
-// that is not sensitive is allowed; a sensitive one is asked about, even after a
-// bypass, unless an "allow all" given earlier in the same session covers it (same
-// reason, within the directory the question named: Question.Scope).
+// that is not sensitive is allowed, and the file it replaces may be read for an rsync
+// signature (Decision.ReadOld); a sensitive one is asked about, even after a bypass,
+// unless an "allow all" given earlier in the same session covers it (same reason,
+// within the directory the question named: Question.Scope), and its old file is never
+// read: a signature would let the remote confirm guesses of its content.
 //
 // # On which goroutine
 //

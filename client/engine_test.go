@@ -134,7 +134,7 @@ func runEngine(t *testing.T, home string, approver transfer.Approver, opts clien
 	return l, err
 }
 
-var allow = transfer.Fixed{Allow: true}
+var allow = transfer.Fixed{Allow: true, ReadOld: true, SetMode: true}
 
 // sides returns a remote directory (this host) and the terminal's home.
 func sides(t *testing.T) (string, string) {

@@ -39,11 +39,19 @@ func (g *generation) deltas() deltaFormat {
 	return kittyFormat{}
 }
 
+// wholeBlocks limits old, of size bytes, to its whole blocks of bs bytes: a short last
+// block is left out of the signature, since a hash of a few bytes gives them away. The
+// client sends those bytes as literal data.
+func wholeBlocks(old io.Reader, size int64, bs int) io.Reader {
+	return io.LimitReader(old, size/int64(bs)*int64(bs))
+}
+
 // deltaFormat is one of the two delta formats `tt=rsync` may mean: the terminal signs an
 // old file and patches it (uploads, rsync.md §8.1), and diffs a file against the client's
 // signature (downloads, §8.2).
 type deltaFormat interface {
-	// signature streams the signature of old, which holds size bytes.
+	// signature streams the signature of old, which holds size bytes: its whole
+	// blocks only, of at least minSignedBlock bytes (see signable).
 	signature(old io.Reader, size int64) io.Reader
 	// patcher applies a delta to old, of size bytes, and writes the new file to out;
 	// Close reports a delta that is not whole.
@@ -66,12 +74,17 @@ type differ func(newFile io.Reader) io.Reader
 type kittyFormat struct{}
 
 func (kittyFormat) signature(old io.Reader, size int64) io.Reader {
-	return rsync.NewSignatureReader(old, rsync.BlockSize(size))
+	bs := kittyBlockSize(size)
+	return rsync.NewSignatureReader(wholeBlocks(old, size, bs), bs)
 }
 
 func (kittyFormat) patcher(old io.ReaderAt, size int64, out io.Writer) io.WriteCloser {
-	return rsync.NewPatcher(old, size, rsync.BlockSize(size), out)
+	return rsync.NewPatcher(old, size, kittyBlockSize(size), out)
 }
+
+// kittyBlockSize is the block size of our signature of an old file of size bytes: the
+// client's rule (rsync.md §2.1), never below minSignedBlock.
+func kittyBlockSize(size int64) int { return max(rsync.BlockSize(size), minSignedBlock) }
 
 func (kittyFormat) decoder() signatureDecoder {
 	return decoderOf[*rsync.Signature, *rsync.SignatureDecoder]{
@@ -85,7 +98,9 @@ func (kittyFormat) decoder() signatureDecoder {
 type librsyncFormat struct{}
 
 func (librsyncFormat) signature(old io.Reader, size int64) io.Reader {
-	return librsync.NewSignatureReader(old, librsync.DefaultParams(size))
+	p := librsync.DefaultParams(size)
+	p.BlockLen = max(p.BlockLen, minSignedBlock)
+	return librsync.NewSignatureReader(wholeBlocks(old, size, p.BlockLen), p)
 }
 
 func (librsyncFormat) patcher(old io.ReaderAt, size int64, out io.Writer) io.WriteCloser {

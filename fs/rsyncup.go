@@ -7,7 +7,34 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
+
+// A signature is a read of the old file: it lets whoever holds it confirm a guess of
+// any block, and a block of a few bytes is guessed from its hashes alone (a 14-byte
+// file signed with 4-byte blocks was rebuilt from its signature). So the engine signs
+// only where that costs little and buys something:
+const (
+	// minSignedSize is the smallest old file that is signed. The real clients ask for
+	// a delta only for files above 4096 bytes (reference-client.md), a delta of a
+	// smaller file saves next to nothing, and a signature of it hashes few bytes. The
+	// client then gets STARTED without tt=rsync and sends the file whole.
+	minSignedSize = 4096
+	// minSignedBlock is the smallest block a signature hashes. The client's rule
+	// (rsync.md §2.1) gives at least 64 bytes from minSignedSize on, and librsync's
+	// 256; the floor keeps it so whatever those rules become. A short last block is
+	// not signed at all (wholeBlocks).
+	minSignedBlock = 64
+)
+
+// signable reports whether f's old file may be signed: the client asked for a delta,
+// it can say so (q=0, §5), the destination is a regular file of at least
+// minSignedSize bytes, and the approval side let the engine read it (ReadOld: never
+// for a sensitive destination).
+func (u *upload) signable(f *upFile, d transfer.Decision) bool {
+	return f.rsync && f.ft == scanner.FileRegular && u.acks && d.ReadOld &&
+		f.exist.isRegular() && f.exist.size >= minSignedSize
+}
 
 // startSignature prepares the rsync exchange of f (rsync.md §8.1): it opens the existing
 // destination (never through a link) and queues its signature, which Pull then produces
@@ -16,7 +43,8 @@ import (
 //
 // The old file stays open from now until the file's data has arrived, and the client
 // sends every `file` before any data: signatures leave one open slot free, so that the
-// plain files listed among them can still be written one at a time.
+// plain files listed among them can still be written one at a time. The signature's
+// buffers are made only when its turn to be sent comes (produce).
 func (u *upload) startSignature(f *upFile) bool {
 	if u.open >= maxOpenFiles-1 {
 		return false
@@ -32,12 +60,11 @@ func (u *upload) startSignature(f *upFile) bool {
 	}
 	old := os.NewFile(uintptr(fd), f.path)
 	st, err := old.Stat()
-	if err != nil || !st.Mode().IsRegular() {
+	if err != nil || !st.Mode().IsRegular() || st.Size() < minSignedSize {
 		_ = old.Close() // Best effort: opened read-only.
 		return false
 	}
 	f.old, f.oldLen = old, st.Size()
-	f.sig = u.deltas().signature(old, f.oldLen)
 	f.state = fileSigning
 	f.opened = true
 	u.open++
@@ -62,9 +89,12 @@ func (u *upload) produce(dst []byte, max int) []byte {
 	start := len(dst)
 	for len(u.signing) > 0 && len(dst)-start < max {
 		f := u.signing[0]
-		if f.state != fileSigning || f.sig == nil {
+		if f.state != fileSigning || f.old == nil {
 			u.signing = u.signing[1:] // failed or released meanwhile
 			continue
+		}
+		if f.sig == nil {
+			f.sig = u.deltas().signature(f.old, f.oldLen)
 		}
 		n, err := io.ReadFull(f.sig, u.sigBuf)
 		if n > 0 {

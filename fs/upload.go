@@ -274,7 +274,7 @@ func (u *upload) admit(f *upFile, d transfer.Decision) {
 		u.reply(u.fileStatus(f, scanner.StatusOK, true)) // not gated by quiet (§5)
 		return
 	}
-	rsync := f.rsync && f.ft == scanner.FileRegular && u.acks && ex.isRegular() && u.startSignature(f)
+	rsync := u.signable(f, d) && u.startSignature(f)
 	if !u.acks {
 		return
 	}

@@ -74,7 +74,7 @@ type harnessOption func(*fs.Config)
 func withApprover(a transfer.Approver) harnessOption { return func(c *fs.Config) { c.Approver = a } }
 func withLimits(l fs.Limits) harnessOption           { return func(c *fs.Config) { c.Limits = l } }
 
-var allowAll = transfer.Fixed{Allow: true, How: "test"}
+var allowAll = transfer.Fixed{Allow: true, How: "test", ReadOld: true, SetMode: true}
 
 func newUpHarness(t testing.TB, opts ...harnessOption) *upHarness {
 	t.Helper()

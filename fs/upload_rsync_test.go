@@ -144,19 +144,6 @@ func TestUploadRsync(t *testing.T) {
 			})
 		}
 	})
-	t.Run("existing empty file qualifies", func(t *testing.T) {
-		h := newUpHarness(t)
-		if err := os.WriteFile(filepath.Join(h.home, "e"), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		h.start("s")
-		sig := rsyncStart(t, h, "1", "e", false, 0)
-		if want := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0x18, 0, 0}; !bytes.Equal(sig, want) {
-			t.Errorf("signature % x, want % x", sig, want)
-		}
-		got := sendPackets(h, "1", deltaOf(t, sig, []byte("hi")))
-		wantReplies(t, h, got, "status fid=1 st=OK n=~/e sz=2")
-	})
 	t.Run("declined without an existing file or with q=1", func(t *testing.T) {
 		h := newUpHarness(t)
 		h.start("s")

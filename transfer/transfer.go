@@ -77,6 +77,19 @@ type Item struct {
 	// Err is why a spec cannot be read (the status the listing would send), "" when it
 	// can.
 	Err string
+	// Target is where Path really leads when that is somewhere else, judged by the
+	// approval side together with Path: for a spec reached through a symbolic link (a
+	// link among its parents, or its own link followed by a trailing slash), the real
+	// path of what the listing will read; for a symbolic link (a spec whose link is
+	// not followed, or an uploaded link whose data has arrived), the real path of
+	// what it points to, resolved as far as it exists. Empty when Path is real.
+	Target string
+	// TargetType is the type of what Target names; 0 when it does not exist.
+	TargetType scanner.FileType
+	// Mode is, for a destination that exists, its permission bits (st_mode & 07777).
+	Mode uint32
+	// Perm is the permission bits the remote asks a destination to get (prm).
+	Perm scanner.OptInt
 	// Sensitive and Reason are the approval side's verdict: the path holds secrets or
 	// is run or loaded by other programs. Reason is in our own words, never peer text.
 	Sensitive bool
@@ -124,6 +137,16 @@ type Decision struct {
 	// and hands it back in the Grants of its later file requests, where the approval
 	// side decides what it covers. The engine does not look inside.
 	Grant *Grant
+	// ReadOld, for an allowed file request, lets the engine read the file the
+	// destination replaces, to send the client its rsync signature (rsync.md §8.1). A
+	// signature is a read: it lets the remote confirm guesses of the old content, so
+	// the approval side allows it only for a destination that is not sensitive. When
+	// false the client is answered without tt=rsync and sends the file whole.
+	ReadOld bool
+	// SetMode, for an allowed request about a directory that exists already, lets the
+	// engine give it the permissions the remote asked for (terminal-side.md §6.6).
+	// When false its permissions are left as they are.
+	SetMode bool
 }
 
 // Grant is how far an "allow all" answer reaches: later destinations of the same

@@ -38,6 +38,9 @@ var remoteScenarios = map[string]func(r *remote) int{
 	"cancel-upload": cancelUpload,
 	"bypass-flood":  bypassFlood,
 	"bypass-replay": bypassReplay,
+
+	// engine_hostile_test.go
+	"signature-oracle": signatureOracle,
 }
 
 // runRemote runs a scenario and returns its exit code.
