@@ -163,7 +163,7 @@ func (a *Approver) askSession(r transfer.Request, answer func(transfer.Decision)
 			return a.record(rec, transfer.Decision{Allow: true, How: transfer.MethodBypass}), nil
 		}
 		q.Bypassed = true
-		return a.post(rec, q, answer)
+		return a.post(rec, q, transfer.Decision{}, answer)
 	}
 	// 2. Policy.
 	if a.opts.Policy == PolicyDeny {
@@ -172,13 +172,18 @@ func (a *Approver) askSession(r transfer.Request, answer func(transfer.Decision)
 		return a.record(rec, transfer.Decision{How: transfer.MethodPolicy, Reason: "policy is deny"}), nil
 	}
 	// 3. The guard has marked the items (a.items); 4. the person is asked.
-	return a.post(rec, q, answer)
+	return a.post(rec, q, transfer.Decision{}, answer)
 }
 
 // askFile decides one destination of an approved send session: one that is not
 // sensitive is allowed; a sensitive one is asked about, even after a bypass, unless an
 // earlier "allow all" of the session covers it: the same reason, in the directory that
 // question named (or below).
+//
+// An existing directory is a destination too, because the remote's permissions are
+// given to it at the end (terminal-side.md §6.6): never to HOME, a write root or a
+// directory above one (Guard.KeepsMode), and, where they would open it to group or
+// others, only when the user allows that very change (the question says so).
 func (a *Approver) askFile(r transfer.Request, answer func(transfer.Decision)) (transfer.Decision, transfer.Pending) {
 	f := *r.File
 	existing := int64(-1)
@@ -186,21 +191,34 @@ func (a *Approver) askFile(r transfer.Request, answer func(transfer.Decision)) (
 		existing = f.Size
 	}
 	v := a.opts.Guard.Write(f.Path, existing)
+	setMode := true
+	if f.Type == scanner.FileDirectory && f.Exists {
+		switch {
+		case a.opts.Guard.KeepsMode(f.Path):
+			setMode = false
+		case f.Perm.Set && opens(f.Mode, uint32(f.Perm.Value)&0o777):
+			v = v.and(reasonOpensDirectory)
+		}
+	}
 	if !v.Sensitive {
 		// Not sensitive: the old file may be read for a delta.
-		return transfer.Decision{Allow: true, How: transfer.MethodPolicy, ReadOld: true}, nil
+		return transfer.Decision{Allow: true, How: transfer.MethodPolicy, ReadOld: true, SetMode: setMode}, nil
 	}
 	for _, g := range r.Grants {
 		if g.Reason == v.Reason && g.Dir != "" && within(filepath.Clean(f.Path), g.Dir) {
-			return transfer.Decision{Allow: true, How: transfer.MethodPrompt, Reason: "allowed with the rest of the transfer"}, nil
+			return transfer.Decision{Allow: true, How: transfer.MethodPrompt, Reason: "allowed with the rest of the transfer", SetMode: setMode}, nil
 		}
 	}
 	f.Sensitive, f.Reason = true, v.Reason
 	return a.post(nil, Question{
 		Direction: transfer.Send, SessionID: r.SessionID, Home: a.opts.Home,
 		File: &f, Scope: allowAllScope(f.Path),
-	}, answer)
+	}, transfer.Decision{SetMode: setMode}, answer)
 }
+
+// reasonOpensDirectory is why changing an existing directory's permissions is asked
+// about.
+const reasonOpensDirectory = "opens an existing directory to group or others"
 
 // allowAllScope is the directory an "allow all" answer about path reaches: its parent,
 // and below. It is not offered for a parent that is the root (everything outside the

@@ -471,3 +471,56 @@ func TestApproverNotesOfAFloodAreFew(t *testing.T) {
 		t.Fatalf("a minute later: %q", got[len(got)-100:])
 	}
 }
+
+// TestApproverDirectoryModes (finding 8): the permissions a remote asks for are never
+// given to HOME, a write root or a directory above one; an existing directory is opened
+// to group or others only when the user allows that change; a new directory, or one
+// kept as private as it was, gets them without a question.
+func TestApproverDirectoryModes(t *testing.T) {
+	allow, deny := &reply{a: approval.Answer{Choice: approval.Allow}}, &reply{a: approval.Answer{Choice: approval.Deny}}
+	for _, tc := range []struct {
+		name    string
+		path    string
+		exists  bool
+		mode    uint32
+		perm    int64
+		answer  *reply // nil: no question may be shown
+		allow   bool
+		setMode bool
+		reason  string // of the question
+	}{
+		{name: "the temp directory keeps its mode", path: "/tmp", exists: true, mode: 0o1777, perm: 0, allow: true},
+		{name: "HOME keeps its mode", path: "/home/u", exists: true, mode: 0o700, perm: 0o777, allow: true},
+		{name: "a directory above HOME is asked about and keeps its mode", path: "/home", exists: true, mode: 0o755, perm: 0,
+			answer: allow, allow: true, reason: "outside the allowed directories"},
+		{name: "opening a private directory to others asks", path: "/home/u/work", exists: true, mode: 0o700, perm: 0o755,
+			answer: allow, allow: true, setMode: true, reason: "opens an existing directory to group or others"},
+		{name: "opening it refused refuses the entry", path: "/home/u/work", exists: true, mode: 0o700, perm: 0o770,
+			answer: deny, reason: "opens an existing directory to group or others"},
+		{name: "making a directory more private needs no question", path: "/home/u/work", exists: true, mode: 0o755, perm: 0o700,
+			allow: true, setMode: true},
+		{name: "a new directory gets what the remote asks", path: "/home/u/new", perm: 0o777, allow: true, setMode: true},
+		{name: "a protected directory that would be opened names both reasons", path: "/home/u/.config/nvim", exists: true,
+			mode: 0o700, perm: 0o777, answer: allow, allow: true, setMode: true,
+			reason: "protected location ~/.config/nvim/; opens an existing directory to group or others"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.person.script = tc.answer
+			r := transfer.Request{Direction: transfer.Send, SessionID: "s1", Home: f.home,
+				File: &transfer.Item{Path: tc.path, Type: scanner.FileDirectory, Exists: tc.exists, Size: 4096, Files: -1,
+					Mode: tc.mode, Perm: scanner.Some(tc.perm)}}
+			d := f.ask(r).decision(t)
+			if d.Allow != tc.allow || d.SetMode != tc.setMode {
+				t.Errorf("decision = %+v, want allow=%v setMode=%v", d, tc.allow, tc.setMode)
+			}
+			if tc.answer == nil {
+				f.person.nothingShown(t)
+				return
+			}
+			if q := f.person.next(t).q; q.File == nil || q.File.Reason != tc.reason {
+				t.Errorf("question = %+v, want one about %s for %q", q.File, tc.path, tc.reason)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ type ticket struct {
 	a      *Approver
 	q      Question                // read-only
 	rec    *SessionRecord          // read-only; nil for a file question
+	allow  transfer.Decision       // read-only: what an allowing answer grants besides Allow
 	answer func(transfer.Decision) // read-only; called once, without a.mu held
 
 	done bool               // answered, refused or withdrawn: nothing more happens to it
@@ -27,8 +28,9 @@ var errWithdrawn = errors.New("approval: the question was withdrawn")
 
 // post queues q for a person and returns it as pending; or, when it cannot be asked
 // (nobody to ask, "deny everything" or the brake in force, too many questions
-// waiting), refuses it at once. Called by Ask, on the engine's goroutine.
-func (a *Approver) post(rec *SessionRecord, q Question, answer func(transfer.Decision)) (transfer.Decision, transfer.Pending) {
+// waiting), refuses it at once. allow is the decision an allowing answer gives, besides
+// Allow, How and Grant. Called by Ask, on the engine's goroutine.
+func (a *Approver) post(rec *SessionRecord, q Question, allow transfer.Decision, answer func(transfer.Decision)) (transfer.Decision, transfer.Pending) {
 	if rec != nil {
 		rec.Method = transfer.MethodPrompt
 	}
@@ -47,7 +49,7 @@ func (a *Approver) post(rec *SessionRecord, q Question, answer func(transfer.Dec
 		reason, full = "too many questions waiting", true
 	}
 	if reason == "" {
-		t := &ticket{a: a, q: q, rec: rec, answer: answer}
+		t := &ticket{a: a, q: q, rec: rec, allow: allow, answer: answer}
 		a.waiting = append(a.waiting, t)
 		a.mu.Unlock()
 		select {
@@ -153,7 +155,8 @@ func (a *Approver) answered(t *ticket, ans Answer, err error) {
 	case err != nil:
 		d = refusal(err.Error())
 	case ans.Allowed():
-		d = transfer.Decision{Allow: true, How: transfer.MethodPrompt}
+		d = t.allow
+		d.Allow, d.How = true, transfer.MethodPrompt
 		if ans.Choice == AllowAll && t.q.File != nil && t.q.Scope != "" {
 			d.Grant = &transfer.Grant{Reason: t.q.File.Reason, Dir: t.q.Scope}
 		}

@@ -57,6 +57,16 @@ type Verdict struct {
 	Overwrite bool
 }
 
+// and adds reason to v: v becomes sensitive, for both reasons when it was already.
+func (v Verdict) and(reason string) Verdict {
+	if v.Sensitive {
+		v.Reason += "; " + reason
+	} else {
+		v.Sensitive, v.Reason = true, reason
+	}
+	return v
+}
+
 // pattern is a compiled protected pattern.
 type pattern struct {
 	src  string // as written, for reasons
@@ -163,6 +173,7 @@ func components(p string) []string {
 // starts with '.', or, for a directory, contains a protected location.
 type Guard struct {
 	roots     []string
+	anchors   []string // the home directory and the write roots: their modes are kept
 	protected []pattern
 	keys      []pattern
 }
@@ -177,6 +188,10 @@ func NewGuard(c Config, private ...string) (*Guard, error) {
 			return nil, fmt.Errorf("approval: write root %q is not an absolute path", r)
 		}
 		g.roots = append(g.roots, filepath.Clean(r))
+	}
+	g.anchors = g.roots
+	if filepath.IsAbs(c.Home) {
+		g.anchors = append(slices.Clip(g.anchors), filepath.Clean(c.Home))
 	}
 	srcs := slices.Concat(DefaultProtected(), c.Protected)
 	for _, d := range private {
@@ -223,6 +238,28 @@ func (g *Guard) Write(path string, existing int64) Verdict {
 	v.Sensitive, v.Reason = true, "outside the allowed directories"
 	return v
 }
+
+// KeepsMode reports whether the directory path must keep its permissions whatever a
+// transfer asks: it is the home directory, a write root, or a directory above one of
+// them (terminal-side.md §6.6 would otherwise let a remote set /tmp or HOME to 000, or
+// open them to everyone). path must be absolute.
+func (g *Guard) KeepsMode(path string) bool {
+	if !filepath.IsAbs(path) {
+		return true
+	}
+	path = filepath.Clean(path)
+	for _, a := range g.anchors {
+		if within(a, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// opens reports whether giving an existing directory the permission bits perm, where
+// it has mode now, would let group or others do something they cannot do now: read,
+// write or enter it. Only the nine rwx bits count (the engine never sets the others).
+func opens(mode, perm uint32) bool { return perm&^mode&0o077 != 0 }
 
 // Read classifies a path the remote wants to read. path must be absolute;
 // isDir says whether it is a directory (whose listing will follow).

@@ -3,6 +3,7 @@ package fs
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"strconv"
 
@@ -47,11 +48,14 @@ func readUmask() uint32 {
 	return 0o022
 }
 
+// errNotTheSame reports an entry that is no longer the file it was when it was judged.
+var errNotTheSame = errors.New("fs: the entry was replaced")
+
 // chmodNoFollow changes the mode of name in dir unless it is a symbolic link (Linux has
-// no lchmod; kitty skips symlinks too). The entry is opened O_PATH|O_NOFOLLOW, which
-// neither follows a link swapped in meanwhile nor opens a device, and changed through
-// its /proc/self/fd alias.
-func chmodNoFollow(dir int, name string, mode uint32) error {
+// no lchmod; kitty skips symlinks too), or, when key is not nil, unless it is another
+// file than key. The entry is opened O_PATH|O_NOFOLLOW, which neither follows a link
+// swapped in meanwhile nor opens a device, and changed through its /proc/self/fd alias.
+func chmodNoFollow(dir int, name string, mode uint32, key *fileKey) error {
 	fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -63,6 +67,9 @@ func chmodNoFollow(dir int, name string, mode uint32) error {
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 		return nil // a symbolic link: permissions do not apply
+	}
+	if key != nil && (fileKey{uint64(st.Dev), st.Ino}) != *key {
+		return errNotTheSame
 	}
 	return unix.Fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), mode, 0)
 }

@@ -53,6 +53,12 @@ type upFile struct {
 	state fileState
 	exist existing // what was at path at `file` time
 
+	// A directory entry: the directory it made or found (at finish, metadata goes only
+	// to that very directory), and whether the remote's permissions may be given to it
+	// (transfer.Decision.SetMode).
+	dirKey  fileKey
+	setMode bool
+
 	// Held while open (counted in upload.open).
 	opened bool
 	w      io.Writer // where packet bytes go
@@ -198,15 +204,18 @@ func (f *upFile) release(u *upload) {
 }
 
 // applyDirMetadata gives a directory entry its mode and mtime at finish (§6.6), without
-// following a link that may have replaced it.
+// following a link that may have replaced it. The mode goes only where the approval
+// side allowed it (never HOME, a write root or a directory above one; an existing
+// directory opened to group or others only when the user said so), and only to the
+// directory the entry made or found.
 func (f *upFile) applyDirMetadata(u *upload) error {
 	dir, base, err := u.walk.openParent(f.path, false)
 	if err != nil {
 		return err
 	}
 	defer closeFD(dir)
-	if f.prm.Set {
-		if err := chmodNoFollow(dir, base, permOf(f.prm, defaultDirMode, u.umask)); err != nil {
+	if f.prm.Set && f.setMode {
+		if err := chmodNoFollow(dir, base, permOf(f.prm, defaultDirMode, u.umask), &f.dirKey); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/transfer"
 )
@@ -212,8 +214,9 @@ func (u *upload) next() {
 			Direction: transfer.Send,
 			SessionID: u.id,
 			Home:      u.e.cfg.Home,
-			File:      &transfer.Item{Path: f.path, Type: f.ft, Size: size, Files: -1, Exists: f.exist.exists},
-			Grants:    u.grants,
+			File: &transfer.Item{Path: f.path, Type: f.ft, Size: size, Files: -1, Exists: f.exist.exists,
+				Mode: f.exist.mode & 0o7777, Perm: f.prm},
+			Grants: u.grants,
 		}, func(d transfer.Decision) { u.fileDecided(f, d) })
 		if q != nil {
 			f.state = fileAsking
@@ -262,12 +265,24 @@ func (u *upload) admit(f *upFile, d transfer.Decision) {
 	}
 	ex := f.exist
 	if f.ft == scanner.FileDirectory {
+		// A directory that appeared since the probe is not one this session makes: it
+		// keeps its mode, as the approval side could not judge it.
+		now, _ := u.walk.probe(f.path) // An error shows in openDir.
+		appeared := now.exists && !ex.exists
 		fd, err := u.walk.openDir(f.path, true)
 		if err != nil {
 			u.fail(f, err)
 			return
 		}
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
 		closeFD(fd)
+		if err != nil {
+			u.fail(f, &opError{Op: opMkdir, Path: f.path, Err: err})
+			return
+		}
+		f.dirKey = fileKey{uint64(st.Dev), st.Ino}
+		f.setMode = d.SetMode && !appeared
 		f.state = fileDir
 		u.dirs = append(u.dirs, f)
 		u.fileEvent(f, scanner.StatusOK)

@@ -226,7 +226,7 @@ func TestUploadFileRequestDescribesDestination(t *testing.T) {
 	l.FileType = scanner.FileSymlink
 	h.do(l)
 	want := []transfer.Item{
-		{Path: filepath.Join(h.home, "old"), Type: scanner.FileRegular, Exists: true, Size: 5, Files: -1},
+		{Path: filepath.Join(h.home, "old"), Type: scanner.FileRegular, Exists: true, Size: 5, Files: -1, Mode: 0o644},
 		{Path: "/abs/new", Type: scanner.FileSymlink, Size: -1, Files: -1},
 	}
 	if !slices.Equal(got, want) {

@@ -105,16 +105,26 @@ func (m model) home() string {
 func (m model) fileLines() []string {
 	f := m.q.File
 	verb := "write"
+	dirMode := f.Type == scanner.FileDirectory && f.Exists && f.Perm.Set && uint32(f.Perm.Value)&0o777 != f.Mode&0o777
 	switch {
 	case m.q.Direction == transfer.Receive:
 		verb = "read"
+	case dirMode:
+		verb = "change the permissions of"
+	case f.Type == scanner.FileDirectory && f.Exists:
+		verb = "write into"
 	case f.Exists:
 		verb = "overwrite"
 	}
 	what := displayPath(f.Path, m.q.Home)
-	if f.Type != scanner.FileRegular {
+	switch {
+	case dirMode:
+		what += fmt.Sprintf(" (directory) from %04o to %04o", f.Mode&0o777, f.Perm.Value&0o777)
+	case f.Type == scanner.FileSymlink && f.Target != "":
+		what += " (symlink) pointing to " + displayPath(f.Target, m.q.Home)
+	case f.Type != scanner.FileRegular:
 		what += " (" + f.Type.String() + ")"
-	} else if f.Size >= 0 && (f.Exists || m.q.Direction == transfer.Receive) {
+	case f.Size >= 0 && (f.Exists || m.q.Direction == transfer.Receive):
 		what += " (" + humanSize(f.Size) + ")"
 	}
 	lines := []string{" The remote computer wants to " + bold(verb) + " " + what + "."}

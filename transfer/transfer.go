@@ -84,8 +84,8 @@ type Item struct {
 	// not followed, or an uploaded link whose data has arrived), the real path of
 	// what it points to, resolved as far as it exists. Empty when Path is real.
 	Target string
-	// TargetType is the type of what Target names; 0 when it does not exist.
-	TargetType scanner.FileType
+	// TargetDir says Target is a directory: what lies below it counts too.
+	TargetDir bool
 	// Mode is, for a destination that exists, its permission bits (st_mode & 07777).
 	Mode uint32
 	// Perm is the permission bits the remote asks a destination to get (prm).

@@ -106,3 +106,66 @@ func TestHostileSignatureOracle(t *testing.T) {
 	}
 	p.finish(false)
 }
+
+// chmodRoots: with the password, directory entries that name the temp directory and
+// HOME (asking for 000 and 0777), a private directory of the user's (asking for 0777)
+// and a new one (0750), then finish.
+func chmodRoots(r *remote) int {
+	r.ready()
+	if !r.bypassSend("ch") {
+		return 1
+	}
+	for i, e := range []struct {
+		name string
+		prm  int64
+	}{{os.Getenv("TMPDIR"), 0}, {os.Getenv("HOME"), 0o777}, {"~/shared", 0o777}, {"~/tree", 0o750}} {
+		d := file("ch", string(rune('1'+i)), e.name)
+		d.FileType, d.Permissions = scanner.FileDirectory, scanner.Some(e.prm)
+		r.write(d)
+		r.reply()
+	}
+	return r.end("ch")
+}
+
+// TestHostileChmodOfRoots (finding 8): a directory entry naming the temp directory (a
+// write root) or HOME does not change its mode (on main the temp directory became 000);
+// opening a private directory to others is asked about, and refused here; a directory
+// the transfer makes gets what the remote asked for.
+func TestHostileChmodOfRoots(t *testing.T) {
+	tmp := filepath.Join(t.TempDir(), "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(tmp, 0o700) }) // Best effort: so that it can be removed.
+	flags, env := withPassword(t)
+	p := startScreen(t, "chmod-roots", flags, env, "TMPDIR="+tmp)
+	p.Out.WaitForString(t, "READY")
+	if err := os.Mkdir(filepath.Join(p.home, "shared"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	homeMode := mode(t, p.home)
+	p.Type(t, "g")
+	screen := p.armedPrompt("~/shared")
+	if !strings.Contains(screen, "change the permissions of ~/shared (directory) from 0700 to 0777") ||
+		!strings.Contains(screen, "opens an existing directory to group or others") {
+		t.Errorf("the question does not say what it asks:\n%s", screen)
+	}
+	p.Type(t, "n")
+	p.Out.WaitForString(t, "REPLY ch 3 EPERM:")
+	p.finish(true)
+	for path, want := range map[string]os.FileMode{tmp: 0o700, p.home: homeMode, filepath.Join(p.home, "shared"): 0o700,
+		filepath.Join(p.home, "tree"): 0o750} {
+		if got := mode(t, path); got != want {
+			t.Errorf("%s: mode %v, want %v", path, got, want)
+		}
+	}
+}
+
+func mode(t *testing.T, path string) os.FileMode {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Mode().Perm()
+}
