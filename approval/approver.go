@@ -191,6 +191,9 @@ func (a *Approver) askFile(r transfer.Request, answer func(transfer.Decision)) (
 		existing = f.Size
 	}
 	v := a.opts.Guard.Write(f.Path, existing)
+	if f.Type == scanner.FileSymlink && f.Target != "" {
+		v = a.link(f) // the link's own place was decided when it was announced
+	}
 	setMode := true
 	if f.Type == scanner.FileDirectory && f.Exists {
 		switch {
@@ -216,6 +219,20 @@ func (a *Approver) askFile(r transfer.Request, answer func(transfer.Decision)) (
 	}, transfer.Decision{SetMode: setMode}, answer)
 }
 
+// link classifies a symbolic link whose data has arrived by where it leads: a link to a
+// place that is sensitive to write, or to read, or outside the write roots, is itself
+// a sensitive write, since reads and writes through it would land there.
+func (a *Approver) link(f transfer.Item) Verdict {
+	v := a.opts.Guard.Write(f.Target, -1)
+	if !v.Sensitive {
+		v = a.opts.Guard.Read(f.Target, f.TargetDir)
+	}
+	if v.Sensitive {
+		v.Reason = "link target: " + v.Reason
+	}
+	return v
+}
+
 // reasonOpensDirectory is why changing an existing directory's permissions is asked
 // about.
 const reasonOpensDirectory = "opens an existing directory to group or others"
@@ -236,6 +253,10 @@ func allowAllScope(path string) string {
 
 // items marks the sensitive specs of a receive session for the question. A count that
 // stopped at the engine's cap shows as unknown: that is truer than a number.
+//
+// A spec is judged by its path and by where it really leads (Item.Target: through a
+// symbolic link, its own or one of its parents'): a link planted by the remote cannot
+// make ~/.ssh look like ~/photos.
 func (a *Approver) items(specs []transfer.Item) []transfer.Item {
 	items := make([]transfer.Item, len(specs))
 	for i, s := range specs {
@@ -246,12 +267,20 @@ func (a *Approver) items(specs []transfer.Item) []transfer.Item {
 		if it.Type == scanner.FileDirectory && it.Partial {
 			it.Files, it.Size = -1, -1
 		}
-		if v := a.opts.Guard.Read(it.Path, it.Type == scanner.FileDirectory); v.Sensitive {
+		if v := a.read(it); v.Sensitive {
 			it.Sensitive, it.Reason = true, v.Reason
 		}
 		items[i] = it
 	}
 	return items
+}
+
+// read classifies a spec by its path and by its Target (the question shows both).
+func (a *Approver) read(it transfer.Item) Verdict {
+	if v := a.opts.Guard.Read(it.Path, it.Type == scanner.FileDirectory); v.Sensitive || it.Target == "" {
+		return v
+	}
+	return a.opts.Guard.Read(it.Target, it.TargetDir)
 }
 
 // record writes the audit record of a session decision (when rec is not nil: file

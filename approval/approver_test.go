@@ -524,3 +524,60 @@ func TestApproverDirectoryModes(t *testing.T) {
 		})
 	}
 }
+
+// TestApproverJudgesWhereLinksLead (finding 1): a spec is sensitive when where it
+// really leads is (a link the remote planted cannot make ~/.ssh look like ~/photos),
+// and an uploaded link whose data has arrived is a sensitive write when it points to a
+// sensitive place or outside the write roots, even after a bypass.
+func TestApproverJudgesWhereLinksLead(t *testing.T) {
+	t.Run("reads", func(t *testing.T) {
+		f := newFixture(t)
+		f.person.script = &reply{a: approval.Answer{Choice: approval.Deny}}
+		specs := []transfer.Item{
+			{Name: "~/photos/", Path: "/home/u/photos/", Type: scanner.FileDirectory, Files: 2, Target: "/home/u/.ssh", TargetDir: true},
+			{Name: "photos", Path: "/home/u/photos", Type: scanner.FileSymlink, Size: 4, Files: -1, Target: "/home/u/.ssh", TargetDir: true},
+			{Name: "all", Path: "/home/u/all", Type: scanner.FileSymlink, Size: 1, Files: -1, Target: "/home/u", TargetDir: true},
+			{Name: "cat", Path: "/home/u/cat", Type: scanner.FileSymlink, Size: 9, Files: -1, Target: "/home/u/Pictures/cat.jpg"},
+		}
+		c := transfer.Request{Direction: transfer.Receive, SessionID: "r1", Home: f.home, Bypass: bypass.EncodeSHA256("r1", testPassword), Items: specs}
+		if d := f.ask(c).decision(t); d.Allow {
+			t.Fatalf("allowed without a question: %+v", d)
+		}
+		q := f.person.next(t).q
+		want := []string{"protected location ~/.ssh/", "protected location ~/.ssh/", "contains protected location ~/.ssh/", ""}
+		for i, it := range q.Items {
+			if it.Reason != want[i] || it.Sensitive != (want[i] != "") {
+				t.Errorf("%s: sensitive %v %q, want %q", it.Name, it.Sensitive, it.Reason, want[i])
+			}
+		}
+	})
+	for _, tc := range []struct {
+		target string
+		dir    bool
+		reason string // "": allowed without a question
+	}{
+		{"/home/u/.ssh", true, "link target: protected location ~/.ssh/"},
+		{"/etc/passwd", false, "link target: outside the allowed directories"},
+		{"/home/u/Documents/id_rsa", false, "link target: private key or credentials"},
+		{"/home/u/Pictures/cat.jpg", false, ""},
+		{"/tmp/x", false, ""},
+	} {
+		t.Run("a link to "+tc.target, func(t *testing.T) {
+			f := newFixture(t)
+			f.person.script = &reply{a: approval.Answer{Choice: approval.Deny}}
+			r := transfer.Request{Direction: transfer.Send, SessionID: "s1", Home: f.home, File: &transfer.Item{
+				Path: "/home/u/photos", Type: scanner.FileSymlink, Size: -1, Files: -1, Target: tc.target, TargetDir: tc.dir}}
+			d := f.ask(r).decision(t)
+			if d.Allow != (tc.reason == "") {
+				t.Errorf("decision %+v", d)
+			}
+			if tc.reason == "" {
+				f.person.nothingShown(t)
+				return
+			}
+			if q := f.person.next(t).q; q.File == nil || q.File.Reason != tc.reason || q.File.Target != tc.target {
+				t.Errorf("question %+v, want one for %q", q.File, tc.reason)
+			}
+		})
+	}
+}

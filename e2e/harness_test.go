@@ -22,6 +22,9 @@ const (
 var (
 	promptSend    = regexp.MustCompile(`(?i)wants to SEND files to this computer`)
 	promptReceive = regexp.MustCompile(`(?i)wants to READ files from this computer`)
+	// makeTree's abs-link points outside the allowed directories: a send of the tree asks
+	// about it once its target has arrived (the user allows it).
+	promptOutsideLink = regexp.MustCompile(`The link would point to /etc/hostname\.`)
 	// The prompt lists its keys, and counts down, only once it takes answers: until it has
 	// been on the screen for a moment with nothing typed, keys are dropped.
 	promptArmed = regexp.MustCompile(`Denied automatically in`)
@@ -164,6 +167,14 @@ func (r *rig) Transfer(args ...string) int {
 func (r *rig) Answer(mark int, prompt *regexp.Regexp, keys ...string) {
 	r.tb.Helper()
 	r.AnswerWhen(mark, fmt.Sprintf("the approval prompt %q", prompt), prompt.MatchString, keys...)
+}
+
+// AnswerTreeSend answers the questions of a send of makeTree's tree: the session, then
+// its link that points outside the allowed directories.
+func (r *rig) AnswerTreeSend(mark int) {
+	r.tb.Helper()
+	r.Answer(mark, promptSend, "y")
+	r.Answer(mark, promptOutsideLink, "y")
 }
 
 // AnswerWhen is Answer with any condition on the pane's history. The keys are pressed once the

@@ -108,7 +108,7 @@ func TestKitty026Tree(t *testing.T) {
 	r.Login()
 
 	m := r.Kitty("tree", "tree-copy/")
-	r.Answer(m, promptSend, "y")
+	r.AnswerTreeSend(m)
 	if st := r.Wait(m, transferWait); st != 0 {
 		t.Errorf("send of a tree exited %d", st)
 	}

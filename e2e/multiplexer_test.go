@@ -273,7 +273,7 @@ func (m *remoteMux) sendTree() {
 	r := m.r
 	r.tb.Helper()
 	mark := r.Transfer("--direction", "send", "tree", "tree-copy")
-	r.Answer(mark, promptSend, "y")
+	r.AnswerTreeSend(mark)
 	if st := r.Wait(mark, transferWait); st != 0 {
 		r.tb.Fatalf("send of a tree exited %d", st)
 	}

@@ -342,7 +342,7 @@ func TestTransferTree(t *testing.T) {
 	r.Login()
 
 	m := r.Transfer("--direction", "send", "tree", "tree-copy")
-	r.Answer(m, promptSend, "y")
+	r.AnswerTreeSend(m)
 	if st := r.Wait(m, transferWait); st != 0 {
 		t.Errorf("send of a tree exited %d", st)
 	}

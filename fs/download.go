@@ -43,6 +43,11 @@ func (s downloadState) String() string {
 type spec struct {
 	fid  string
 	name string
+
+	// How the question described it (describeSpecs), which binds the listing: the
+	// status it failed with, or the device and inode of what it found.
+	err string
+	key fileKey
 }
 
 // download is a receive session: the remote reads local files (terminal-side.md §7).
@@ -231,19 +236,23 @@ func (d *download) ask() {
 	specs := d.specs[:len(d.specs):len(d.specs)]
 	home := e.cfg.Home
 	e.background(func() {
-		items := describeSpecs(home, specs, maxDescribeEntries)
+		items, keys := describeSpecs(home, specs, maxDescribeEntries)
 		e.deliver(func() {
 			if d.describing == job && d.alive() {
-				d.described(items)
+				d.described(items, keys)
 			}
 		})
 	})
 }
 
 // described asks the Approver about the described specs. A bypass is decided there and
-// then; a question for a person waits for decided.
-func (d *download) described(items []transfer.Item) {
+// then; a question for a person waits for decided. The listing will hold to the
+// description (see lister.walkSpec).
+func (d *download) described(items []transfer.Item, keys []fileKey) {
 	d.describing = nil
+	for i := range items {
+		d.specs[i].err, d.specs[i].key = items[i].Err, keys[i]
+	}
 	dec, q := d.e.ask(transfer.Request{
 		Direction: transfer.Receive,
 		SessionID: d.id,

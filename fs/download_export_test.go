@@ -13,7 +13,8 @@ func DescribeSpecs(home string, names []string, budget int) []transfer.Item {
 	for i, n := range names {
 		specs[i] = spec{name: n}
 	}
-	return describeSpecs(home, specs, budget)
+	items, _ := describeSpecs(home, specs, budget)
+	return items
 }
 
 // MaxDescribeEntries is the pre-walk's budget.
@@ -31,6 +32,11 @@ func ListingRacing(home string, names []string, limit int, readDir func(path str
 	specs := make([]spec, len(names))
 	for i, n := range names {
 		specs[i] = spec{fid: strconv.Itoa(i), name: n}
+	}
+	// Described first, as a session's specs are.
+	items, keys := describeSpecs(home, specs, 0)
+	for i := range specs {
+		specs[i].err, specs[i].key = items[i].Err, keys[i]
 	}
 	d := &download{id: "t", errs: true}
 	l := newLister(home, specs)

@@ -329,7 +329,9 @@ func TestDescribeSpecs(t *testing.T) {
 		{Name: "tree", Path: home + "/tree", Type: scanner.FileDirectory, Files: 11, Size: 5 + 5 + 4 + 5},
 		{Name: "lone.txt", Path: home + "/lone.txt", Type: scanner.FileRegular, Size: 4, Files: -1},
 		{Name: "missing", Path: home + "/missing", Err: "ENOENT:Failed to read spec", Size: -1, Files: -1},
-		{Name: "tree/sub/rel", Path: home + "/tree/sub/rel", Type: scanner.FileSymlink, Size: 8, Files: -1},
+		// A link is described by where it leads, too.
+		{Name: "tree/sub/rel", Path: home + "/tree/sub/rel", Type: scanner.FileSymlink, Size: 8, Files: -1,
+			Target: home + "/tree/a.txt"},
 	}
 	if fmt.Sprint(infos) != fmt.Sprint(want) {
 		t.Errorf("got  %+v\nwant %+v", infos, want)

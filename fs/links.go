@@ -8,6 +8,7 @@ import (
 
 	"github.com/xferterm/xferterm/internal/atomicfile"
 	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
 )
 
 // linkBuffer collects the data of a link entry (a prefixed target, §6.5), at most
@@ -82,12 +83,60 @@ func (u *upload) linkTarget(f *upFile, data string) (string, error) {
 	return t.path, nil
 }
 
+// linkArrived takes the whole data of the symbolic link f: where it will point is known
+// now, and is decided in its turn (upload.next: a link to a sensitive place, or outside
+// the write roots, is a sensitive write, asked about even after a bypass) before the
+// link is made (admitLink). Its data is held meanwhile.
+func (u *upload) linkArrived(f *upFile) {
+	text, err := u.linkTarget(f, string(f.link.b))
+	if err != nil {
+		u.fail(f, err)
+		return
+	}
+	f.linkText = text
+	f.state = fileLinking
+	u.queue = append(u.queue, f)
+	u.next()
+}
+
+// linkRequest is the question about the symbolic link f once its data has arrived: its
+// place, and the real path its text leads to from there (resolved as far as it exists,
+// in the configured home's terms).
+func (u *upload) linkRequest(f *upFile) *transfer.Item {
+	it := &transfer.Item{Path: f.path, Type: scanner.FileSymlink, Size: -1, Files: -1, Exists: f.exist.exists}
+	from := "/"
+	if !strings.HasPrefix(f.linkText, "/") {
+		from, _, _ = realPath(filepath.Dir(f.path)) // Cannot fail: it follows no link of its own.
+	}
+	target, dir, err := realPath(from + "/" + f.linkText)
+	if err != nil {
+		target, dir = filepath.Join(from, f.linkText), false // a loop: judged as written
+	}
+	it.Target, it.TargetDir = u.walk.homeView(target), dir
+	return it
+}
+
+// admitLink acts on the decision about the symbolic link f: it is made, or it fails.
+func (u *upload) admitLink(f *upFile, d transfer.Decision) {
+	if !d.Allow {
+		u.failStatus(f, scanner.StatusDestinationRefused)
+		return
+	}
+	if d.Grant != nil {
+		u.grants = append(u.grants, *d.Grant)
+	}
+	u.complete(f)
+}
+
 // makeLink creates the link f at a temporary name beside its destination, gives it its
 // metadata without following it, and renames it over the destination.
 func (u *upload) makeLink(f *upFile) error {
-	text, err := u.linkTarget(f, string(f.link.b))
-	if err != nil {
-		return err
+	text := f.linkText
+	if f.ft == scanner.FileLink {
+		var err error
+		if text, err = u.linkTarget(f, string(f.link.b)); err != nil {
+			return err
+		}
 	}
 	dir, base, err := u.walk.openParent(f.path, true)
 	if err != nil {

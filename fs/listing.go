@@ -253,13 +253,26 @@ func (l *lister) close() {
 	l.stack = nil
 }
 
-// walkSpec lstats a spec root (§7.2 step 1).
+// walkSpec lstats a spec root (§7.2 step 1). What the listing reads is what the
+// question described and the user (or the policy) judged: a spec described as an error
+// fails with that error whatever is there now, and one that is no longer the file the
+// description found (another device or inode: a link planted or swapped since) fails
+// with StatusSpecChanged. The walk below a root never follows a link (walk, openFrame),
+// so every entry lies in the tree that was judged.
 func (l *lister) walkSpec(i int32) {
 	s := l.specs[i]
+	if s.err != "" {
+		l.errs = append(l.errs, specError{s.fid, s.err})
+		return
+	}
 	path := resolvePath(l.home, s.name)
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
 		l.errs = append(l.errs, specError{s.fid, scanner.StatusErrno(errnoName(err), scanner.TextReadSpec)})
+		return
+	}
+	if (fileKey{uint64(st.Dev), st.Ino}) != s.key {
+		l.errs = append(l.errs, specError{s.fid, scanner.StatusSpecChanged})
 		return
 	}
 	if unix.Faccessat(unix.AT_FDCWD, path, unix.R_OK, unix.AT_SYMLINK_NOFOLLOW) != nil {

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"errors"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -21,8 +22,18 @@ const maxDescribeEntries = 100_000
 // job, without e.mu, so it must only touch its arguments. Spec errors are the texts the
 // listing would send; their size is unknown (-1). budget is the most entries the
 // directory counts visit in all (maxDescribeEntries).
-func describeSpecs(home string, specs []spec, budget int) []transfer.Item {
+//
+// Each spec is described as lstat(2) reaches it, which is how the listing will reach
+// it, and also by where that really is (Item.Target): a symbolic link among its parents
+// is followed, and its own when a trailing slash makes lstat follow it; a spec that is
+// itself a link is described by what it points to. The approval side judges both, so
+// that a link the remote planted (~/photos → .ssh) cannot launder a read. The keys
+// returned (device and inode of what lstat found; zero for a spec that cannot be read)
+// bind the listing to what was described: see lister.walkSpec.
+func describeSpecs(home string, specs []spec, budget int) ([]transfer.Item, []fileKey) {
 	infos := make([]transfer.Item, len(specs))
+	keys := make([]fileKey, len(specs))
+	w := newWalker(home)
 	for i, s := range specs {
 		info := &infos[i]
 		info.Name = s.name
@@ -33,6 +44,8 @@ func describeSpecs(home string, specs []spec, budget int) []transfer.Item {
 			info.Err = scanner.StatusErrno(errnoName(err), scanner.TextReadSpec)
 			continue
 		}
+		keys[i] = fileKey{uint64(st.Dev), st.Ino}
+		locate(w, info, st.Mode)
 		switch {
 		case unix.Faccessat(unix.AT_FDCWD, info.Path, unix.R_OK, unix.AT_SYMLINK_NOFOLLOW) != nil:
 			info.Err = scanner.StatusNoReadPermission
@@ -48,7 +61,24 @@ func describeSpecs(home string, specs []spec, budget int) []transfer.Item {
 			countTree(info, &budget)
 		}
 	}
-	return infos
+	return infos, keys
+}
+
+// locate sets info.Target to where the spec at info.Path (lstat'ed with mode) really
+// is, or for a symbolic link where it leads, when that is not info.Path itself. Paths
+// in the real home directory are given in the configured one's terms, as the approval
+// side's patterns are.
+func locate(w walker, info *transfer.Item, mode uint32) {
+	real, dir, err := realOf(info.Path)
+	if mode&unix.S_IFMT == unix.S_IFLNK {
+		real, dir, err = realPath(info.Path)
+	}
+	if err != nil {
+		return // a loop of links: lstat, and the listing, see the link itself
+	}
+	if real = w.homeView(real); real != filepath.Clean(info.Path) {
+		info.Target, info.TargetDir = real, dir
+	}
 }
 
 // countTree counts the entries below the directory info.Path and the bytes of its

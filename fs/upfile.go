@@ -20,12 +20,13 @@ const (
 	fileWaiting                      // STARTED: waiting for its first packet
 	fileSigning                      // rsync: our signature is still being sent
 	fileWriting                      // packets are arriving
+	fileLinking                      // a symbolic link whose data has arrived: its target waits to be decided
 	fileDone                         // complete, OK sent
 	fileDir                          // a directory, created, OK sent
 	fileFailed                       // an error was sent; further packets are ignored
 )
 
-var fileStateNames = [...]string{"", "queued", "asking", "waiting", "signing", "writing", "done", "directory", "failed"}
+var fileStateNames = [...]string{"", "queued", "asking", "waiting", "signing", "writing", "linking", "done", "directory", "failed"}
 
 func (s fileState) String() string {
 	if int(s) < len(fileStateNames) {
@@ -58,6 +59,9 @@ type upFile struct {
 	// (transfer.Decision.SetMode).
 	dirKey  fileKey
 	setMode bool
+
+	linkText string    // a symbolic link: the text it will hold, once its data has arrived
+	asked    fileState // while fileAsking: the state it was asked from (queued or linking)
 
 	// Held while open (counted in upload.open).
 	opened bool

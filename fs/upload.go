@@ -203,27 +203,34 @@ func (u *upload) next() {
 		f := u.queue[0]
 		u.queue[0] = nil
 		u.queue = u.queue[1:]
-		if f.state != fileQueued {
+		var item *transfer.Item
+		switch f.state {
+		case fileQueued:
+			size := int64(-1)
+			if f.exist.exists {
+				size = f.exist.size
+			}
+			item = &transfer.Item{Path: f.path, Type: f.ft, Size: size, Files: -1, Exists: f.exist.exists,
+				Mode: f.exist.mode & 0o7777, Perm: f.prm}
+		case fileLinking:
+			item = u.linkRequest(f)
+		default:
 			continue // failed while it waited
-		}
-		size := int64(-1)
-		if f.exist.exists {
-			size = f.exist.size
 		}
 		d, q := u.e.ask(transfer.Request{
 			Direction: transfer.Send,
 			SessionID: u.id,
 			Home:      u.e.cfg.Home,
-			File: &transfer.Item{Path: f.path, Type: f.ft, Size: size, Files: -1, Exists: f.exist.exists,
-				Mode: f.exist.mode & 0o7777, Perm: f.prm},
-			Grants: u.grants,
+			File:      item,
+			Grants:    u.grants,
 		}, func(d transfer.Decision) { u.fileDecided(f, d) })
 		if q != nil {
+			f.asked = f.state
 			f.state = fileAsking
 			u.asking, u.ask = f, q
 			return
 		}
-		u.admit(f, d)
+		u.decide(f, d)
 	}
 	if len(u.queue) == 0 {
 		u.queue = nil
@@ -237,8 +244,19 @@ func (u *upload) fileDecided(f *upFile, d transfer.Decision) {
 	}
 	u.asking, u.ask = nil, nil
 	u.lastActive = u.e.now() // a question is not idleness (see tick)
-	u.admit(f, d)
+	f.state = f.asked
+	u.decide(f, d)
 	u.next()
+}
+
+// decide acts on the decision about f: its destination (admit), or, once its data has
+// arrived, a symbolic link's target (admitLink).
+func (u *upload) decide(f *upFile, d transfer.Decision) {
+	if f.state == fileLinking {
+		u.admitLink(f, d)
+		return
+	}
+	u.admit(f, d)
 }
 
 // stopAsking withdraws the question about f, if it is up, and moves on to the next
@@ -313,6 +331,9 @@ func (u *upload) onData(cmd *scanner.Command) {
 	case f == nil:
 		u.replyError(cmd.FileID, scanner.StatusNotStarted)
 		return
+	case f.state == fileAsking && f.asked == fileLinking:
+		u.replyError(f.fid, scanner.StatusClosedFile) // its data has all arrived
+		return
 	case f.state == fileQueued || f.state == fileAsking:
 		// Data before STARTED: the client never does that (reference-client.md §4.1).
 		u.failStatus(f, scanner.StatusNotStarted)
@@ -323,7 +344,7 @@ func (u *upload) onData(cmd *scanner.Command) {
 	case f.state == fileDir:
 		u.failStatus(f, scanner.StatusWriteToDirectory)
 		return
-	case f.state == fileDone:
+	case f.state == fileDone || f.state == fileLinking:
 		u.replyError(f.fid, scanner.StatusClosedFile)
 		return
 	case f.state == fileSigning:
@@ -357,6 +378,15 @@ func (u *upload) onData(cmd *scanner.Command) {
 		}
 		return
 	}
+	if f.ft == scanner.FileSymlink {
+		u.linkArrived(f)
+		return
+	}
+	u.complete(f)
+}
+
+// complete finishes f, whose data has all arrived, and answers OK.
+func (u *upload) complete(f *upFile) {
 	if err := f.finish(u); err != nil {
 		u.fail(f, err)
 		return
@@ -446,7 +476,7 @@ func (u *upload) destroy(reason string) {
 	u.ask.withdraw()
 	u.pending, u.asking, u.ask, u.queue = nil, nil, nil, nil
 	for _, f := range u.files {
-		if f.state == fileWaiting || f.state == fileWriting || f.state == fileSigning {
+		if f.state == fileWaiting || f.state == fileWriting || f.state == fileSigning || f.opened {
 			f.release(u)
 			u.fileEvent(f, scanner.StatusCanceled) // incomplete: discarded
 		}

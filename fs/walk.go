@@ -29,6 +29,21 @@ func newWalker(home string) walker {
 	return walker{home: home, canon: canon}
 }
 
+// homeView returns the clean absolute path p with a leading real home directory
+// written as the configured one (a home reached through a symlinked prefix).
+func (w walker) homeView(p string) string {
+	if w.canon == w.home {
+		return p
+	}
+	if p == w.canon {
+		return w.home
+	}
+	if rest, ok := strings.CutPrefix(p, w.canon+"/"); ok && w.canon != "/" {
+		return filepath.Join(w.home, rest)
+	}
+	return p
+}
+
 // split returns the directory the walk starts from (opened following links) and the
 // components below it (opened without following). abs must be absolute.
 func (w walker) split(abs string) (string, []string) {

@@ -548,3 +548,28 @@ func testPromptRestoresScreen(t *testing.T, early bool) {
 		checkScreen(t, out, screen, cursor)
 	})
 }
+
+// TestPromptViewShowsWhereLinksLead (findings 1 and 8): a read through a link shows
+// where it leads; a link upload shows where it would point; an existing directory's
+// question shows the permissions it would get. Peer-supplied names are sanitized.
+func TestPromptViewShowsWhereLinksLead(t *testing.T) {
+	q := downloadQuestion(0)
+	q.Items = []transfer.Item{{Path: "/home/u/photos/", Type: scanner.FileDirectory, Files: 2, Size: 800,
+		Target: "/home/u/.ssh", TargetDir: true, Sensitive: true, Reason: "protected location ~/.ssh/"}}
+	if got := plain(newArmed(t, q)); !strings.Contains(got, "! dir  2 files, 800 B      ~/.ssh (through ~/photos)  protected location") {
+		t.Errorf("read through a link:\n%s", got)
+	}
+	q = fileQuestion()
+	q.File = &transfer.Item{Path: "/home/u/photos\x1b[2J", Type: scanner.FileSymlink, Size: -1, Target: "/home/u/.ssh",
+		Sensitive: true, Reason: "link target: protected location ~/.ssh/"}
+	if got := plain(newArmed(t, q)); !strings.Contains(got, "wants to write ~/photos") ||
+		!strings.Contains(got, "\n The link would point to ~/.ssh.\n") || strings.Contains(got, "\x1b[2J") {
+		t.Errorf("link upload:\n%q", got)
+	}
+	q.File = &transfer.Item{Path: "/home/u/work", Type: scanner.FileDirectory, Exists: true, Size: 4096, Mode: 0o700,
+		Perm: scanner.Some(0o777), Sensitive: true, Reason: "opens an existing directory to group or others"}
+	if got := plain(newArmed(t, q)); !strings.Contains(got, "wants to change the permissions of ~/work (directory).") ||
+		!strings.Contains(got, "Its permissions would go from 0700 to 0777.") {
+		t.Errorf("directory mode:\n%s", got)
+	}
+}

@@ -118,16 +118,19 @@ func (m model) fileLines() []string {
 	}
 	what := displayPath(f.Path, m.q.Home)
 	switch {
-	case dirMode:
-		what += fmt.Sprintf(" (directory) from %04o to %04o", f.Mode&0o777, f.Perm.Value&0o777)
-	case f.Type == scanner.FileSymlink && f.Target != "":
-		what += " (symlink) pointing to " + displayPath(f.Target, m.q.Home)
 	case f.Type != scanner.FileRegular:
 		what += " (" + f.Type.String() + ")"
 	case f.Size >= 0 && (f.Exists || m.q.Direction == transfer.Receive):
 		what += " (" + humanSize(f.Size) + ")"
 	}
 	lines := []string{" The remote computer wants to " + bold(verb) + " " + what + "."}
+	// On a line of its own, so that a long name cannot push it off the screen.
+	switch {
+	case dirMode:
+		lines = append(lines, fmt.Sprintf(" Its permissions would go from %04o to %04o.", f.Mode&0o777, f.Perm.Value&0o777))
+	case f.Type == scanner.FileSymlink && f.Target != "":
+		lines = append(lines, " The link would point to "+bold(displayPath(f.Target, m.q.Home))+".")
+	}
 	if f.Sensitive {
 		lines = append(lines, " "+warn("! "+f.Reason))
 	}
@@ -184,7 +187,13 @@ func (m model) itemLines(room int) []string {
 		if it.Sensitive {
 			mark = warn("! ")
 		}
+		// Where a link leads comes first: it is what is read, and a long name must not
+		// push it off the screen.
 		line := "   " + mark + fmt.Sprintf("%-4s %-19s ", shortType(it.Type), itemSize(it)) + displayPath(it.Path, m.q.Home)
+		if it.Target != "" {
+			line = "   " + mark + fmt.Sprintf("%-4s %-19s ", shortType(it.Type), itemSize(it)) + displayPath(it.Target, m.q.Home) +
+				" (through " + displayPath(it.Path, m.q.Home) + ")"
+		}
 		if it.Reason != "" {
 			line += "  " + warn(it.Reason)
 		}

@@ -47,6 +47,7 @@ const (
 	StatusLateSpec          = "EINVAL:File spec arrived after approval was asked"
 	StatusTooManyEntries    = "EINVAL:Too many files to list"
 	StatusFileChanged       = "EIO:File changed while it was being sent"
+	StatusSpecChanged       = "EIO:File changed since the transfer was approved"
 	StatusBadSignature      = "EINVAL:Invalid rsync signature"
 	StatusSignatureTooLarge = "EINVAL:Too much rsync signature data queued"
 )

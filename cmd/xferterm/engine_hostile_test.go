@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -146,7 +147,8 @@ func TestHostileChmodOfRoots(t *testing.T) {
 	homeMode := mode(t, p.home)
 	p.Type(t, "g")
 	screen := p.armedPrompt("~/shared")
-	if !strings.Contains(screen, "change the permissions of ~/shared (directory) from 0700 to 0777") ||
+	if !strings.Contains(screen, "change the permissions of ~/shared (directory).") ||
+		!strings.Contains(screen, "Its permissions would go from 0700 to 0777.") ||
 		!strings.Contains(screen, "opens an existing directory to group or others") {
 		t.Errorf("the question does not say what it asks:\n%s", screen)
 	}
@@ -168,4 +170,79 @@ func mode(t *testing.T, path string) os.FileMode {
 		t.Fatal(err)
 	}
 	return st.Mode().Perm()
+}
+
+// launder: the attack of finding 1. With the password, the remote uploads a symbolic
+// link ~/photos → .ssh, then asks to read ~/photos/; it reports every file it got as
+// "GOT <path> <content>".
+func launder(r *remote) int {
+	r.ready()
+	if !r.bypassSend("up") {
+		return 1
+	}
+	l := file("up", "1", "~/photos")
+	l.FileType = scanner.FileSymlink
+	r.write(l)
+	r.reply()
+	r.write(scanner.Command{Action: scanner.ActionEndData, ID: "up", FileID: "1", Data: []byte("path:.ssh")})
+	r.reply()
+	r.write(scanner.Command{Action: scanner.ActionFinish, ID: "up"})
+
+	c := receive("rd", 1)
+	c.Bypass = bypass.EncodeSHA256("rd", os.Getenv("PW"))
+	r.write(c, file("rd", "0", "~/photos/"))
+	if r.reply().Status != scanner.StatusOK {
+		return r.end("")
+	}
+	var files []string
+	for c := r.reply(); c.Action == scanner.ActionFile; c = r.reply() {
+		if c.FileType == scanner.FileRegular {
+			files = append(files, c.Name)
+		}
+	}
+	for i, name := range files {
+		r.write(file("rd", strconv.Itoa(i), name))
+		var data []byte
+		for c := r.reply(); ; c = r.reply() {
+			data = append(data, c.Data...)
+			if c.Action != scanner.ActionData {
+				break
+			}
+		}
+		r.say("GOT %s %q", name, data)
+	}
+	return r.end("rd")
+}
+
+// TestHostileSymlinkLaundersARead (finding 1): the link the remote uploads points into
+// ~/.ssh, so it is asked about, even with the password, and says where it points; the
+// user allows it, as one might. The read of ~/photos/ then shows where it leads, marked
+// sensitive, and is asked about although the password was given: denied, nothing is
+// sent. (On main: no question at all, and the private key was sent.)
+func TestHostileSymlinkLaundersARead(t *testing.T) {
+	flags, env := withPassword(t)
+	p := startScreen(t, "launder", flags, env)
+	p.Out.WaitForString(t, "READY")
+	if err := os.WriteFile(filepath.Join(p.home, ".ssh", "id_ed25519"), []byte("PRIVATE KEY"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.Type(t, "g")
+	screen := p.armedPrompt("The link would point to ~/.ssh.")
+	if !strings.Contains(screen, "wants to write ~/photos (symlink).") || !strings.Contains(screen, "link target: protected location ~/.ssh/") {
+		t.Errorf("the link's question does not say why it asks:\n%s", screen)
+	}
+	p.Type(t, "y")
+	screen = p.armedPrompt("~/.ssh (through ~/photos)  protected location ~/.ssh/")
+	if !strings.Contains(screen, "1 of them sensitive") {
+		t.Errorf("the read's question does not mark the path:\n%s", screen)
+	}
+	p.Type(t, "n")
+	p.Out.WaitForString(t, "REPLY rd - EPERM:")
+	p.finish(true)
+	if got := p.lines("GOT"); len(got) != 0 {
+		t.Errorf("the remote read %q", got)
+	}
+	if target, err := os.Readlink(filepath.Join(p.home, "photos")); err != nil || target != ".ssh" {
+		t.Errorf("the allowed link: %q, %v", target, err)
+	}
 }

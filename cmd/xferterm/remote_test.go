@@ -42,6 +42,7 @@ var remoteScenarios = map[string]func(r *remote) int{
 	// engine_hostile_test.go
 	"signature-oracle": signatureOracle,
 	"chmod-roots":      chmodRoots,
+	"launder":          launder,
 }
 
 // runRemote runs a scenario and returns its exit code.
