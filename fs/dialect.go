@@ -2,6 +2,7 @@ package fs
 
 import (
 	"io"
+	"strings"
 
 	"github.com/xferterm/xferterm/rsync"
 	"github.com/xferterm/xferterm/rsync/librsync"
@@ -58,16 +59,43 @@ type deltaFormat interface {
 	patcher(old io.ReaderAt, size int64, out io.Writer) io.WriteCloser
 	// decoder collects a signature sent in pieces.
 	decoder() signatureDecoder
+	// literal is the delta against an empty signature: the whole file as literal data,
+	// which the client patches like any delta. A signature there is no room for is
+	// dropped for it.
+	literal() (delta, error)
 }
 
-// signatureDecoder collects a client's signature; finish returns the differ it makes.
+// signatureDecoder collects a client's signature; finish returns the delta it makes.
 type signatureDecoder interface {
 	io.Writer
-	finish() (differ, error)
+	finish() (delta, error)
 }
 
-// differ makes the delta of a new file against a signature.
-type differ func(newFile io.Reader) io.Reader
+// delta makes the delta of a new file against a signature.
+type delta struct {
+	diff func(newFile io.Reader) io.Reader
+	// window is the memory the differ holds while it works, charged to the budget
+	// when the file's turn comes (it follows the signature's block size).
+	window int64
+}
+
+// deltaSlack is the differ's memory besides its window of blocks (buffered reading and
+// output).
+const deltaSlack = 64 << 10
+
+// emptySignature parses the signature of an empty file that sign makes, into a delta
+// of literal data. It fails only if the package of the format is broken.
+func emptySignature[S any](sign io.Reader, parse func([]byte) (S, error), d func(S) delta) (delta, error) {
+	b, err := io.ReadAll(sign)
+	if err != nil {
+		return delta{}, err
+	}
+	sig, err := parse(b)
+	if err != nil {
+		return delta{}, err
+	}
+	return d(sig), nil
+}
 
 // kittyFormat is kitty's own format (package rsync), the current client's. The block size
 // of a signature follows from the old file's size, so the patcher finds it again.
@@ -87,9 +115,18 @@ func (kittyFormat) patcher(old io.ReaderAt, size int64, out io.Writer) io.WriteC
 func kittyBlockSize(size int64) int { return max(rsync.BlockSize(size), minSignedBlock) }
 
 func (kittyFormat) decoder() signatureDecoder {
-	return decoderOf[*rsync.Signature, *rsync.SignatureDecoder]{
-		dec:  new(rsync.SignatureDecoder),
-		diff: func(sig *rsync.Signature, r io.Reader) io.Reader { return rsync.NewDiffer(sig, r) },
+	return decoderOf[*rsync.Signature, *rsync.SignatureDecoder]{dec: new(rsync.SignatureDecoder), delta: kittyDelta}
+}
+
+func (kittyFormat) literal() (delta, error) {
+	return emptySignature(rsync.NewSignatureReader(strings.NewReader(""), minSignedBlock), rsync.ParseSignature, kittyDelta)
+}
+
+// kittyDelta is the delta against sig; its differ holds 8 blocks (rsync.Differ).
+func kittyDelta(sig *rsync.Signature) delta {
+	return delta{
+		diff:   func(r io.Reader) io.Reader { return rsync.NewDiffer(sig, r) },
+		window: 8*int64(sig.BlockSize()) + deltaSlack,
 	}
 }
 
@@ -108,28 +145,38 @@ func (librsyncFormat) patcher(old io.ReaderAt, size int64, out io.Writer) io.Wri
 }
 
 func (librsyncFormat) decoder() signatureDecoder {
-	return decoderOf[*librsync.Signature, *librsync.SignatureDecoder]{
-		dec:  new(librsync.SignatureDecoder),
-		diff: func(sig *librsync.Signature, r io.Reader) io.Reader { return librsync.NewDiffer(sig, r) },
+	return decoderOf[*librsync.Signature, *librsync.SignatureDecoder]{dec: new(librsync.SignatureDecoder), delta: librsyncDelta}
+}
+
+func (librsyncFormat) literal() (delta, error) {
+	return emptySignature(librsync.NewSignatureReader(strings.NewReader(""), librsync.DefaultParams(0)), librsync.ParseSignature, librsyncDelta)
+}
+
+// librsyncDelta is the delta against sig; its differ holds 2 blocks, at least 256 KiB
+// (librsync.Differ).
+func librsyncDelta(sig *librsync.Signature) delta {
+	return delta{
+		diff:   func(r io.Reader) io.Reader { return librsync.NewDiffer(sig, r) },
+		window: max(2*int64(sig.Params().BlockLen), 256<<10) + deltaSlack,
 	}
 }
 
-// decoderOf is a signatureDecoder of either format: its decoder, and how it diffs
-// against the signature that decoder makes.
+// decoderOf is a signatureDecoder of either format: its decoder, and the delta against
+// the signature that decoder makes.
 type decoderOf[S any, D interface {
 	io.Writer
 	Finish() (S, error)
 }] struct {
-	dec  D
-	diff func(S, io.Reader) io.Reader
+	dec   D
+	delta func(S) delta
 }
 
 func (d decoderOf[S, D]) Write(b []byte) (int, error) { return d.dec.Write(b) }
 
-func (d decoderOf[S, D]) finish() (differ, error) {
+func (d decoderOf[S, D]) finish() (delta, error) {
 	sig, err := d.dec.Finish()
 	if err != nil {
-		return nil, err
+		return delta{}, err
 	}
-	return func(r io.Reader) io.Reader { return d.diff(sig, r) }, nil
+	return d.delta(sig), nil
 }

@@ -13,6 +13,10 @@ const (
 	maxSpecs = 8193
 	// maxQueued is the most data requests a receive session holds at once.
 	maxQueued = 32768
+	// maxSpecName is the length from which a spec name cannot be a path (PATH_MAX, with
+	// its NUL); such a name is kept cut to shownSpecName bytes, for the question.
+	maxSpecName   = 4096
+	shownSpecName = 256
 	// maxSignatureBytes caps the rsync signature bytes a receive session keeps for its
 	// queued requests. The client sends every signature right after its request, so a
 	// hostile one could otherwise queue 32768 signatures of 80 MiB each.
@@ -84,6 +88,7 @@ type download struct {
 	id         string
 	lastActive time.Time
 	state      downloadState
+	acct       account // what it holds of the engine's budget
 
 	// From `ac=receive`.
 	want int64 // specs announced by `sz`; -1 when not given
@@ -132,6 +137,7 @@ func (e *Engine) startDownload(cmd *scanner.Command, dialect scanner.Dialect) {
 		errs:       cmd.Quiet < 2,
 		bypass:     cmd.Bypass,
 		byFID:      make(map[string]*request),
+		acct:       account{b: &e.held},
 	}
 	if cmd.Size.Set {
 		d.want = max(cmd.Size.Value, 0)
@@ -163,12 +169,11 @@ func (d *download) handle(cmd *scanner.Command) {
 func (d *download) handlePending(cmd *scanner.Command) {
 	switch cmd.Action {
 	case scanner.ActionFile:
-		d.specs = append(d.specs, spec{fid: cmd.FileID, name: cmd.Name})
-		d.lastSpec = d.e.now()
-		if len(d.specs) > maxSpecs || (d.want >= 0 && int64(len(d.specs)) > d.want) {
+		if !d.addSpec(cmd) {
 			d.close(d.errorReply(scanner.StatusTooManySpecs, ""))
 			return
 		}
+		d.lastSpec = d.e.now()
 		if int64(len(d.specs)) == d.want {
 			d.ask()
 		}
@@ -177,6 +182,24 @@ func (d *download) handlePending(cmd *scanner.Command) {
 	default:
 		d.remove()
 	}
+}
+
+// addSpec records a spec (§7.2), or reports false when there are too many: more than
+// maxSpecs or than `sz` announced, or more than the budget holds. A spec is charged its
+// name three times (costSpec). A name too long to be a path is kept cut, and fails
+// with ENAMETOOLONG, as lstat would, without a look at the disk.
+func (d *download) addSpec(cmd *scanner.Command) bool {
+	s := spec{fid: cmd.FileID, name: cmd.Name}
+	if len(s.name) >= maxSpecName {
+		s.name = s.name[:shownSpecName] + "…"
+		s.err = scanner.StatusErrno("ENAMETOOLONG", scanner.TextReadSpec)
+	}
+	if len(d.specs) >= maxSpecs || (d.want >= 0 && int64(len(d.specs)) >= d.want) ||
+		!d.acct.take(costSpec+3*int64(len(s.name))+int64(len(s.fid))) {
+		return false
+	}
+	d.specs = append(d.specs, s)
+	return true
 }
 
 // handleAsking handles a command that arrives while the session is asking: its specs
@@ -287,7 +310,7 @@ func (d *download) decided(dec transfer.Decision) {
 		if d.acks {
 			d.queue(d.statusReply(scanner.StatusOK, ""))
 		}
-		d.list = newLister(e.cfg.Home, d.specs)
+		d.list = newLister(e.cfg.Home, d.specs, &d.acct)
 		e.signal()
 	}
 }
@@ -322,6 +345,8 @@ func (d *download) destroy(string) {
 		d.list = nil
 	}
 	d.out = nil
+	d.specs = nil
+	d.acct.close()
 	d.state = dlClosing
 }
 

@@ -38,8 +38,8 @@ func ListingRacing(home string, names []string, limit int, readDir func(path str
 	for i := range specs {
 		specs[i].err, specs[i].key = items[i].Err, keys[i]
 	}
-	d := &download{id: "t", errs: true}
-	l := newLister(home, specs)
+	d := &download{id: "t", errs: true, acct: account{b: &budget{limit: 1 << 62}}}
+	l := newLister(home, specs, &d.acct)
 	l.limit = limit
 	l.readDir = readDir
 	for !l.step(d) {
@@ -55,3 +55,10 @@ func ListingRacing(home string, names []string, limit int, readDir func(path str
 // session's specs) have ended and handed their results back, so that a test sees the
 // engine as it is once nothing is left to happen on its own.
 func Settle(e *Engine) { e.work.Wait() }
+
+// Held is what the engine holds of its budget for the remote (Limits.MaxHeld).
+func Held(e *Engine) int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.held.used
+}

@@ -28,8 +28,12 @@ type Limits struct {
 	// DiskReserve is the free space a write must leave on the destination file system.
 	// Default 64 MiB.
 	DiskReserve int64
-	// MaxOutbox caps the bytes of replies queued for the child. Default 16 MiB.
+	// MaxOutbox caps the bytes of replies queued for the child. Default 4 MiB.
 	MaxOutbox int
+	// MaxHeld caps the memory the engine holds for the remote, over all sessions: spec
+	// names, upload entries, queued requests and signatures, listings, the buffers of
+	// open files (see budget.go). Default 24 MiB.
+	MaxHeld int64
 }
 
 // Default limits.
@@ -40,7 +44,8 @@ const (
 	DefaultMaxPacket   = 1 << 20
 	DefaultMaxFileSize = 1 << 40
 	DefaultDiskReserve = 64 << 20
-	DefaultMaxOutbox   = 16 << 20
+	DefaultMaxOutbox   = 4 << 20
+	DefaultMaxHeld     = 24 << 20
 	// MaxDataPacket is the most raw bytes the engine puts in one outgoing data packet.
 	MaxDataPacket = 4096
 )
@@ -66,6 +71,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxOutbox <= 0 {
 		l.MaxOutbox = DefaultMaxOutbox
+	}
+	if l.MaxHeld <= 0 {
+		l.MaxHeld = DefaultMaxHeld
 	}
 	return l
 }
@@ -101,6 +109,7 @@ type Engine struct {
 	uploads   map[string]*upload
 	downloads map[string]*download
 	outbox    outbox
+	held      budget // the memory held for the remote (Limits.MaxHeld)
 	closed    bool
 	ready     chan struct{} // capacity 1: a token means Pull may have something
 
@@ -126,6 +135,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	cfg.Limits = cfg.Limits.withDefaults()
 	return &Engine{
 		cfg:       cfg,
+		held:      budget{limit: cfg.Limits.MaxHeld},
 		uploads:   make(map[string]*upload),
 		downloads: make(map[string]*download),
 		ready:     make(chan struct{}, 1),

@@ -69,18 +69,20 @@ func (u *upload) linkTarget(f *upFile, data string) (string, error) {
 	default:
 		return "", errUnknownLinkType
 	}
-	t := u.files[fid]
-	if t == nil {
+	path, done := u.done[fid]
+	if t := u.files[fid]; t != nil {
+		path = t.path
+	}
+	switch {
+	case path == "" && (f.ft != scanner.FileLink || !u.fails.failed(fid)):
 		return "", &linkFileIDError{fid: fid}
-	}
-	if f.ft == scanner.FileLink && t.state != fileDone {
+	case f.ft == scanner.FileLink && !done:
 		return "", errLinkTargetNotWritten
-	}
-	if f.ft == scanner.FileSymlink && strings.HasPrefix(data, linkFID) {
+	case f.ft == scanner.FileSymlink && strings.HasPrefix(data, linkFID):
 		// A relative link to another file of the session: "../dir/a.txt".
-		return filepath.Rel(filepath.Dir(f.path), t.path)
+		return filepath.Rel(filepath.Dir(f.path), path)
 	}
-	return t.path, nil
+	return path, nil
 }
 
 // linkArrived takes the whole data of the symbolic link f: where it will point is known

@@ -62,6 +62,7 @@ type listFrame struct {
 	entry int32    // index of the directory's entry
 	dir   *os.File // the directory; nil when it could not be opened (no children)
 	names []string
+	cost  int64 // what names holds of the budget
 	next  int
 	read  bool
 }
@@ -84,6 +85,13 @@ type lister struct {
 	specs []spec
 	phase listPhase
 	limit int // maxListEntries; lowered by tests
+
+	// What it holds of the session's budget: the walk's entries and the names of the
+	// directories being read (walkCost, and each frame's cost: given back when the walk
+	// ends or pops them), and what the requests are checked against (kept until the
+	// session ends).
+	acct     *account
+	walkCost int64
 
 	// Walking.
 	nextSpec int
@@ -114,10 +122,11 @@ type listed struct {
 	key fileKey
 }
 
-func newLister(home string, specs []spec) *lister {
+func newLister(home string, specs []spec, acct *account) *lister {
 	return &lister{
 		home:   home,
 		specs:  specs,
+		acct:   acct,
 		phase:  listWalking,
 		limit:  maxListEntries,
 		groups: make(map[fileKey]listGroup),
@@ -151,6 +160,8 @@ func (l *lister) step(d *download) bool {
 		l.failed = len(l.errs)
 		l.close()
 		l.entries, l.groups, l.errs = nil, nil, nil
+		l.acct.give(l.walkCost)
+		l.walkCost = 0
 		return true
 	}
 	return false
@@ -190,12 +201,17 @@ func (l *lister) walk() {
 		if unix.Fstatat(int(top.dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || !listable(st.Mode) {
 			continue // §7.2: children that cannot be lstat'ed or are of other types are skipped
 		}
-		spec := dir.spec
-		if !l.add(path, spec, top.entry, &st) {
-			l.errs = append(l.errs, specError{l.specs[spec].fid, scanner.StatusTooManyEntries})
-			l.close()
+		if !l.add(path, dir.spec, top.entry, &st) {
+			l.full(dir.spec)
 		}
 	}
+}
+
+// full ends the walk when the listing can take no more (its cap, or the budget): the
+// spec being walked fails with StatusTooManyEntries; what was found before stays listed.
+func (l *lister) full(spec int32) {
+	l.errs = append(l.errs, specError{l.specs[spec].fid, scanner.StatusTooManyEntries})
+	l.close()
 }
 
 // openFrame opens the directory of frame i and reads its names, sorted: a spec root by
@@ -231,6 +247,15 @@ func (l *lister) openFrame(i int) {
 	}
 	f.dir = os.NewFile(uintptr(fd), e.path)
 	f.names, _ = f.dir.Readdirnames(-1) // Best effort: what was read is listed.
+	for _, n := range f.names {
+		f.cost += costName + int64(len(n))
+	}
+	if !l.acct.take(f.cost) {
+		// More names than the budget holds: the listing stops there, as at its cap.
+		f.names, f.cost = nil, 0
+		l.full(e.spec)
+		return
+	}
 	slices.Sort(f.names)
 }
 
@@ -240,6 +265,7 @@ func (l *lister) pop() {
 	if top.dir != nil {
 		_ = top.dir.Close() // Read-only: nothing to lose.
 	}
+	l.acct.give(top.cost)
 	l.stack[len(l.stack)-1] = listFrame{}
 	l.stack = l.stack[:len(l.stack)-1]
 }
@@ -284,16 +310,18 @@ func (l *lister) walkSpec(i int32) {
 		return
 	}
 	if !l.add(path, i, -1, &st) {
-		l.errs = append(l.errs, specError{s.fid, scanner.StatusTooManyEntries})
+		l.full(i)
 	}
 }
 
 // add records an entry and, for a directory seen for the first time, schedules its
-// walk. It reports false when the listing is full.
+// walk. It reports false when the listing is full: at its cap, or at the budget.
 func (l *lister) add(path string, spec, parent int32, st *unix.Stat_t) bool {
-	if len(l.entries) >= l.limit {
+	walk, keep := costListEntry-costListed, costListed+int64(len(path))
+	if len(l.entries) >= l.limit || !l.acct.take(walk+keep) {
 		return false
 	}
+	l.walkCost += walk
 	idx := int32(len(l.entries))
 	e := listEntry{
 		path:   path,
@@ -318,7 +346,10 @@ func (l *lister) add(path string, spec, parent int32, st *unix.Stat_t) bool {
 		l.entries[g.last].next = idx
 		l.groups[e.key] = listGroup{g.first, idx}
 	default:
-		return true // the same directory or symlink again: not emitted, not walked
+		// The same directory or symlink again: not emitted, not walked, not held.
+		l.acct.give(walk + keep)
+		l.walkCost -= walk
+		return true
 	}
 	l.entries = append(l.entries, e)
 	if e.first && e.ft == scanner.FileDirectory {

@@ -112,9 +112,10 @@ func (u *upload) produce(dst []byte, max int) []byte {
 		default:
 			// The status goes straight after the packets already produced, in order.
 			f.release(u)
-			u.markFailed(f)
 			status := statusOf(&opError{Op: opSignature, Path: f.path, Err: err})
-			u.fileEvent(f, status)
+			if u.markFailed(f) {
+				u.failEvent(f.path, f.size(), status)
+			}
 			if u.errs {
 				dst = u.encode(u.status(f.fid, status)).AppendOSC(dst)
 			}

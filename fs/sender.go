@@ -54,12 +54,26 @@ type request struct {
 	rsync bool
 
 	dec    signatureDecoder // collecting the client's signature (rsync, until end_data)
-	sig    differ           // the differ of the complete signature (rsync)
+	sig    *delta           // the delta against the complete signature (rsync)
 	sigLen int64            // signature bytes received
+	// literal: the signature did not fit the budget and is dropped; the file goes as a
+	// delta of literal data.
+	literal bool
+
+	cost int64 // what it holds of the budget: itself, its signature, its differ
 }
 
 // ready reports whether the request can start: it does not wait for a signature.
 func (r *request) ready() bool { return !r.rsync || r.sig != nil }
+
+// requestCost is what a request holds of the budget before any signature.
+func requestCost(fid, path string) int64 { return costRequest + int64(len(fid)+len(path)) }
+
+// release gives back what r holds of the budget: once it is sent, or fails.
+func (d *download) release(r *request) {
+	d.acct.give(r.cost)
+	r.cost = 0
+}
 
 // addRequest queues a data request (§7.3). Requests are checked against the listing as
 // they arrive once it is complete, and again (and on disk) when they start.
@@ -68,7 +82,8 @@ func (d *download) addRequest(cmd *scanner.Command) {
 	if d.cur != nil {
 		queued++
 	}
-	if queued >= maxQueued {
+	cost := requestCost(cmd.FileID, cmd.Name)
+	if queued >= maxQueued || !d.acct.take(cost) {
 		d.fail(scanner.StatusTooManyQueued, "")
 		return
 	}
@@ -81,6 +96,7 @@ func (d *download) addRequest(cmd *scanner.Command) {
 		path:  cmd.Name,
 		zlib:  cmd.Compression == scanner.CompressionZlib,
 		rsync: cmd.Transmit == scanner.TransmitRsync,
+		cost:  cost,
 	}
 	if d.state == dlServing {
 		if st := d.check(r); st != "" {
@@ -114,12 +130,16 @@ func (d *download) check(r *request) string {
 
 // requestFailed ends the session for a request that cannot be served.
 func (d *download) requestFailed(r *request, status string) {
+	d.release(r)
 	d.e.event(transfer.Event{Kind: transfer.EventFile, Direction: transfer.Receive, SessionID: d.id, Path: r.path, Result: status})
 	d.fail(status, r.fid)
 }
 
 // addSignature takes signature data (`data`/`end_data` from the client) for a queued
-// rsync request (§7.3, rsync.md §8.2). Any misuse ends the session.
+// rsync request (§7.3, rsync.md §8.2). Any misuse ends the session. A signature is
+// charged to the budget as it arrives (sigFactor); when the budget cannot hold it, it is
+// dropped and the file goes as a delta of literal data (deltaFormat.literal): the delta
+// direction cannot be declined (rsync.md §8.4), but it can find nothing to reuse.
 func (d *download) addSignature(cmd *scanner.Command) {
 	r := d.byFID[cmd.FileID]
 	switch {
@@ -139,19 +159,37 @@ func (d *download) addSignature(cmd *scanner.Command) {
 		d.fail(scanner.StatusSignatureTooLarge, "")
 		return
 	}
-	if _, err := r.dec.Write(cmd.Data); err != nil {
-		d.fail(scanner.StatusBadSignature, r.fid)
-		return
+	if !r.literal {
+		if n := sigFactor * int64(len(cmd.Data)); d.acct.take(n) {
+			r.cost += n
+		} else {
+			base := requestCost(r.fid, r.path)
+			d.acct.give(r.cost - base)
+			r.cost = base
+			r.literal, r.dec = true, nil
+		}
+	}
+	if !r.literal {
+		if _, err := r.dec.Write(cmd.Data); err != nil {
+			d.fail(scanner.StatusBadSignature, r.fid)
+			return
+		}
 	}
 	if cmd.Action != scanner.ActionEndData {
 		return
 	}
-	sig, err := r.dec.finish()
+	var sig delta
+	var err error
+	if r.literal {
+		sig, err = d.deltas().literal()
+	} else {
+		sig, err = r.dec.finish()
+	}
 	if err != nil {
 		d.fail(scanner.StatusBadSignature, r.fid)
 		return
 	}
-	r.sig, r.dec = sig, nil
+	r.sig, r.dec = &sig, nil
 	d.ready++
 	d.e.signal()
 }
@@ -207,6 +245,7 @@ func (d *download) sendStep(dst []byte, start, max int) ([]byte, bool) {
 		status := sendStatus(err, scanner.TextReadData)
 		d.fileEvent(s, status)
 		s.close()
+		d.release(s.req)
 		d.cur = nil
 		d.fail(status, s.req.fid)
 		return dst, true
@@ -226,6 +265,7 @@ func (d *download) sendStep(dst []byte, start, max int) ([]byte, bool) {
 	if last {
 		d.fileEvent(s, scanner.StatusOK)
 		s.close()
+		d.release(s.req)
 		d.cur = nil
 	}
 	return dst, len(d.out) == 0
@@ -307,13 +347,14 @@ func (d *download) open(r *request) (*sender, string) {
 		}
 		s.file = &fileSource{f: f, left: fst.Size, size: fst.Size, mtime: fst.Mtim}
 		s.src = s.file
+		if st := d.buffers(r); st != "" {
+			_ = f.Close() // Read-only.
+			return nil, st
+		}
 		if r.rsync {
-			s.src = r.sig(s.src)
+			s.src = r.sig.diff(s.src)
 		}
 		if r.zlib {
-			if d.zip == nil {
-				d.zip = newDeflater()
-			}
 			d.zip.reset(s.src)
 			s.src = d.zip
 		}
@@ -326,6 +367,33 @@ func (d *download) open(r *request) (*sender, string) {
 	s.buf = d.sendBuf
 	d.sigBytes -= r.sigLen
 	return s, ""
+}
+
+// buffers charges to the budget the memory r needs when its turn comes: its differ's
+// window (a signature with large blocks needs megabytes: without room for it, the
+// file goes as a literal delta, whose window is small), and the session's compressor,
+// made once. It returns the status to fail with when even that does not fit.
+func (d *download) buffers(r *request) string {
+	if r.rsync {
+		if !d.acct.take(r.sig.window) {
+			lit, err := d.deltas().literal()
+			if err != nil {
+				return scanner.StatusBadSignature
+			}
+			r.sig = &lit
+			if !d.acct.take(lit.window) {
+				return scanner.StatusTooManyQueued
+			}
+		}
+		r.cost += r.sig.window
+	}
+	if r.zlib && d.zip == nil {
+		if !d.acct.take(costDeflate) {
+			return scanner.StatusTooManyQueued
+		}
+		d.zip = newDeflater()
+	}
+	return ""
 }
 
 // readlinkFD returns the text of the symbolic link fd (opened O_PATH|O_NOFOLLOW), whose

@@ -39,6 +39,10 @@ func describeSpecs(home string, specs []spec, budget int) ([]transfer.Item, []fi
 		info.Name = s.name
 		info.Path = resolvePath(home, s.name)
 		info.Size, info.Files = -1, -1
+		if s.err != "" {
+			info.Err = s.err // failed when it arrived (addSpec)
+			continue
+		}
 		var st unix.Stat_t
 		if err := unix.Lstat(info.Path, &st); err != nil {
 			info.Err = scanner.StatusErrno(errnoName(err), scanner.TextReadSpec)

@@ -44,15 +44,18 @@ const maxLinkData = 64 << 10
 //
 // or, for links, into a small buffer that becomes the link at end_data.
 type upFile struct {
-	fid   string
-	path  string // absolute and cleaned; reported in `n`
-	ft    scanner.FileType
-	zip   bool
-	rsync bool // asked for rsync; see sig/old for whether it is used
-	prm   scanner.OptInt
-	mtime scanner.OptInt
-	state fileState
-	exist existing // what was at path at `file` time
+	fid  string
+	path string // absolute and cleaned; reported in `n`
+	cost int64  // what it holds of the budget as an entry (costEntry, fid, path)
+
+	bufCost int64 // what its buffers hold of the budget while it is written
+	ft      scanner.FileType
+	zip     bool
+	rsync   bool // asked for rsync; see sig/old for whether it is used
+	prm     scanner.OptInt
+	mtime   scanner.OptInt
+	state   fileState
+	exist   existing // what was at path at `file` time
 
 	// A directory entry: the directory it made or found (at finish, metadata goes only
 	// to that very directory), and whether the remote's permissions may be given to it
@@ -93,6 +96,19 @@ func (f *upFile) size() int64 {
 // start opens f for its first packet: a temporary file beside the destination (its
 // missing parents made on the way, never through a link), or a link buffer.
 func (f *upFile) start(u *upload) error {
+	// Its buffers are charged to the budget: a remote with many files open at once in
+	// many sessions finds the budget full before the memory is.
+	cost := int64(costOpen)
+	if f.zip {
+		cost += costInflate
+	}
+	if f.old != nil {
+		cost += costPatch
+	}
+	if !u.acct.take(cost) {
+		return errTooManyOpen
+	}
+	f.bufCost = cost
 	if !f.opened {
 		f.opened = true
 		u.open++
@@ -201,6 +217,8 @@ func (f *upFile) release(u *upload) {
 		f.final = int64(len(f.link.b))
 	}
 	f.lw, f.link, f.patch, f.sig, f.w = nil, nil, nil, nil, nil
+	u.acct.give(f.bufCost)
+	f.bufCost = 0
 	if f.opened {
 		f.opened = false
 		u.open--

@@ -58,15 +58,20 @@ type upload struct {
 	hooks *uploadHooks
 	generation
 
-	files   map[string]*upFile
-	dirs    []*upFile       // directory entries, for their metadata at finish (§6.6)
-	signing []*upFile       // rsync files whose signature is still being produced, in order
-	open    int             // entries holding descriptors or a decompressor
-	failed  int             // entries that have failed
-	nFiles  int             // entries that are not directories
-	nFailed int             // of those, the ones that have failed
-	sigBuf  []byte          // scratch for one signature packet
-	written map[string]bool // paths of the entries that completed: what a hard link may name
+	acct  account  // what it holds of the engine's budget
+	fails failures // what it keeps of its failed entries (upfail.go)
+	count int      // entries recorded, failed ones included
+
+	files   map[string]*upFile // the entries that have not failed
+	dirs    []*upFile          // directory entries, for their metadata at finish (§6.6)
+	signing []*upFile          // rsync files whose signature is still being produced, in order
+	open    int                // entries holding descriptors or a decompressor
+	failed  int                // entries that have failed
+	nFiles  int                // entries that are not directories
+	nFailed int                // of those, the ones that have failed
+	sigBuf  []byte             // scratch for one signature packet
+	written map[string]bool    // paths of the entries that completed: what a hard link may name
+	done    map[string]string  // fid to path of the files that completed, kept small (retire)
 }
 
 // startUpload creates a session for `ac=send` and asks the Approver. A bypass is decided
@@ -86,6 +91,8 @@ func (e *Engine) startUpload(cmd *scanner.Command, dialect scanner.Dialect) {
 		hooks:      &e.uploadHooks,
 		files:      make(map[string]*upFile),
 		written:    make(map[string]bool),
+		done:       make(map[string]string),
+		acct:       account{b: &e.held},
 	}
 	e.uploads[u.id] = u
 	d, q := e.ask(transfer.Request{
@@ -161,17 +168,21 @@ func (u *upload) handle(cmd *scanner.Command) {
 // decided (next).
 func (u *upload) onFile(cmd *scanner.Command) {
 	fid := cmd.FileID
-	if _, dup := u.files[fid]; dup {
+	_, done := u.done[fid]
+	if _, dup := u.files[fid]; dup || done || u.fails.failed(fid) {
 		u.replyError(fid, scanner.StatusDuplicateFileID(fid))
 		return
 	}
-	if len(u.files) >= maxUploadFiles {
-		u.replyError(fid, statusOf(errTooManyFiles))
+	path := filepath.Clean(resolvePath(u.e.cfg.Home, cmd.Name))
+	cost := costEntry + int64(len(fid)) + int64(len(path))
+	if u.count >= maxUploadFiles || !u.acct.take(cost) {
+		u.refuseEntry(cmd, errTooManyFiles)
 		return
 	}
 	f := &upFile{
 		fid:  fid,
-		path: filepath.Clean(resolvePath(u.e.cfg.Home, cmd.Name)),
+		cost: cost,
+		path: path,
 		ft:   cmd.FileType,
 		// Link data is never compressed, whatever zip says, as kitty's terminal side
 		// reads it: the 0.26 client asks for zlib on a large file it then finds to be a
@@ -327,7 +338,13 @@ func (u *upload) admit(f *upFile, d transfer.Decision) {
 // onData handles `ac=data` and `ac=end_data` (§6.3).
 func (u *upload) onData(cmd *scanner.Command) {
 	f := u.files[cmd.FileID]
+	_, done := u.done[cmd.FileID]
 	switch {
+	case f == nil && u.fails.failed(cmd.FileID):
+		return // §6.3: packets for a failed file are ignored silently
+	case f == nil && done:
+		u.replyError(cmd.FileID, scanner.StatusClosedFile)
+		return
 	case f == nil:
 		u.replyError(cmd.FileID, scanner.StatusNotStarted)
 		return
@@ -391,22 +408,37 @@ func (u *upload) complete(f *upFile) {
 		u.fail(f, err)
 		return
 	}
-	u.written[f.path] = true
 	u.fileEvent(f, scanner.StatusOK)
 	if u.acks {
 		st := u.fileStatus(f, scanner.StatusOK, true)
 		st.Size = scanner.Some(f.size())
 		u.reply(st)
 	}
+	u.retire(f)
+}
+
+// retire keeps of the completed file f only what later entries may need (its fid and
+// path, for links and duplicates), so that a large tree holds little once written.
+func (u *upload) retire(f *upFile) {
+	if u.gone {
+		return // its reply found the outbox full: the session has ended
+	}
+	u.written[f.path] = true
+	delete(u.files, f.fid)
+	u.done[f.fid] = f.path
+	u.acct.give(f.cost)
+	f.cost = costDone + int64(len(f.fid)+len(f.path))
+	_ = u.acct.take(f.cost) // Less than was given back: always fits.
 }
 
 // onFinish commits the session (§6.6): files still incomplete are discarded, then the
 // directories get their metadata deepest first (removing a temporary file would change
 // its directory's mtime), and the session ends without a reply.
 func (u *upload) onFinish() {
+	all := u.dirs
 	u.destroy("finished")
-	dirs := make([]*upFile, 0, len(u.dirs))
-	for _, f := range u.dirs {
+	dirs := make([]*upFile, 0, len(all))
+	for _, f := range all {
 		if f.state == fileDir && (f.prm.Set || f.mtime.Set) {
 			dirs = append(dirs, f)
 		}
@@ -421,6 +453,7 @@ func (u *upload) onFinish() {
 // add records a new entry.
 func (u *upload) add(f *upFile) {
 	u.files[f.fid] = f
+	u.count++
 	if f.ft != scanner.FileDirectory {
 		u.nFiles++
 	}
@@ -430,7 +463,7 @@ func (u *upload) add(f *upFile) {
 // files and every one of them has failed. The client sends finish only after it has
 // transmitted something (reference-client.md §4.1, T43); directories transmit nothing.
 func (u *upload) stuck() bool {
-	if len(u.files) > 0 && u.failed == len(u.files) {
+	if u.count > 0 && u.failed == u.count {
 		return true
 	}
 	return u.nFiles > 0 && u.nFailed == u.nFiles
@@ -481,7 +514,9 @@ func (u *upload) destroy(reason string) {
 			u.fileEvent(f, scanner.StatusCanceled) // incomplete: discarded
 		}
 	}
-	u.signing = nil
+	u.summarize()
+	u.signing, u.files, u.dirs, u.written, u.done = nil, nil, nil, nil, nil
+	u.acct.close()
 }
 
 // end destroys the session and removes it from the engine's table.
@@ -497,21 +532,25 @@ func (u *upload) fail(f *upFile, err error) { u.failStatus(f, statusOf(err)) }
 
 func (u *upload) failStatus(f *upFile, status string) {
 	f.release(u)
-	u.markFailed(f)
-	u.fileEvent(f, status)
+	if u.markFailed(f) {
+		u.failEvent(f.path, f.size(), status)
+	}
 	u.replyError(f.fid, status)
 }
 
-// markFailed moves f to fileFailed, counting it once.
-func (u *upload) markFailed(f *upFile) {
+// markFailed moves f to fileFailed, counting it once, and forgets it but for its fid
+// (upfail.go). It reports whether f had not failed before.
+func (u *upload) markFailed(f *upFile) bool {
 	if f.state == fileFailed {
-		return
+		return false
 	}
 	f.state = fileFailed
 	u.failed++
 	if f.ft != scanner.FileDirectory {
 		u.nFailed++
 	}
+	u.forget(f)
+	return true
 }
 
 // replyError sends an error status for fid, if errors are on (§5).
