@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -95,6 +96,12 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 	if *showVersion {
 		fmt.Fprintln(stdout, version.Read())
 		return 0
+	}
+	// The engine's budget (fs.Limits.MaxHeld) bounds what a remote makes it hold; a
+	// soft memory limit makes the collector keep the heap near that, instead of letting
+	// it grow to twice what is live before it collects. GOMEMLIMIT overrides it.
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
 	}
 
 	paths, err := approval.PathsFromEnv(getenv)
@@ -223,6 +230,10 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 	}
 	return code
 }
+
+// memoryLimit is the Go runtime's soft memory limit: the engine's budget and its
+// outbox (fs.DefaultMaxHeld, fs.DefaultMaxOutbox), and room for everything else.
+const memoryLimit = 44 << 20
 
 // usageStatus is the exit status after a flag parsing error: 0 for -help, else 2.
 func usageStatus(err error) int {

@@ -119,6 +119,8 @@ func helper(mode string) int {
 		}
 	case "hostile-spellings":
 		return hostileSpellings()
+	case "hostile-memory":
+		return hostileMemory()
 	case "read-all":
 		b, _ := io.ReadAll(os.Stdin)
 		fmt.Printf("GOT %q\n", b)
