@@ -53,6 +53,8 @@ func TestDescribeSpecsThroughLinks(t *testing.T) {
 		{"~/photos/", scanner.FileDirectory, ssh, true},
 		{home + "/photos/", scanner.FileDirectory, ssh, true},
 		{"~/hop1/", scanner.FileDirectory, ssh, true},
+		{"~/photos/.", scanner.FileDirectory, ssh, true},
+		{"~/photos/..", scanner.FileDirectory, "", false}, // .ssh/.. is home itself
 		// Relative names are (normpath): the link itself is listed.
 		{"photos/", scanner.FileSymlink, ssh, true},
 		{"photos", scanner.FileSymlink, ssh, true},

@@ -559,6 +559,11 @@ func TestPromptViewShowsWhereLinksLead(t *testing.T) {
 	if got := plain(newArmed(t, q)); !strings.Contains(got, "! dir  2 files, 800 B      ~/.ssh (through ~/photos)  protected location") {
 		t.Errorf("read through a link:\n%s", got)
 	}
+	// A target on the disk may have any name: a newline in it cannot forge a line.
+	q.Items[0].Target = "/home/u/x\n   ! file 1 B ~/harmless"
+	if got := plain(newArmed(t, q)); strings.Contains(got, "\n   ! file 1 B ~/harmless") {
+		t.Errorf("a newline in a target forged a line:\n%s", got)
+	}
 	q = fileQuestion()
 	q.File = &transfer.Item{Path: "/home/u/photos\x1b[2J", Type: scanner.FileSymlink, Size: -1, Target: "/home/u/.ssh",
 		Sensitive: true, Reason: "link target: protected location ~/.ssh/"}
