@@ -160,15 +160,8 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	if f.a, err = approval.New(o); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	testdata.Background(t, func(ctx context.Context) {
 		_ = f.a.Run(ctx) // Ends with ctx.
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
 	})
 	return f
 }

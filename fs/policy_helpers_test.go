@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xferterm/xferterm/approval"
+	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
 )
 
@@ -40,15 +41,8 @@ func (p *policy) start(t *testing.T, home, tmp string) {
 	must(t, err)
 	p.a, err = approval.New(approval.Options{Home: home, Guard: g, Asker: approval.AskerFunc(p.ask)})
 	must(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	testdata.Background(t, func(ctx context.Context) {
 		_ = p.a.Run(ctx) // Ends with ctx.
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
 	})
 }
 
