@@ -37,4 +37,18 @@
 // CancelAll or Close gets through at once. A session that dies while asking (cancelled,
 // expired, replaced, closed) withdraws its question, so the prompt showing it goes away;
 // an answer that still arrives afterwards finds no session waiting for it and is dropped.
+//
+// # What the engine tells the approval side, and holds for the remote
+//
+// A request carries facts, and the decision stays with the approval side: a spec is
+// described as the listing will reach it and by where that really is (its links
+// followed: transfer.Item.Target), and the listing then holds to that description (same
+// device and inode); an uploaded symbolic link is asked about again once where it
+// points is known; a destination says what is there (size, mode) and what the remote
+// asks for. The decision says what may be done besides writing: read the old file for
+// an rsync signature (Decision.ReadOld), give a directory the remote's permissions
+// (Decision.SetMode).
+//
+// Everything whose size the remote decides is charged to one budget for all sessions
+// (Limits.MaxHeld; budget.go), and a session gives it back when it ends.
 package fs
