@@ -12,6 +12,7 @@ import (
 
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/rsync"
+	"github.com/xferterm/xferterm/rsync/librsync"
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/testdata"
 	"github.com/xferterm/xferterm/transfer"
@@ -108,19 +109,39 @@ func TestBudgetSignatureBecomesLiteral(t *testing.T) {
 			}
 			sig, err := io.ReadAll(rsync.NewSignatureReader(bytes.NewReader(bytes.Repeat(old, 8)), tc.bs))
 			must(t, err)
-			rq := requestCmd("t", "1", path, false)
-			rq.Transmit = scanner.TransmitRsync
-			got := h.do(append([]scanner.Command{rq}, signaturePackets("t", "1", sig)...)...)
-			delta := fileData(t, got, "1", false)
 			var out bytes.Buffer
-			p := rsync.NewPatcher(bytes.NewReader(old), int64(len(old)), tc.bs, &out)
-			if _, err := p.Write(delta); err != nil || p.Close() != nil || !bytes.Equal(out.Bytes(), newData) {
-				t.Fatalf("patching the delta: %v", err)
-			}
-			if len(delta) < len(newData) {
-				t.Errorf("a delta of %d bytes for %d: not literal", len(delta), len(newData))
-			}
+			literalDelta(t, h, path, sig, newData, &out, rsync.NewPatcher(bytes.NewReader(old), int64(len(old)), tc.bs, &out))
 		})
+	}
+}
+
+// TestBudgetSignatureBecomesLiteral026: the same for kitty 0.26's librsync format: a
+// signature dropped for the budget gives a librsync delta of literal data.
+func TestBudgetSignatureBecomesLiteral026(t *testing.T) {
+	h := newDLHarness(t, dlAllow, fs.Limits{MaxHeld: 512 << 10})
+	path, newData, old := rsyncFixture(t, h.home)
+	spec := specCmd("t", "0", "f")
+	spec.Padded = true // the 0.26 client
+	h.do(receiveCmd("t", 1), spec)
+	sig, err := io.ReadAll(librsync.NewSignatureReader(bytes.NewReader(bytes.Repeat(old, 4)), librsync.Params{
+		Magic: librsync.RKBlake2Magic, BlockLen: 64, StrongLen: 32}))
+	must(t, err)
+	var out bytes.Buffer
+	literalDelta(t, h, path, sig, newData, &out, librsync.NewPatcher(bytes.NewReader(old), int64(len(old)), &out))
+}
+
+// literalDelta requests path with sig, and checks that the delta, fed to p (which
+// writes out), rebuilds newData and is all literal data.
+func literalDelta(t *testing.T, h *dlHarness, path string, sig, newData []byte, out *bytes.Buffer, p io.WriteCloser) {
+	t.Helper()
+	rq := requestCmd("t", "1", path, false)
+	rq.Transmit = scanner.TransmitRsync
+	delta := fileData(t, h.do(append([]scanner.Command{rq}, signaturePackets("t", "1", sig)...)...), "1", false)
+	if _, err := p.Write(delta); err != nil || p.Close() != nil || !bytes.Equal(out.Bytes(), newData) {
+		t.Fatalf("patching the delta: %v", err)
+	}
+	if len(delta) < len(newData) {
+		t.Errorf("a delta of %d bytes for %d: not literal", len(delta), len(newData))
 	}
 }
 
