@@ -237,3 +237,89 @@ func TestEngineMirror(t *testing.T) {
 		t.Error("receive: not mirrored under our home")
 	}
 }
+
+// TestEngineLostPacket: a data packet lost between the client and the terminal (a multiplexer
+// redrawing) fails that file on the terminal's side, because the client announced its size:
+// the original stays as it was, no temporary file is left, the other file arrives, and the
+// client says that data was lost.
+func TestEngineLostPacket(t *testing.T) {
+	local, home := sides(t)
+	data := randomData(9, 64<<10+77)
+	writeFile(t, local, "d/big", data, 0o644)
+	writeFile(t, local, "d/small", "small", 0o644)
+	writeFile(t, home, "d/big", "the original", 0o644)
+	packets := 0
+	_, err := runEngine(t, home, allow, client.Options{Args: []string{"d", "."}, Cwd: local, Compress: client.CompressNever},
+		func(l *link) {
+			l.drop = func(cmd scanner.Command) bool {
+				if cmd.Action != scanner.ActionData {
+					return false
+				}
+				packets++
+				return packets == 3
+			}
+		})
+	var failed *client.FailedError
+	if !errors.As(err, &failed) || failed.Failed != 1 {
+		t.Fatalf("Run: %v, want one failed file", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "EIO:Received 61517 bytes, the client announced 65613: data was lost on the way") {
+		t.Errorf("the error does not say what the terminal found: %s", msg)
+	}
+	if got := mustRead(t, filepath.Join(home, "d/big")); got != "the original" {
+		t.Errorf("the destination was replaced by a short copy (%d bytes)", len(got))
+	}
+	if got := mustRead(t, filepath.Join(home, "d/small")); got != "small" {
+		t.Errorf("the other file: %q", got)
+	}
+	noTemps(t, home)
+}
+
+// TestEngineFileChangesWhileSent: a file is sent at the size it had when the client scanned
+// it: one that grew meanwhile arrives as it was (the size announced), one that shrank fails on
+// the client's side and leaves nothing on the terminal's.
+func TestEngineFileChangesWhileSent(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		change  string // what the file holds once scanned
+		wantErr string
+	}{
+		{"grew", strings.Repeat("x", 20000) + "more", ""},
+		{"shrank", strings.Repeat("x", 100), "shrank while it was being sent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			local, home := sides(t)
+			p := writeFile(t, local, "f", strings.Repeat("x", 20000), 0o644)
+			changed := false
+			_, err := runEngine(t, home, allow, client.Options{Args: []string{"f", "g"}, Cwd: local, Compress: client.CompressNever},
+				func(l *link) {
+					// Before the engine answers the file command, so before the client reads.
+					l.drop = func(cmd scanner.Command) bool {
+						if cmd.Action == scanner.ActionFile && !changed {
+							changed = true
+							if err := os.WriteFile(p, []byte(tc.change), 0o644); err != nil {
+								t.Error(err)
+							}
+						}
+						return false
+					}
+				})
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+				if got := mustRead(t, filepath.Join(home, "g")); got != strings.Repeat("x", 20000) {
+					t.Errorf("the copy has %d bytes, want the 20000 scanned", len(got))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Run: %v, want %q", err, tc.wantErr)
+			}
+			if _, err := os.Stat(filepath.Join(home, "g")); err == nil {
+				t.Error("a copy was written")
+			}
+			noTemps(t, home)
+		})
+	}
+}

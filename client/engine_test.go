@@ -30,6 +30,9 @@ type link struct {
 
 	// onPayload, if set, is called (in the pump goroutine) after each payload is handled.
 	onPayload func(l *link, cmd scanner.Command)
+	// drop, if set, is asked (in the pump goroutine) about each payload before the engine
+	// gets it: true loses it on the way, as a multiplexer does while it redraws.
+	drop func(cmd scanner.Command) bool
 	// onText, if set, is called (in the pump goroutine) with all the text the client
 	// wrote outside OSC 5113 so far, after each piece of it.
 	onText func(l *link, text []byte)
@@ -94,6 +97,9 @@ func runEngine(t *testing.T, home string, approver transfer.Approver, opts clien
 				t.Errorf("client wrote %q: %v", p, perr)
 			} else if len(cmd.Data) > 4096 {
 				t.Errorf("client wrote a %s packet of %d bytes", cmd.Action, len(cmd.Data))
+			}
+			if perr == nil && l.drop != nil && l.drop(cmd) {
+				return
 			}
 			_ = e.HandlePayload(p) // Errors are commands kitty would drop too.
 			if perr == nil && l.onPayload != nil {

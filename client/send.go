@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -415,6 +416,12 @@ func (f *sendFile) fileCommand() scanner.Command {
 	if f.askRsync {
 		c.Transmit = scanner.TransmitRsync
 	}
+	if f.ft == scanner.FileRegular {
+		// The size the terminal must end up with (after zlib, after an rsync patch), so
+		// that it can refuse a copy that lost packets on the way (a multiplexer drops
+		// what it passes through while it redraws). kitty's terminal ignores sz here.
+		c.Size = scanner.Some(f.size)
+	}
 	return c
 }
 
@@ -443,7 +450,9 @@ func newDataStream(f *sendFile, disp *display) (*dataStream, error) {
 		return nil, err
 	}
 	d.file = file
-	d.src = &countingReader{r: file, add: func(n int64) { f.read += n; disp.add(n) }}
+	// Exactly the size announced in the file command: a file that grew meanwhile is sent
+	// as it was when scanned, one that shrank fails (sizedReader).
+	d.src = &countingReader{r: &sizedReader{r: file, left: f.size}, add: func(n int64) { f.read += n; disp.add(n) }}
 	if f.useRsync {
 		d.src = rsync.NewDiffer(f.sig, d.src)
 	}
@@ -502,5 +511,30 @@ type countingReader struct {
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.add(int64(n))
+	return n, err
+}
+
+// sizedReader reads exactly left bytes of r: it stops there, and it fails with
+// errShrank when r ends before.
+type sizedReader struct {
+	r    io.Reader
+	left int64
+}
+
+// errShrank is returned for a file that ended before the size announced for it.
+var errShrank = errors.New("the file shrank while it was being sent")
+
+func (s *sizedReader) Read(p []byte) (int, error) {
+	if s.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	if err == io.EOF && s.left > 0 {
+		err = errShrank
+	}
 	return n, err
 }

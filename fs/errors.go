@@ -2,6 +2,7 @@ package fs
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -32,6 +33,15 @@ var (
 	errLinkTargetNotWritten = errors.New("fs: hard link target was not written by this session")
 )
 
+// sizeError reports a regular file whose data does not add up to the size its file
+// command announced: packets were lost on the way (a multiplexer drops what it passes
+// through while it redraws), or the client is broken.
+type sizeError struct{ got, want int64 }
+
+func (e *sizeError) Error() string {
+	return fmt.Sprintf("fs: received %d bytes, the client announced %d", e.got, e.want)
+}
+
 // linkFileIDError reports link data ("fid:X") naming a file id the session lacks.
 type linkFileIDError struct{ fid string }
 
@@ -61,6 +71,10 @@ func statusOf(err error) string {
 	var lf *linkFileIDError
 	if errors.As(err, &lf) {
 		return scanner.StatusUnknownLinkFileID(lf.fid)
+	}
+	var se *sizeError
+	if errors.As(err, &se) {
+		return scanner.StatusSizeMismatch(se.got, se.want)
 	}
 	for _, s := range [...]struct {
 		err    error

@@ -54,6 +54,7 @@ type upFile struct {
 	rsync   bool // asked for rsync; see sig/old for whether it is used
 	prm     scanner.OptInt
 	mtime   scanner.OptInt
+	want    scanner.OptInt // regular files: the size the file command announced (sz)
 	state   fileState
 	exist   existing // what was at path at `file` time
 
@@ -184,6 +185,11 @@ func (f *upFile) finish(u *upload) error {
 		err = u.makeLink(f)
 	default:
 		f.final = f.lw.written
+		if f.want.Set && f.want.Value >= 0 && f.final != f.want.Value {
+			// The original stays, and release below removes the temporary file.
+			err = &sizeError{got: f.final, want: f.want.Value}
+			break
+		}
 		err = f.tmp.commit(permOf(f.prm, defaultFileMode, u.umask), f.mtime.Value, f.mtime.Set)
 	}
 	f.final = f.size()

@@ -193,6 +193,9 @@ func (u *upload) onFile(cmd *scanner.Command) {
 		mtime: cmd.Mtime,
 		state: fileQueued,
 	}
+	if f.ft == scanner.FileRegular {
+		f.want = cmd.Size // xferterm's client announces it; kitty's does not
+	}
 	u.add(f)
 	ex, err := u.walk.probe(f.path)
 	if err == nil && ex.isDir() && f.ft != scanner.FileDirectory {

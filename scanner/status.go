@@ -1,6 +1,10 @@
 package scanner
 
-import "github.com/xferterm/xferterm/internal/safestring"
+import (
+	"strconv"
+
+	"github.com/xferterm/xferterm/internal/safestring"
+)
 
 // Status texts the terminal side sends, exactly as terminal-side.md §12 lists them.
 // Errors have the shape "CODE:human text"; the texts that carry a parameter are built by
@@ -75,6 +79,14 @@ func StatusErrno(code, text string) string {
 // StatusInvalid returns "EINVAL:<text>", the shape kitty uses for any other failure of an
 // upload entry (§6.3).
 func StatusInvalid(text string) string { return "EINVAL:" + text }
+
+// StatusSizeMismatch returns "EIO:Received <got> bytes, the client announced <want>:
+// data was lost on the way", for a send-session file whose data does not add up to the
+// size its file command announced (xferterm's client sends it; kitty's ignores it).
+func StatusSizeMismatch(got, want int64) string {
+	return "EIO:Received " + strconv.FormatInt(got, 10) + " bytes, the client announced " +
+		strconv.FormatInt(want, 10) + ": data was lost on the way"
+}
 
 // StatusDuplicateFileID returns "EINVAL:The file_id <fid> already exists".
 func StatusDuplicateFileID(fid string) string {
