@@ -173,7 +173,11 @@ func (e *Engine) handle(cmd *scanner.Command, d scanner.Dialect) error {
 		return ErrClosed
 	}
 	id := cmd.ID
-	// 1. cancel goes to the session that owns the id; for an unknown id it is ignored.
+	// 1. cancel goes to the session that owns the id. For an unknown id kitty stays
+	// silent; we answer CANCELED: nothing is left to cancel, the client need not wait
+	// for its CancelWait, and xferterm's client uses it to learn that its codes reach a
+	// terminal that has read everything it wrote before (a multiplexer in between may
+	// drop them; see internal/passthrough). Nothing is created or stored.
 	if cmd.Action == scanner.ActionCancel {
 		if u := e.uploads[id]; u != nil {
 			u.touch(e.now())
@@ -183,6 +187,9 @@ func (e *Engine) handle(cmd *scanner.Command, d scanner.Dialect) error {
 			dl.touch(e.now())
 			dl.hear(d)
 			dl.handle(cmd)
+		} else if id != "" {
+			g := generation{dialect: d}
+			_ = e.reply(g.encode(&scanner.Command{Action: scanner.ActionStatus, ID: id, Status: scanner.StatusCanceled})) // A full outbox: the child is not reading; nothing to answer then.
 		}
 		return nil
 	}
