@@ -37,3 +37,7 @@ func StatusLine(name string, size, done int64, files, totalFiles int, total, tot
 func NewTextKeyDetector(cancel func(), text func(byte)) io.Writer {
 	return &keyDetector{cancel: cancel, text: text}
 }
+
+// ReplyEstimate is replyEstimate: the bytes a status for a file command is reckoned to take
+// against Options.ReplyBudget.
+func ReplyEstimate(id, fid, name string) int { return replyEstimate(id, fid, name) }

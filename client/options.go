@@ -108,6 +108,19 @@ type Options struct {
 	// session ignores it.
 	ConfirmPaths bool
 
+	// SendWindow, when positive, bounds the file data a send has written that the
+	// terminal has not yet reported written (PROGRESS, OK): beyond it the client waits.
+	// Inside tmux, which takes everything the pane writes at once and holds what the
+	// terminal has not read, this bounds what tmux holds. A window that stays full is
+	// probed; data found lost on the way fails its files at once (pacing.go). 0: no
+	// limit, the pty's backpressure is enough.
+	SendWindow int64
+	// ReplyBudget, when positive, bounds the bytes of statuses a send may have provoked
+	// and not yet read, as estimated from its commands: further file commands and
+	// end_data wait for answers. Inside GNU screen, which drops input it cannot pass on
+	// to the window at once. 0: no limit.
+	ReplyBudget int
+
 	// Args are the command-line paths: sources then, in Normal mode, the destination.
 	Args []string
 

@@ -46,6 +46,15 @@ type typist interface {
 	asking() bool
 }
 
+// pacer is implemented by a machine that waits for acknowledgements before it writes
+// more (pacing.go). While it waits, what it writes (a probe) is no sign of progress.
+type pacer interface {
+	waitingForAcks() bool
+	// probeID is the session id its probes use; probed takes a probe's answer.
+	probeID() string
+	probed()
+}
+
 // session is the part of a run shared by both directions: the tty reader and writer,
 // the timers, the display, cancel handling. It is owned by the goroutine that called Run.
 type session struct {
@@ -169,11 +178,17 @@ func (s *session) loop(ctx context.Context) error {
 	idle := time.NewTimer(s.opts.Timeout)
 	defer idle.Stop()
 	touch := func() { idle.Reset(s.opts.Timeout) }
-	var tick <-chan time.Time
+	var tick, pace <-chan time.Time
 	if s.disp.mode == ProgressTTY {
 		t := time.NewTicker(redrawEvery)
 		defer t.Stop()
 		tick = t.C
+	}
+	p, paced := s.m.(pacer)
+	if paced && (s.opts.SendWindow > 0) {
+		t := time.NewTicker(pacingTick)
+		defer t.Stop()
+		pace = t.C // A full window is probed after a while, with no event to wake us.
 	}
 	for {
 		// Keep one buffer ready while the other is being written, so that reading and
@@ -205,16 +220,26 @@ func (s *session) loop(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("%w: write: %w", errTTY, err)
 			}
-			if s.protoWrite {
+			if s.protoWrite && !(paced && p.waitingForAcks()) {
 				touch() // The terminal accepted protocol bytes: progress.
 			}
 		case <-s.in.ready:
+			progress := false
 			for _, ev := range s.in.take() {
+				if paced && ev.kind == evReply && ev.cmd.ID == p.probeID() {
+					if ev.cmd.Action == scanner.ActionStatus && ev.cmd.Status == scanner.StatusCanceled {
+						p.probed() // Not progress: the probe asked for it.
+					}
+					continue
+				}
+				progress = true
 				if err := s.dispatch(ev); err != nil {
 					return s.abort(err)
 				}
 			}
-			touch()
+			if progress {
+				touch()
+			}
 		case <-idle.C:
 			if t, ok := s.m.(typist); ok && t.asking() && !s.w.busy {
 				touch() // A question waits for the user, for as long as it takes.
@@ -225,6 +250,8 @@ func (s *session) loop(ctx context.Context) error {
 			return s.abort(fmt.Errorf("%w (%v)", ErrCanceled, context.Cause(ctx)))
 		case <-tick:
 			// The next output() redraws if due.
+		case <-pace:
+			// The next output() probes if due.
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/klauspost/compress/zlib"
 	"github.com/xferterm/xferterm/internal/termtext"
@@ -39,6 +40,8 @@ type sendFile struct {
 	remotePath string // n from the terminal (unsanitized)
 	exists     bool   // STARTED came with sz: the terminal has a file there already
 	read       int64  // bytes of content read for the data (regular files)
+	acked      int64  // of them, what the terminal reported written (PROGRESS, OK)
+	owed       int    // statuses the terminal owes for its commands (reply budget)
 }
 
 func (f *sendFile) final() bool { return f.state == sendOK || f.state == sendFailed }
@@ -60,6 +63,15 @@ type sender struct {
 	confirm   bool // --confirm-paths: ask the user before any data goes
 	asked     bool // the question is on the tty
 	confirmed bool // the user answered y, or there was nothing to ask
+
+	// Flow control (pacing.go).
+	window     int64     // Options.SendWindow
+	budget     int       // Options.ReplyBudget
+	inflight   int64     // bytes read for data written, not yet acknowledged
+	owed       int       // estimated bytes of the statuses the terminal owes
+	lastAck    time.Time // the last acknowledgement (or the start)
+	probeSent  time.Time // the probe waiting for its answer; zero: none
+	probeStale bool      // an acknowledgement came after it
 }
 
 func newSender(s *session, pw string) (*sender, error) {
@@ -105,7 +117,8 @@ func newSender(s *session, pw string) (*sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	sd := &sender{s: s, byFID: make(map[string]*sendFile, len(local)), confirm: o.ConfirmPaths}
+	sd := &sender{s: s, byFID: make(map[string]*sendFile, len(local)), confirm: o.ConfirmPaths,
+		window: o.SendWindow, budget: o.ReplyBudget, lastAck: o.Now()}
 	var total int64
 	count := 0
 	for i, lf := range local {
@@ -135,6 +148,9 @@ func (sd *sender) waiting() string {
 	}
 	if sd.asking() {
 		return "waiting for you to type y or n"
+	}
+	if sd.windowFull() {
+		return "waiting for the terminal to take the data written so far"
 	}
 	return "waiting for the terminal to acknowledge the files"
 }
@@ -197,6 +213,7 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 		if f.state != sendPending || f.ft == scanner.FileDirectory {
 			return protocolError("unexpected STARTED for file id %s", f.fid)
 		}
+		sd.answered(f)
 		f.state = sendStarted
 		f.remotePath = cmd.Name
 		f.exists = cmd.Size.Set
@@ -211,6 +228,9 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 		if f.state != sendStarted && f.state != sendSent {
 			return protocolError("unexpected PROGRESS for file id %s", f.fid)
 		}
+		if cmd.Size.Set {
+			sd.acked(f, cmd.Size.Value)
+		}
 	case scanner.StatusOK:
 		switch {
 		case f.ft == scanner.FileDirectory && f.state == sendPending:
@@ -218,6 +238,7 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 		default:
 			return protocolError("unexpected OK for file id %s before all its data was sent", f.fid)
 		}
+		sd.answered(f)
 		if f.ft == scanner.FileRegular && cmd.Size.Set && cmd.Size.Value != f.read {
 			// Whole packets lost on the way (a multiplexer drops what it passes through
 			// while it redraws): the terminal cannot tell, the sizes can.
@@ -226,6 +247,7 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 		}
 		f.state = sendOK
 		sd.final++
+		sd.settled(f)
 		if cmd.Name != "" {
 			f.remotePath = cmd.Name
 		}
@@ -233,6 +255,7 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 			sd.s.disp.fileEnd(f.local, f.size, true, "")
 		}
 	default:
+		sd.answered(f)
 		sd.fail(f, termtext.Sanitize(cmd.Status))
 	}
 	return nil
@@ -242,6 +265,8 @@ func (sd *sender) status(f *sendFile, cmd *scanner.Command) error {
 func (sd *sender) fail(f *sendFile, reason string) {
 	f.state = sendFailed
 	sd.final++
+	sd.settled(f)
+	sd.forgive(f) // No answer to its commands is needed any more.
 	sd.failed = append(sd.failed, FailedFile{Name: termtext.Sanitize(f.local), Reason: reason})
 	sd.s.disp.fileEnd(f.local, f.size, false, reason)
 	if sd.stream != nil && sd.stream.f == f {
@@ -278,8 +303,9 @@ func (sd *sender) fill(dst []byte) ([]byte, error) {
 	if !sd.granted || sd.done {
 		return dst, nil
 	}
-	for ; sd.meta < len(sd.files) && len(dst) < writeChunk; sd.meta++ {
+	for ; sd.meta < len(sd.files) && len(dst) < writeChunk && sd.mayAsk(sd.files[sd.meta]); sd.meta++ {
 		dst = appendCommand(dst, sd.s.id, sd.files[sd.meta].fileCommand())
+		sd.owe(sd.files[sd.meta])
 	}
 	if sd.meta < len(sd.files) {
 		return dst, nil
@@ -296,6 +322,13 @@ func (sd *sender) fill(dst []byte) ([]byte, error) {
 		}
 	}
 	for len(dst) < writeChunk && sd.cur < len(sd.files) {
+		if sd.windowFull() {
+			dst = sd.maybeProbe(dst)
+			break
+		}
+		if !sd.mayAsk(sd.files[sd.cur]) {
+			break // Its end_data would provoke more than the reply budget allows.
+		}
 		if sd.stream == nil {
 			f := sd.files[sd.cur]
 			if f.ft == scanner.FileDirectory || f.state == sendFailed {
@@ -305,7 +338,7 @@ func (sd *sender) fill(dst []byte) ([]byte, error) {
 			if f.state != sendStarted || f.useRsync && f.sig == nil {
 				break // Wait for STARTED, or for the signature.
 			}
-			st, err := newDataStream(f, sd.s.disp)
+			st, err := newDataStream(f, func(n int64) { sd.readData(f, n); sd.s.disp.add(n) })
 			if err != nil {
 				sd.fail(f, err.Error())
 				continue
@@ -321,6 +354,7 @@ func (sd *sender) fill(dst []byte) ([]byte, error) {
 			continue
 		}
 		if eof {
+			sd.owe(sd.stream.f)
 			sd.stream.f.state = sendSent
 			sd.stream.close()
 			sd.stream = nil
@@ -330,6 +364,8 @@ func (sd *sender) fill(dst []byte) ([]byte, error) {
 	if sd.cur == len(sd.files) && sd.final == len(sd.files) {
 		dst = appendCommand(dst, sd.s.id, scanner.Command{Action: scanner.ActionFinish})
 		sd.done = true
+	} else if sd.cur == len(sd.files) {
+		dst = sd.maybeProbe(dst) // All written: waiting for the last statuses.
 	}
 	return dst, nil
 }
@@ -438,7 +474,7 @@ type dataStream struct {
 	eof  bool
 }
 
-func newDataStream(f *sendFile, disp *display) (*dataStream, error) {
+func newDataStream(f *sendFile, onRead func(n int64)) (*dataStream, error) {
 	d := &dataStream{f: f}
 	if f.ft != scanner.FileRegular {
 		d.pend.WriteString(f.linkData)
@@ -452,7 +488,7 @@ func newDataStream(f *sendFile, disp *display) (*dataStream, error) {
 	d.file = file
 	// Exactly the size announced in the file command: a file that grew meanwhile is sent
 	// as it was when scanned, one that shrank fails (sizedReader).
-	d.src = &countingReader{r: &sizedReader{r: file, left: f.size}, add: func(n int64) { f.read += n; disp.add(n) }}
+	d.src = &countingReader{r: &sizedReader{r: file, left: f.size}, add: onRead}
 	if f.useRsync {
 		d.src = rsync.NewDiffer(f.sig, d.src)
 	}
