@@ -98,9 +98,27 @@ func runTransfer(args []string) int {
 		}
 	}()
 	if opts.Direction == transfer.Receive {
-		if err := mux.CheckReceive(); err != nil {
-			return transferFail(err)
-		}
+		err = mux.CheckReceive()
+	} else {
+		err = mux.CheckSend(opts.TransmitDeltas)
+	}
+	if err != nil {
+		return transferFail(err)
+	}
+	switch mux.Kind() {
+	case passthrough.Tmux:
+		opts.SendWindow = passthrough.TmuxSendWindow
+	case passthrough.Screen:
+		opts.ReplyBudget = passthrough.ScreenReplyBudget
+	}
+	if opts.SessionID == "" {
+		opts.SessionID = client.NewSessionID(os.Getpid())
+	}
+	// Before the first protocol message: a transfer that cannot reach the terminal fails
+	// now, not after its timeout. The answers are read here, not left for the shell.
+	if err := mux.Probe(tty, opts.SessionID+"-probe", passthrough.DefaultProbeWait); err != nil {
+		passthrough.Settle(tty, settleWait) // Late answers too.
+		return transferFail(err)
 	}
 	err = client.Run(ctx, wrapTTY(tty, mux), opts)
 	if mux.Changed() {
@@ -276,7 +294,7 @@ func readFD(fd int) (string, error) {
 // transferFail prints err as "xferterm transfer: …" and returns the exit status 1.
 func transferFail(err error) int {
 	msg := err.Error()
-	for _, p := range []string{"client: ", "bypass: "} {
+	for _, p := range []string{"client: ", "bypass: ", "passthrough: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
 	fmt.Fprintln(os.Stderr, "xferterm transfer: "+msg)

@@ -45,12 +45,13 @@ type Host struct {
 
 // Session is the multiplexer found by Setup, with the change Setup made to it.
 type Session struct {
-	kind Kind
-	host Host
-	pane string   // tmux: $TMUX_PANE
-	undo []string // tmux arguments that put allow-passthrough back; nil: nothing to undo
-	once sync.Once
-	err  error
+	kind    Kind
+	host    Host
+	pane    string   // tmux: $TMUX_PANE
+	checked bool     // tmux: tmux answered about the pane (its option is known to be on)
+	undo    []string // tmux arguments that put allow-passthrough back; nil: nothing to undo
+	once    sync.Once
+	err     error
 }
 
 // ErrNested is wrapped by the error of Setup when the client's terminal is inside more
@@ -60,13 +61,16 @@ var ErrNested = errors.New("passthrough: nested terminal multiplexers")
 // Setup finds the multiplexer the client runs in and, for tmux 3.3 and later, turns its
 // pane's allow-passthrough option on unless it is already on ("on" or "all"). It fails,
 // with an error that says what to change, where the sequences could not get through:
-// tmux and screen both around the client, a tmux that cannot be run or asked, a tmux
-// session that no terminal is attached to, a tmux older than 1.5. On success the
-// caller must call Restore once the transfer is over, whatever its outcome.
+// tmux and screen both around the client, a tmux session that no terminal is attached
+// to, a tmux older than 1.5. On success the caller must call Restore once the transfer
+// is over, whatever its outcome, and should Probe before it.
 //
 // The client is inside tmux when $TMUX is set and its terminal is the pane $TMUX_PANE's
-// (the pane's first process leads the client's session); a $TMUX without that (a program with its own pseudo-terminal in between,
-// such as xferterm itself) means no multiplexer. It is inside screen when $STY is set.
+// (the pane's first process leads the client's session); a $TMUX without that (a program
+// with its own pseudo-terminal in between, such as xferterm itself) means no
+// multiplexer. It is inside screen when $STY is set. A tmux that cannot be run or asked
+// (not on PATH) is taken to be around the client with its passthrough on, as it is when
+// a configuration turns it on for every pane: Probe finds out.
 func Setup(ctx context.Context, h Host) (*Session, error) {
 	tmux, sty := h.Getenv("TMUX"), h.Getenv("STY")
 	switch {
@@ -81,8 +85,12 @@ func Setup(ctx context.Context, h Host) (*Session, error) {
 	}
 	info, err := s.tmux(ctx, "display-message", "-p", "-t", s.pane, "#{pane_pid}\t#{session_attached}\t#{version}")
 	if err != nil {
-		return nil, fmt.Errorf("passthrough: $TMUX is set but tmux cannot be asked about pane %s (%w): run xferterm transfer where tmux is on PATH, or unset TMUX if this shell is not in tmux", s.pane, err)
+		if sty != "" {
+			return nil, fmt.Errorf("%w: $TMUX and $STY are both set, and tmux cannot be asked which one this shell is in (%w): run xferterm transfer where tmux is on PATH, or unset the one this shell is not in", ErrNested, err)
+		}
+		return s, nil // Probe decides.
 	}
+	s.checked = true
 	fields := strings.Split(strings.TrimRight(info, "\n"), "\t")
 	for len(fields) < 3 {
 		fields = append(fields, "")
@@ -162,6 +170,36 @@ func (s *Session) CheckReceive() error {
 	}
 	return nil
 }
+
+// ErrScreenDeltas is returned by CheckSend for a send with deltas inside GNU screen.
+var ErrScreenDeltas = errors.New("passthrough: deltas (--transmit-deltas) cannot work inside GNU screen: the terminal sends the signature of its copy as a burst of data, and screen drops what does not fit its buffer for the window; send without --transmit-deltas, or from outside screen")
+
+// CheckSend reports whether a send can work through the multiplexer: not with deltas
+// through GNU screen (see ErrScreenDeltas).
+func (s *Session) CheckSend(deltas bool) error {
+	if s.kind == Screen && deltas {
+		return ErrScreenDeltas
+	}
+	return nil
+}
+
+// Flow control a send needs through each multiplexer (client.Options).
+const (
+	// TmuxSendWindow bounds the file data a send has written and the terminal has not
+	// yet reported written. tmux takes everything the pane writes at once and holds what
+	// the terminal has not read: without a bound, a slow link makes it hold the whole
+	// file in memory (measured: 66 MB held for a 48 MiB file while ssh was stopped), and
+	// a cancel waits behind all of it. 8 MiB is far more than a link holds in flight, and
+	// more than the terminal may lag behind without a loss (PROGRESS every 64 KiB, zlib
+	// and rsync buffers), which the client's stall probe relies on.
+	TmuxSendWindow = 8 << 20
+	// ScreenInput is the most input GNU screen 4.9 keeps for a window that is not
+	// reading (measured: 16 KiB; the rest is dropped).
+	ScreenInput = 16 << 10
+	// ScreenReplyBudget bounds the estimated bytes of replies a send may have provoked
+	// and not read: half of ScreenInput, for the PROGRESS replies and keys meanwhile.
+	ScreenReplyBudget = ScreenInput / 2
+)
 
 // Changed reports whether Setup changed the multiplexer's settings, which Restore
 // will put back.

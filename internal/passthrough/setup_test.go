@@ -20,12 +20,15 @@ type fakeTmux struct {
 	global   string // the inherited value
 	noOption bool   // tmux before 3.3: no allow-passthrough
 	failSet  bool
+	missing  bool // tmux cannot be run (not on PATH)
 	calls    []string
 }
 
 func (f *fakeTmux) run(_ context.Context, name string, args ...string) (string, error) {
 	f.calls = append(f.calls, name+" "+strings.Join(args, " "))
 	switch {
+	case f.missing:
+		return "", errors.New(`exec: "tmux": executable file not found in $PATH`)
 	case args[0] == "-V":
 		return "tmux 1.4\n", nil
 	case args[0] == "display-message":
@@ -88,6 +91,10 @@ func TestSetup(t *testing.T) {
 		{name: "a detached session is refused", env: inTmux,
 			tm: fakeTmux{panePID: "42", attached: "0", version: "3.3a"}, wantErr: "not attached"},
 		{name: "TMUX without TMUX_PANE is refused", env: map[string]string{"TMUX": "x,1,0"}, wantErr: "TMUX_PANE"},
+		{name: "a tmux that cannot be run is taken to pass the codes (Probe decides)", env: inTmux,
+			tm: fakeTmux{missing: true}, wantKind: Tmux},
+		{name: "a tmux that cannot be run cannot tell tmux from screen", env: map[string]string{"TMUX": "x,1,0", "TMUX_PANE": "%0", "STY": "1.s"},
+			tm: fakeTmux{missing: true}, wantErr: "unset the one this shell is not in"},
 		{name: "a failing set-option says what to do", env: inTmux,
 			tm: fakeTmux{panePID: "42", attached: "1", version: "3.3a", global: "off", failSet: true}, wantErr: "tmux set -g allow-passthrough on"},
 	} {

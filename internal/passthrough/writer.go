@@ -240,15 +240,26 @@ func (w *Writer) endRun(out []byte) []byte {
 	run := w.run
 	w.run = w.run[:0]
 	if w.kind == Screen {
-		for len(run) > 0 {
-			n := min(len(run), ScreenMaxString)
-			out = append(out, esc, 'P')
-			out = append(out, run[:n]...)
-			out = append(out, esc, '\\')
-			run = run[n:]
-		}
-		return out
+		return appendScreenStrings(out, run)
 	}
+	return appendTmuxString(out, run)
+}
+
+// appendScreenStrings appends run cut into "ESC P … ESC \" strings of at most
+// ScreenMaxString bytes. run must hold no ESC \.
+func appendScreenStrings(out, run []byte) []byte {
+	for len(run) > 0 {
+		n := min(len(run), ScreenMaxString)
+		out = append(out, esc, 'P')
+		out = append(out, run[:n]...)
+		out = append(out, esc, '\\')
+		run = run[n:]
+	}
+	return out
+}
+
+// appendTmuxString appends run as one "ESC P tmux; … ESC \" string, every ESC doubled.
+func appendTmuxString(out, run []byte) []byte {
 	out = append(out, "\x1bPtmux;"...)
 	for len(run) > 0 {
 		i := bytes.IndexByte(run, esc)
