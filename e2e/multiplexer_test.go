@@ -44,7 +44,8 @@ func (r *rig) StartRemoteMux(kind, conf string) *remoteMux {
 		m.prompt = tmuxPrompt
 		confPath := filepath.Join(r.Base, m.socket+".conf")
 		writeFile(r.tb, confPath, []byte(conf), 0o644)
-		cmd = fmt.Sprintf(`tmux -L %s -f %s new-session -s inner %s`, m.socket, shellQuote(confPath), m.shell("rtmux"))
+		// env -u: a tmux may be started inside another (TestNestedTmux).
+		cmd = fmt.Sprintf(`env -u TMUX -u TMUX_PANE tmux -L %s -f %s new-session -s inner %s`, m.socket, shellQuote(confPath), m.shell("rtmux"))
 		r.tb.Cleanup(func() {
 			m.logOnFailure()
 			_ = exec.Command(suite.tools["tmux"], "-L", m.socket, "kill-server").Run() // Best effort: gone when the test exited it.
@@ -295,8 +296,8 @@ func (m *remoteMux) sendLarge(src string) {
 // sendResized sends the remote file src without zlib and resizes the terminal twice while it
 // moves. Without a multiplexer (m.kind "") the copy must arrive. A multiplexer that redraws its
 // screen drops what it passes through meanwhile (tmux 3.3a skips passthrough strings while a
-// redraw of the window is pending); then the client must fail and say so, never report success
-// with a short file.
+// redraw of the window is pending); then the client must fail and say so, and no short copy
+// may be left (TestTmuxRedrawLoss makes the loss happen on purpose).
 func (m *remoteMux) sendResized(src string) {
 	r := m.r
 	r.tb.Helper()
@@ -320,7 +321,10 @@ func (m *remoteMux) sendResized(src string) {
 	if !strings.Contains(h, "data was lost on the way") {
 		r.tb.Fatalf("send through %s while the window was resized exited %d without saying that data was lost:\n%s", m.kind, st, indent(h))
 	}
-	r.tb.Logf("%s dropped passthrough data while it redrew; the client failed and said so", m.kind)
+	waitDir(r.tb, r.Local, "no copy and no temporary file", func(names []string) bool {
+		return slices.Equal(names, before)
+	})
+	r.tb.Logf("%s dropped passthrough data while it redrew; the copy was refused and the client said so", m.kind)
 }
 
 // checkUsable checks the shell inside the multiplexer and its terminal modes (stty before the
