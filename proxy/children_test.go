@@ -97,6 +97,31 @@ func helper(mode string) int {
 	case "env":
 		fmt.Printf("KEY=%q TERM=%q\n", os.Getenv("KITTY_PUBLIC_KEY"), os.Getenv("TERM"))
 		return 0
+	case "winch":
+		// The alternate screen when ALT is set, then an OSC 5113 request; then a line
+		// "WINCH rows cols" at each size change, until it reads a 'q'.
+		if _, err := term.MakeRaw(0); err != nil {
+			return 101
+		}
+		winch := make(chan os.Signal, 8)
+		signal.Notify(winch, unix.SIGWINCH)
+		if os.Getenv("ALT") != "" {
+			_, _ = os.Stdout.WriteString("\x1b[?1049h")
+		}
+		_, _ = os.Stdout.WriteString("SCREEN\x1b]5113;ac=send;id=winch\x1b\\ASKED\n")
+		go func() {
+			for range winch {
+				if ws, err := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ); err == nil {
+					fmt.Printf("WINCH %d %d\n", ws.Row, ws.Col)
+				}
+			}
+		}()
+		buf := make([]byte, 1)
+		for {
+			if _, err := os.Stdin.Read(buf); err != nil || buf[0] == 'q' {
+				return 0
+			}
+		}
 	case "size":
 		ws, err := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ)
 		if err != nil {

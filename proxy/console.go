@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -47,6 +48,10 @@ type Console struct {
 	// modes follows the modes the child has set on the terminal, from what the pump
 	// writes to out; guarded by gate.
 	modes modeTracker
+
+	// redraw is set when a borrow ended over the child's alternate screen, whose
+	// content the terminal lost: the child should redraw it (session.nudge).
+	redraw atomic.Bool
 
 	// reading is held by the input router from just before it reads stdin until it has
 	// counted what it read against owed, and by Borrow while it switches the route: so
@@ -101,7 +106,10 @@ func (c *Console) IsTerminal() bool { return c.inTerm && c.outTerm }
 // every mode whose state is known again, so that the terminal is back in the child's
 // modes whatever the borrower set (a prompt shows the cursor when it ends, for
 // example). Modes that are unknown (never set by the child, or restored by sequences
-// the tracker does not model) are left as the borrower leaves them.
+// the tracker does not model) are left as the borrower leaves them. A child that was on
+// the alternate screen is back on it, but the terminal has lost what it showed there:
+// Run makes the child redraw it once no transfer is active any more (see
+// session.nudge).
 //
 // Keystrokes typed before Borrow is called go to the child, even those the proxy has not
 // read yet: only what is typed after Borrow reaches in. (The prompt draws its first
@@ -173,6 +181,9 @@ func (c *Console) Borrow(ctx context.Context) (in io.Reader, out io.Writer, rele
 			_ = pw.Close() // Never fails.
 			if restore := c.modes.appendRestore(nil); len(restore) > 0 {
 				_, _ = c.out.Write(restore) // Best effort: a failing terminal is the pump's to report.
+			}
+			if c.modes.onAltScreen() {
+				c.redraw.Store(true)
 			}
 			<-c.gate
 		})

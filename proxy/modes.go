@@ -309,6 +309,16 @@ func (t *modeTracker) appendRestore(dst []byte) []byte {
 	return dst
 }
 
+// onAltScreen reports whether the child is known to be on the alternate screen.
+func (t *modeTracker) onAltScreen() bool {
+	for i := modeAlt; i < numModes; i++ {
+		if t.modes[i] == modeSet {
+			return true
+		}
+	}
+	return false
+}
+
 // appendMode appends CSI ? mode h (set) or l (reset).
 func appendMode(dst []byte, mode uint16, set bool) []byte {
 	dst = append(dst, "\x1b[?"...)

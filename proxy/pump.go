@@ -31,6 +31,11 @@ type pump struct {
 
 	exited atomic.Bool // set by Run once the child has exited: drain, then stop
 
+	// watch asks for a token in seen (capacity 1) at the next output of the child; it is
+	// cleared when the token is sent. Set by Run's session (nudge).
+	watch atomic.Bool
+	seen  chan struct{}
+
 	outErr error         // first error writing to the terminal; read after failed or done
 	failed chan struct{} // closed at the first error writing to the terminal
 	done   chan struct{} // closed when run returns
@@ -38,7 +43,7 @@ type pump struct {
 }
 
 func newPump(ptmx *pollfd.File, out io.Writer, eng Engine, maxPayload int) *pump {
-	p := &pump{f: ptmx, eng: eng, failed: make(chan struct{}), done: make(chan struct{})}
+	p := &pump{f: ptmx, eng: eng, failed: make(chan struct{}), done: make(chan struct{}), seen: make(chan struct{}, 1)}
 	p.sc = scanner.New(sniffWriter{out: out, sniff: &p.sniff}, p.handle, maxPayload)
 	return p
 }
@@ -81,6 +86,12 @@ func (p *pump) run() {
 			_ = p.f.SetReadDeadline(time.Now().Add(drainIdle)) // Fails only once closed; the read says so.
 		}
 		n, err := p.f.Read(buf)
+		if n > 0 && p.watch.Load() && p.watch.CompareAndSwap(true, false) {
+			select {
+			case p.seen <- struct{}{}:
+			default:
+			}
+		}
 		if n > 0 && p.outErr == nil {
 			if _, werr := p.sc.Write(buf[:n]); werr != nil {
 				p.fail(werr)

@@ -20,8 +20,9 @@ import (
 // it). The proxy calls HandlePayloadFrom from the output pump goroutine, with the
 // generation of kitty's client that the bytes before the payload point to (see
 // scanner.Sniffer; the proxy passes it on without looking), Pull from the pty
-// writer goroutine, Running and CancelAll from the input router goroutine, Tick from a
-// ticker goroutine, and Close from Run's goroutine; see fs.Engine for the contract.
+// writer goroutine, Running and CancelAll from the input router goroutine, Tick and
+// Running from a ticker goroutine, and Close from Run's goroutine; see fs.Engine for the
+// contract.
 // Running reports whether an approved transfer is under way: only then is Ctrl+C the
 // user's "cancel the transfer" rather than a key for the child.
 type Engine interface {
@@ -125,6 +126,7 @@ type session struct {
 	cmd  *exec.Cmd
 	ptmx *pollfd.File
 	eng  Engine // may be nil
+	pump *pump
 
 	stop     chan struct{} // closed to end the writer, the ticker and gated writes
 	stopOnce sync.Once
@@ -149,6 +151,7 @@ func (s *session) run(ctx context.Context, cfg Config, sigs <-chan os.Signal) (i
 	defer func() { _ = wake.Close() }() // Best effort.
 
 	p := newPump(s.ptmx, gatedWriter{c: s.c, stop: s.stop}, s.eng, cfg.MaxPayload)
+	s.pump = p
 	w := newPtyWriter(s.ptmx, s.eng, s.stop)
 	r := &router{c: s.c, eng: s.eng, w: w, ptmx: s.ptmx, wake: int(wake.Fd())}
 
@@ -261,7 +264,8 @@ func (s *session) hangup(sig syscall.Signal) {
 	}
 }
 
-// tick calls Engine.Tick every interval until stop.
+// tick calls Engine.Tick every interval until stop, and nudges the child into redrawing
+// when a prompt covered its alternate screen and no transfer is active any more.
 func (s *session) tick(interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -271,8 +275,49 @@ func (s *session) tick(interval time.Duration) {
 			return
 		case <-t.C:
 			s.eng.Tick()
+			if s.c.redraw.Load() && !s.eng.Running() {
+				s.c.redraw.Store(false)
+				s.nudge()
+			}
 		}
 	}
+}
+
+// nudgeWait bounds the wait for the child's redraw at the narrower size.
+const nudgeWait = time.Second
+
+// nudge makes the child redraw its screen after a prompt: the prompt drew on the
+// terminal's alternate screen and left it, so what the child (a remote tmux, an editor)
+// showed there is gone until it redraws, which it does when its size changes. The pty
+// is made one column narrower, then, at the child's next output (its redraw, which
+// also tells that the change went through ssh, so that the two changes cannot merge into
+// none on the way) or after nudgeWait, given the real size again. It is done only once
+// no transfer is active: a redraw makes tmux drop what it passes through meanwhile.
+func (s *session) nudge() {
+	ws := s.c.size()
+	if ws.Col < 2 {
+		return
+	}
+	narrow := *ws
+	narrow.Col--
+	select { // A token left from an earlier nudge that timed out.
+	case <-s.pump.seen:
+	default:
+	}
+	s.pump.watch.Store(true)
+	if setSize(s.ptmx, &narrow) != nil {
+		s.pump.watch.Store(false)
+		return
+	}
+	t := time.NewTimer(nudgeWait)
+	defer t.Stop()
+	select {
+	case <-s.pump.seen:
+	case <-t.C:
+		s.pump.watch.Store(false)
+	case <-s.stop:
+	}
+	_ = setSize(s.ptmx, s.c.size()) // Best effort, as for SIGWINCH.
 }
 
 func (s *session) end() { s.stopOnce.Do(func() { close(s.stop) }) }
