@@ -151,6 +151,12 @@ func (sd *sender) maybeProbe(dst []byte) []byte {
 	return appendCommand(dst, sd.probeID(), scanner.Command{Action: scanner.ActionCancel})
 }
 
+// probing reports whether a probe waits for its answer (for at most probeAfter: kitty's
+// terminal side never answers).
+func (sd *sender) probing() bool {
+	return !sd.probeSent.IsZero() && sd.s.opts.Now().Sub(sd.probeSent) < sd.probeAfter()
+}
+
 // probed handles the answer to a probe. The terminal has handled everything written
 // before the probe, so every status that answers it is here; and nothing was written
 // since (the send was waiting). Unless an acknowledgement came after the probe: a file

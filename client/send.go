@@ -362,6 +362,9 @@ func (sd *sender) fill(dst []byte) ([]byte, error) {
 		}
 	}
 	if sd.cur == len(sd.files) && sd.final == len(sd.files) {
+		if sd.probing() {
+			return dst, nil // Its answer must not reach the shell after we exit.
+		}
 		dst = appendCommand(dst, sd.s.id, scanner.Command{Action: scanner.ActionFinish})
 		sd.done = true
 	} else if sd.cur == len(sd.files) {
