@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,43 +23,25 @@ import (
 // so, the destination keeps its old content and no temporary file is left; the client exits 1,
 // tmux's setting is back and the shell in the pane works.
 func TestTmuxRedrawLoss(t *testing.T) {
-	r := newRig(t)
-	src := filepath.Join(r.Remote, "big.bin")
-	writeFile(t, src, randomBytes(21, 48<<20), 0o644)
-	dst := filepath.Join(r.Local, "big-copy.bin")
-	writeFile(t, dst, []byte("the old content\n"), 0o644)
-	r.Login()
-	m := r.StartRemoteMux("tmux", "")
-	stty := r.SttyState()
-
-	mark := r.Transfer("--compress", "never", "big.bin", "big-copy.bin")
-	r.Answer(mark, promptSend, "y")
-	waitDir(t, r.Local, "the copy being written", func(names []string) bool {
-		return slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, ".big-copy.bin.xferterm-") })
+	var dst string
+	s := startStalledSend(t, 21, func(r *rig) {
+		dst = filepath.Join(r.Local, "big-copy.bin")
+		writeFile(t, dst, []byte("the old content\n"), 0o644)
 	})
-	client := processWith(t, "xferterm", "big-copy.bin")
-	sessions := descendants(t, r.SSH.cmd.Process.Pid, "sshd")
-	signalAll(t, sessions, syscall.SIGSTOP)
-	stopped := true
-	defer func() {
-		if stopped {
-			signalAll(t, sessions, syscall.SIGCONT) // The test failed meanwhile.
-		}
-	}()
+	r, m := s.r, s.m
 	// The pty between tmux and sshd holds far less than 1 MiB: the rest waits in tmux.
-	start := bytesWritten(t, client)
-	waitFor(t, "tmux to take 1 MiB more from the client", func() bool { return bytesWritten(t, client) > start+1<<20 })
+	start := bytesWritten(t, s.client)
+	waitFor(t, "tmux to take 1 MiB more from the client", func() bool { return bytesWritten(t, s.client) > start+1<<20 })
 	clients := strings.Fields(m.tmux("list-clients", "-F", "#{client_name}"))
 	if len(clients) != 1 {
 		t.Fatalf("remote tmux has clients %q, want one", clients)
 	}
 	m.tmux("refresh-client", "-t", clients[0])
-	start = bytesWritten(t, client)
-	waitFor(t, "the client to write 1 MiB more while the redraw waits", func() bool { return bytesWritten(t, client) > start+1<<20 })
-	signalAll(t, sessions, syscall.SIGCONT)
-	stopped = false
+	start = bytesWritten(t, s.client)
+	waitFor(t, "the client to write 1 MiB more while the redraw waits", func() bool { return bytesWritten(t, s.client) > start+1<<20 })
+	s.resume()
 
-	if st := r.Wait(mark, transferWait); st != 1 {
+	if st := r.Wait(s.mark, transferWait); st != 1 {
 		t.Errorf("a send that lost data exited %d, want 1", st)
 	}
 	if h := r.TM.Screen(); !strings.Contains(h, "data was lost on the way") {
@@ -71,7 +54,7 @@ func TestTmuxRedrawLoss(t *testing.T) {
 		return !slices.ContainsFunc(names, func(n string) bool { return strings.Contains(n, ".xferterm-") })
 	})
 	m.checkOption("", "a send that lost data")
-	m.checkUsable(stty)
+	m.checkUsable(s.stty)
 }
 
 // TestTmuxSendPaced: tmux takes everything its pane writes at once and holds what the
@@ -80,44 +63,70 @@ func TestTmuxRedrawLoss(t *testing.T) {
 // remote sshd stopped (nothing reads tmux's output), it stops writing after about that much,
 // not after the whole file; once sshd goes on the copy arrives whole.
 func TestTmuxSendPaced(t *testing.T) {
-	r := newRig(t)
-	src := filepath.Join(r.Remote, "big.bin")
-	writeFile(t, src, randomBytes(22, 48<<20), 0o644)
-	r.Login()
-	m := r.StartRemoteMux("tmux", "")
-	mark := r.Transfer("--compress", "never", "big.bin", "big-copy.bin")
-	r.Answer(mark, promptSend, "y")
-	waitDir(t, r.Local, "the copy being written", func(names []string) bool {
-		return slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, ".big-copy.bin.xferterm-") })
-	})
-	client := processWith(t, "xferterm", "big-copy.bin")
-	sessions := descendants(t, r.SSH.cmd.Process.Pid, "sshd")
-	signalAll(t, sessions, syscall.SIGSTOP)
-	stopped := true
-	defer func() {
-		if stopped {
-			signalAll(t, sessions, syscall.SIGCONT) // The test failed meanwhile.
-		}
-	}()
-	start := bytesWritten(t, client)
+	s := startStalledSend(t, 22, nil)
+	start := bytesWritten(t, s.client)
 	written := start
 	waitFor(t, "the client to stop writing data", func() bool {
 		before := written
 		time.Sleep(500 * time.Millisecond) // The sample interval of "stopped writing".
-		written = bytesWritten(t, client)
+		written = bytesWritten(t, s.client)
 		return written-before < 16<<10 // What it still writes is its progress line.
 	})
 	// Base64 makes 4 bytes of 3; the window is file data. A write and a read of slack.
 	if most := int64(passthrough.TmuxSendWindow)*4/3 + 1<<20; written-start > most {
 		t.Errorf("with nothing reading tmux's output the client wrote %d bytes, want at most %d", written-start, most)
 	}
-	t.Logf("the client stopped after %d bytes; remote tmux: %s", written-start, rss(t, processWith(t, "tmux: server", m.socket)))
-	signalAll(t, sessions, syscall.SIGCONT)
-	stopped = false
-	if st := r.Wait(mark, transferWait); st != 0 {
+	t.Logf("the client stopped after %d bytes; remote tmux: %s", written-start, rss(t, processWith(t, "tmux: server", s.m.socket)))
+	s.resume()
+	if st := s.r.Wait(s.mark, transferWait); st != 0 {
 		t.Fatalf("send exited %d", st)
 	}
-	checkSameFile(t, src, filepath.Join(r.Local, "big-copy.bin"))
+	checkSameFile(t, s.src, filepath.Join(s.r.Local, "big-copy.bin"))
+}
+
+// stalledSend is a send of big.bin to big-copy.bin from inside a remote tmux whose remote sshd
+// is stopped: nothing reads tmux's output.
+type stalledSend struct {
+	r      *rig
+	m      *remoteMux
+	stty   string // the pane's terminal modes before the send
+	mark   int
+	src    string
+	client int   // xferterm transfer
+	sshd   []int // the session's sshd processes, stopped until resume
+	once   sync.Once
+}
+
+// startStalledSend starts a send of 48 MiB of random data (seed) from inside a remote tmux with
+// its default settings, and once the copy is being written stops the remote sshd. before, if
+// set, runs before the login. The test must resume; the cleanup does if it failed first.
+func startStalledSend(t *testing.T, seed uint64, before func(r *rig)) *stalledSend {
+	t.Helper()
+	s := &stalledSend{r: newRig(t)}
+	r := s.r
+	s.src = filepath.Join(r.Remote, "big.bin")
+	writeFile(t, s.src, randomBytes(seed, 48<<20), 0o644)
+	if before != nil {
+		before(r)
+	}
+	r.Login()
+	s.m = r.StartRemoteMux("tmux", "")
+	s.stty = r.SttyState()
+	s.mark = r.Transfer("--compress", "never", "big.bin", "big-copy.bin")
+	r.Answer(s.mark, promptSend, "y")
+	waitDir(t, r.Local, "the copy being written", func(names []string) bool {
+		return slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, ".big-copy.bin.xferterm-") })
+	})
+	s.client = processWith(t, "xferterm", "big-copy.bin")
+	s.sshd = descendants(t, r.SSH.cmd.Process.Pid, "sshd")
+	signalAll(t, s.sshd, syscall.SIGSTOP)
+	t.Cleanup(s.resume)
+	return s
+}
+
+// resume lets the stopped sshd go on; only the first call does anything.
+func (s *stalledSend) resume() {
+	s.once.Do(func() { signalAll(s.r.tb, s.sshd, syscall.SIGCONT) })
 }
 
 // rss is the VmRSS line of process pid.
