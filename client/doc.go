@@ -31,7 +31,9 @@
 // one buffer at a time, so that the session loop (the caller of Run) never blocks on
 // backpressure and keeps watching replies, keys, timers and its context. The protocol
 // state of each direction (send.go, receive.go) is separate from the display
-// (display.go), which only counts bytes and draws a line.
+// (display.go), which only counts bytes and draws a line. Through a multiplexer a send
+// can also pace itself on the terminal's acknowledgements and bound the replies it
+// provokes (pacing.go, Options.SendWindow and ReplyBudget).
 //
 // # Improvements over the real client
 //
@@ -39,5 +41,7 @@
 // timeout error instead of a hang; a failed file never hangs the transfer (finish is
 // sent once every file has a final status); a received file goes to a temporary file
 // renamed over the destination only when complete and verified; a bypass password
-// without KITTY_PUBLIC_KEY is refused instead of leaked.
+// without KITTY_PUBLIC_KEY is refused instead of leaked; a sent file's size is announced
+// (sz on its file command, which kitty ignores), so that xferterm's terminal side can
+// refuse a copy that lost data on the way.
 package client
