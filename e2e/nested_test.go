@@ -46,8 +46,11 @@ func TestNestedTmux(t *testing.T) {
 	inner := r.StartRemoteMux("tmux", "")
 	inner.probeFails("tmux 3.3a answered instead of a terminal that speaks the transfer protocol", "a.txt", "a-copy.txt")
 	inner.checkOption("", "the failed probe")
-	r.TM.Line("exit") // the inner tmux; back in the outer one
-	r.TM.WaitMatch(tmuxPrompt, shortWait)
+	r.TM.Line("exit") // the inner tmux; back in the outer one, which says [exited]
+	r.TM.WaitFor("the outer tmux's shell", shortWait, func(h string) bool {
+		i := strings.LastIndex(h, "[exited]")
+		return i >= 0 && lastLineMatch(tmuxPrompt, h[i:]) != nil
+	})
 	mark := r.Transfer("a.txt", "a-copy.txt")
 	r.Answer(mark, promptSend, "y")
 	if st := r.Wait(mark, transferWait); st != 0 {
