@@ -16,13 +16,13 @@ import (
 // pane's output at once and holds what the terminal has not taken: without the window a
 // slow link makes it hold the whole file in memory, and Ctrl+C's cancel waits behind it.
 //
-// A window that stays full means either a slow terminal or data lost on the way (tmux
-// drops what it passes through while a redraw is pending, and then the terminal's count
-// never catches up). A probe tells them apart: a cancel for a session that does not
-// exist, which xferterm's terminal answers CANCELED once it has handled everything
-// written before it (kitty stays silent: then only the timeout ends a stall). If the
-// window is still full when the answer comes, the data in flight was lost: the files it
-// belonged to fail at once, instead of waiting for a timeout.
+// A window that stays full, or a last status that does not come, means either a slow
+// terminal or data lost on the way (tmux drops what it passes through while a redraw is
+// pending, and then the terminal's count never catches up). A probe tells them apart: a
+// cancel for a session that does not exist, which xferterm's terminal answers CANCELED
+// once it has handled everything written before it (kitty stays silent: then only the
+// timeout ends a stall). If no acknowledgement came meanwhile, the data in flight was
+// lost: the files it belonged to fail at once, instead of at the timeout.
 //
 // The reply budget bounds the bytes of replies the terminal owes: GNU screen passes the
 // terminal's input on to the window only as fast as the client reads it, keeps 16 KiB
