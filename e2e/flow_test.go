@@ -129,19 +129,26 @@ func (s *stalledSend) resume() {
 	s.once.Do(func() { signalAll(s.r.tb, s.sshd, syscall.SIGCONT) })
 }
 
-// rss is the VmRSS line of process pid.
+// rss is the resident size of process pid (VmRSS).
 func rss(tb testing.TB, pid int) string {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	return "VmRSS " + procField(tb, pid, "status", "VmRSS:")
+}
+
+// procField is the value of the line of /proc/pid/file that starts with key.
+func procField(tb testing.TB, pid int, file, key string) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), file))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			return strings.Join(strings.Fields(l), " ")
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, key); ok {
+			return strings.TrimSpace(v)
 		}
 	}
-	return "VmRSS unknown"
+	tb.Fatalf("e2e: no %s in /proc/%d/%s", key, pid, file)
+	return ""
 }
 
 // processWith returns the pid of the one process named comm whose command line contains arg.
@@ -234,21 +241,11 @@ func signalAll(tb testing.TB, pids []int, sig syscall.Signal) {
 // bytesWritten is what process pid has written so far (wchar of /proc/pid/io).
 func bytesWritten(tb testing.TB, pid int) int64 {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "io"))
+	n, err := strconv.ParseInt(procField(tb, pid, "io", "wchar:"), 10, 64)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "wchar: "); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return n
-		}
-	}
-	tb.Fatalf("e2e: no wchar in /proc/%d/io", pid)
-	return 0
+	return n
 }
 
 // waitFor polls cond until it holds, and fails the test after shortWait.
