@@ -266,7 +266,9 @@ func TestCtrlCCancelsATransferAndIsNotForwarded(t *testing.T) {
 func TestCancelHangsUpTheChildAndUnblocksThePump(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	eng := newFakeEngine(t.TempDir())
-	h := startRun(t, ctx, "block", proxy.Config{Engine: eng})
+	// "hold", not "block": a child that reads stdin may see the hangup's EIO and exit 0
+	// before the SIGHUP kills it.
+	h := startRun(t, ctx, "hold", proxy.Config{Engine: eng})
 	h.Out.WaitForString(t, "READY")
 	cancel()
 	code, err := h.wait()

@@ -41,6 +41,8 @@ func CommandUnder(prog []string, mode string, env ...string) *exec.Cmd {
 // Helper runs a helper mode that proxy and cmd/xferterm both use and returns its exit
 // code; for any other mode it says so on stderr and returns 100. The modes:
 //   - "block": writes "READY\n", then reads stdin to EOF;
+//   - "hold": writes "READY\n", then waits until a signal ends it (a hangup, unlike an EOF
+//     on stdin, can then only end it by SIGHUP);
 //   - "exit": exits with EXIT_CODE;
 //   - "killself": kills itself with SIGKILL;
 //   - "catfile": copies CATFILE to stdout from raw mode, as a full-screen program or a
@@ -52,6 +54,11 @@ func Helper(mode string) int {
 		fmt.Print("READY\n")
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		return 0
+	case "hold":
+		fmt.Print("READY\n")
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "exit":
 		n, _ := strconv.Atoi(os.Getenv("EXIT_CODE"))
 		return n
