@@ -25,6 +25,7 @@ const (
 	evCancelKey                      // the user pressed Ctrl+C or Esc
 	evReadError                      // the tty read failed or hit EOF
 	evText                           // the user typed a printable ASCII character
+	evFailed                         // a reply the reader handled itself failed the session
 )
 
 // inbox is an unbounded queue of events from the reader goroutine to the session
@@ -46,10 +47,23 @@ func (b *inbox) push(ev event) {
 		b.q = append(b.q, ev)
 	}
 	b.mu.Unlock()
+	b.nudge()
+}
+
+// nudge wakes the session loop without an event.
+func (b *inbox) nudge() {
 	select {
 	case b.ready <- struct{}{}:
 	default:
 	}
+}
+
+// empty reports whether no event waits. Queued events are older than any the reader
+// has yet to queue.
+func (b *inbox) empty() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.q) == 0
 }
 
 // take removes and returns every queued event.
@@ -72,9 +86,11 @@ func (b *inbox) close() {
 // readLoop reads the tty until it fails, turning OSC 5113 replies into evReply (or
 // evBadReply), cancel keys into evCancelKey and, when typing (the session asks the user
 // a question), typed characters into evText (see keyDetector). Every other byte (DA1
-// replies, focus events) is dropped. It runs in its own goroutine and closes done when
-// it returns.
-func readLoop(r io.Reader, in *inbox, typing bool, done chan<- struct{}) {
+// replies, focus events) is dropped. A reply that direct handles (returns true for) is
+// not queued: the session handles data packets on this goroutine, which spares a
+// hand-off between goroutines per packet. It runs in its own goroutine and closes done
+// when it returns.
+func readLoop(r io.Reader, in *inbox, typing bool, direct func(*scanner.Command) bool, done chan<- struct{}) {
 	defer close(done)
 	keys := &keyDetector{cancel: func() { in.push(event{kind: evCancelKey}) }}
 	if typing {
@@ -88,6 +104,9 @@ func readLoop(r io.Reader, in *inbox, typing bool, done chan<- struct{}) {
 		cmd, err := ParseStrict(p)
 		if err != nil {
 			in.push(event{kind: evBadReply, err: err})
+			return
+		}
+		if direct != nil && direct(&cmd) {
 			return
 		}
 		in.push(event{kind: evReply, cmd: cmd})

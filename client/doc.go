@@ -27,7 +27,11 @@
 //
 // One goroutine reads the tty: a scanner extracts replies, and every other byte goes to
 // a key detector (Ctrl+C as 0x03, CSI 99;5u, CSI 27u), which also passes typed
-// characters on for the --confirm-paths question (send.go). One goroutine writes to the tty,
+// characters on for the --confirm-paths question (send.go). The reader hands replies to
+// the session loop, except the data packets of a file being received, which it writes
+// into the file itself, under the session's lock: a hand-off per packet (a goroutine
+// woken on another thread every few KiB) cost more CPU than reading the tty, on the
+// cores that ssh needs. One goroutine writes to the tty,
 // one buffer at a time, so that the session loop (the caller of Run) never blocks on
 // backpressure and keeps watching replies, keys, timers and its context. The protocol
 // state of each direction (send.go, receive.go) is separate from the display

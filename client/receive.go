@@ -118,7 +118,14 @@ func newReceiver(s *session, pw string) (*receiver, error) {
 	return r, nil
 }
 
-func (r *receiver) started() bool  { return true }
+func (r *receiver) started() bool { return true }
+func (r *receiver) failures() int { return len(r.failed) }
+
+// quiet: a data packet (not end_data) of the transfer phase only writes into the file it
+// belongs to, or fails it.
+func (r *receiver) quiet(cmd *scanner.Command) bool {
+	return r.phase == recvTransfer && cmd.Action == scanner.ActionData
+}
 func (r *receiver) finished() bool { return r.done }
 
 func (r *receiver) waiting() string {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xferterm/xferterm/internal/safestring"
@@ -34,6 +36,12 @@ type machine interface {
 	waiting() string
 	// cleanup releases files and removes temporary files. It may be called more than once.
 	cleanup()
+	// quiet reports whether cmd, a reply for this session, only moves data into a file
+	// being received: handling it changes nothing that fill, finished or waiting look
+	// at, unless a file fails (failures).
+	quiet(cmd *scanner.Command) bool
+	// failures counts the files that have failed so far.
+	failures() int
 }
 
 // typist is implemented by a machine that reads what the user types (the
@@ -58,6 +66,12 @@ type pacer interface {
 // session is the part of a run shared by both directions: the tty reader and writer,
 // the timers, the display, cancel handling. It is owned by the goroutine that called Run.
 type session struct {
+	// mu guards the session's state (m, disp, pending) between the loop and the reader
+	// goroutine, which handles data packets itself while direct is set (handleDirect).
+	mu         sync.Mutex
+	direct     bool         // guarded by mu
+	lastDirect atomic.Int64 // when handleDirect last handled a packet, in Unix nanoseconds
+
 	opts Options
 	id   string
 	in   *inbox
@@ -134,7 +148,7 @@ func Run(ctx context.Context, tty io.ReadWriter, opts Options) (err error) {
 
 	readDone := make(chan struct{})
 	_, asks := s.m.(typist)
-	go readLoop(tty, s.in, asks && opts.ConfirmPaths, readDone) // Typed text is only for that question.
+	go readLoop(tty, s.in, asks && opts.ConfirmPaths, s.handleDirect, readDone) // Typed text is only for that question.
 	s.w = startWriter(tty)
 	defer s.shutdown(tty, readDone)
 
@@ -173,8 +187,13 @@ func (s *session) shutdown(tty io.ReadWriter, readDone chan struct{}) {
 // shutdownWait bounds the wait for the tty goroutines at the end of Run.
 const shutdownWait = time.Second
 
-// loop runs the session to its end.
+// loop runs the session to its end. It holds s.mu whenever it touches the session's
+// state, which the reader goroutine handles data packets under (handleDirect).
 func (s *session) loop(ctx context.Context) error {
+	s.mu.Lock()
+	s.direct = true
+	s.mu.Unlock()
+	defer s.endDirect()
 	idle := time.NewTimer(s.opts.Timeout)
 	defer idle.Stop()
 	touch := func() { idle.Reset(s.opts.Timeout) }
@@ -191,28 +210,16 @@ func (s *session) loop(ctx context.Context) error {
 		pace = t.C // A full window is probed after a while, with no event to wake us.
 	}
 	for {
-		// Keep one buffer ready while the other is being written, so that reading and
-		// encoding the next packets overlaps the tty write (double buffering).
-		if !s.w.busy || s.ready == nil && !s.m.finished() {
-			if s.ready == nil {
-				out, protocol, err := s.output()
-				if err != nil {
-					return s.abort(err)
-				}
-				if len(out) > 0 {
-					s.ready, s.readyProto = out, protocol
-				}
-			}
-			if !s.w.busy {
-				if s.ready != nil {
-					s.w.send(s.ready)
-					s.protoWrite, s.ready = s.readyProto, nil
-					continue // Build the next buffer while this one is written.
-				}
-				if s.m.finished() {
-					return s.m.result()
-				}
-			}
+		s.mu.Lock()
+		act, err := s.step()
+		s.mu.Unlock()
+		switch act {
+		case loopAbort:
+			return s.abort(err)
+		case loopDone:
+			return err
+		case loopAgain:
+			continue
 		}
 		select {
 		case err := <-s.w.done:
@@ -220,32 +227,39 @@ func (s *session) loop(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("%w: write: %w", errTTY, err)
 			}
-			if s.protoWrite && !(paced && p.waitingForAcks()) {
+			s.mu.Lock()
+			acked := !(paced && p.waitingForAcks())
+			s.mu.Unlock()
+			if s.protoWrite && acked {
 				touch() // The terminal accepted protocol bytes: progress.
 			}
 		case <-s.in.ready:
-			progress := false
-			for _, ev := range s.in.take() {
-				if paced && ev.kind == evReply && ev.cmd.ID == p.probeID() {
-					if ev.cmd.Action == scanner.ActionStatus && ev.cmd.Status == scanner.StatusCanceled {
-						p.probed() // Not progress: the probe asked for it.
-					}
-					continue
-				}
-				progress = true
-				if err := s.dispatch(ev); err != nil {
-					return s.abort(err)
-				}
+			s.mu.Lock()
+			progress, err := s.drain(p, paced)
+			s.mu.Unlock()
+			if err != nil {
+				return s.abort(err)
 			}
 			if progress {
 				touch()
 			}
 		case <-idle.C:
-			if t, ok := s.m.(typist); ok && t.asking() && !s.w.busy {
+			if left := s.opts.Timeout - time.Since(time.Unix(0, s.lastDirect.Load())); left > 0 {
+				idle.Reset(left) // Data came in on the reader's goroutine meanwhile.
+				continue
+			}
+			s.mu.Lock()
+			asking := false
+			if t, ok := s.m.(typist); ok {
+				asking = t.asking()
+			}
+			waiting := s.waitingFor()
+			s.mu.Unlock()
+			if asking && !s.w.busy {
 				touch() // A question waits for the user, for as long as it takes.
 				continue
 			}
-			return s.abort(timeoutError(s.waitingFor(), s.opts.Timeout))
+			return s.abort(timeoutError(waiting, s.opts.Timeout))
 		case <-ctx.Done():
 			return s.abort(fmt.Errorf("%w (%v)", ErrCanceled, context.Cause(ctx)))
 		case <-tick:
@@ -254,6 +268,98 @@ func (s *session) loop(ctx context.Context) error {
 			// The next output() probes if due.
 		}
 	}
+}
+
+// What the loop does after step.
+type loopAction uint8
+
+const (
+	loopWait  loopAction = iota // wait for something to happen
+	loopAgain                   // a buffer went to the writer: build the next one
+	loopDone                    // the session is over, with step's error as its result
+	loopAbort                   // step failed: abort the session with its error
+)
+
+// step does what the session can do without waiting: keep one buffer ready while the
+// other is being written, so that reading and encoding the next packets overlaps the
+// tty write (double buffering), and see whether the session is over. Called with s.mu
+// held.
+func (s *session) step() (loopAction, error) {
+	if s.w.busy && (s.ready != nil || s.m.finished()) {
+		return loopWait, nil
+	}
+	if s.ready == nil {
+		out, protocol, err := s.output()
+		if err != nil {
+			return loopAbort, err
+		}
+		if len(out) > 0 {
+			s.ready, s.readyProto = out, protocol
+		}
+	}
+	if s.w.busy {
+		return loopWait, nil
+	}
+	if s.ready != nil {
+		s.w.send(s.ready)
+		s.protoWrite, s.ready = s.readyProto, nil
+		return loopAgain, nil
+	}
+	if s.m.finished() {
+		return loopDone, s.m.result()
+	}
+	return loopWait, nil
+}
+
+// drain handles the queued events, and reports whether any was progress: the answer to a
+// pacing probe (p, when paced) is not, as the probe asked for it. Called with s.mu held.
+func (s *session) drain(p pacer, paced bool) (progress bool, err error) {
+	for _, ev := range s.in.take() {
+		if paced && ev.kind == evReply && ev.cmd.ID == p.probeID() {
+			if ev.cmd.Action == scanner.ActionStatus && ev.cmd.Status == scanner.StatusCanceled {
+				p.probed()
+			}
+			continue
+		}
+		progress = true
+		if err := s.dispatch(ev); err != nil {
+			return progress, err
+		}
+	}
+	return progress, nil
+}
+
+// handleDirect is called by the reader goroutine for each well-formed reply. It handles
+// a data packet of a file being received (machine.quiet) right there, and reports that it
+// did: one hand-off between goroutines per packet was most of the client's cost per byte
+// received, and a data packet changes nothing the loop waits for. It leaves the reply to
+// the loop (returns false) when events are still queued, so that replies are handled in
+// the order they came, and once the loop has stopped handing over (endDirect). The loop
+// hears of it only if a file failed (what it sends may change then) or the session did.
+func (s *session) handleDirect(cmd *scanner.Command) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.direct || cmd.ID != s.id || !s.m.quiet(cmd) || !s.in.empty() {
+		return false
+	}
+	s.lastDirect.Store(time.Now().UnixNano())
+	failed := s.m.failures()
+	err := s.m.handle(cmd)
+	switch {
+	case err != nil:
+		s.direct = false
+		s.in.push(event{kind: evFailed, err: err})
+	case s.m.failures() != failed:
+		s.in.nudge()
+	}
+	return true
+}
+
+// endDirect makes the reader queue every reply again: the loop is about to stop.
+func (s *session) endDirect() {
+	s.mu.Lock()
+	s.direct = false
+	s.mu.Unlock()
 }
 
 // waitingFor says what a timeout interrupted.
@@ -296,6 +402,8 @@ func (s *session) dispatch(ev event) error {
 		return fmt.Errorf("%w: read: %w", errTTY, ev.err)
 	case evBadReply:
 		return ev.err
+	case evFailed:
+		return ev.err
 	case evText:
 		if t, ok := s.m.(typist); ok {
 			return t.typed(ev.text)
@@ -316,6 +424,7 @@ func (s *session) dispatch(ev event) error {
 // sends ac=cancel and waits at most CancelWait for CANCELED, so that the reply does not
 // land in the shell after we exit. It returns cause.
 func (s *session) abort(cause error) error {
+	s.endDirect()
 	if !s.m.started() || errors.Is(cause, ErrCanceledByTerminal) || errors.Is(cause, ErrPermissionDenied) ||
 		errors.Is(cause, errTTY) {
 		return cause // Nothing to cancel, or nobody to tell.

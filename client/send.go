@@ -139,8 +139,13 @@ func newSender(s *session, pw string) (*sender, error) {
 	return sd, nil
 }
 
-func (sd *sender) started() bool  { return true } // ac=send is the first thing written
-func (sd *sender) finished() bool { return sd.done }
+func (sd *sender) started() bool { return true } // ac=send is the first thing written
+func (sd *sender) failures() int { return len(sd.failed) }
+
+// quiet: the replies of a send session are few (statuses, rsync signatures) and each
+// may change what fill sends; the loop handles them all.
+func (sd *sender) quiet(*scanner.Command) bool { return false }
+func (sd *sender) finished() bool              { return sd.done }
 
 func (sd *sender) waiting() string {
 	if !sd.granted {

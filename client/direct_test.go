@@ -1,0 +1,171 @@
+package client_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xferterm/xferterm/client"
+	"github.com/xferterm/xferterm/scanner"
+	"github.com/xferterm/xferterm/transfer"
+)
+
+// The client handles the data packets of a received file on its tty reader's goroutine
+// (the session loop hears of them only when something changes what it sends). These
+// tests pin what the loop must still see: the idle timeout, a file that fails mid-way,
+// and the order of replies.
+
+// oneFileTerminal answers a receive of one regular file of size bytes like the terminal
+// side: OK, the listing (one entry, the final OK), then on the request, data calls
+// send(tm, fid) to write the file's data. It answers finish with nothing.
+func oneFileTerminal(t *testing.T, size int64, data func(tm *terminal, id, fid string)) func(tm *terminal, p []byte) {
+	return func(tm *terminal, p []byte) {
+		c, err := scanner.Parse(p)
+		if err != nil {
+			t.Errorf("bad payload %q: %v", p, err)
+			return
+		}
+		switch {
+		case c.Action == scanner.ActionReceive:
+			tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK"})
+		case c.Action == scanner.ActionFile && c.FileID == "0":
+			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "0", Status: "1", Name: "/home/x/f",
+				FileType: scanner.FileRegular, Size: scanner.Some(size), Permissions: scanner.Some(int64(0o644))})
+			tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK", Name: "/home/x"})
+		case c.Action == scanner.ActionFile:
+			go data(tm, c.ID, c.FileID) // The terminal's reader must go on reading.
+		}
+	}
+}
+
+func receiveOpts(t *testing.T, timeout time.Duration) (client.Options, string) {
+	dir := t.TempDir()
+	return client.Options{Direction: transfer.Receive, Compress: client.CompressNever, Args: []string{"f", "got"},
+		Cwd: dir, Timeout: timeout, CancelWait: 100 * time.Millisecond}, filepath.Join(dir, "got")
+}
+
+// TestReceiveSlowDataIsProgress: data packets that arrive further apart than nothing but
+// together last several idle timeouts keep the session alive; the file is complete.
+func TestReceiveSlowDataIsProgress(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	const packets = 8 // one every timeout/3: the transfer lasts well over 2 timeouts
+	opts, dst := receiveOpts(t, timeout)
+	chunk := bytes.Repeat([]byte("0123456789abcdef"), 256) // 4096 bytes
+	_, err := runWith(t, opts, nil, oneFileTerminal(t, packets*int64(len(chunk)), func(tm *terminal, id, fid string) {
+		for i := range packets {
+			action := scanner.ActionData
+			if i == packets-1 {
+				action = scanner.ActionEndData
+			}
+			time.Sleep(timeout / 3) // The pace under test: slow, but never silent for a whole timeout.
+			tm.reply(scanner.Command{Action: action, ID: id, FileID: fid, Data: chunk})
+		}
+	}))
+	if err != nil {
+		t.Fatalf("Run: %v, want success", err)
+	}
+	got, err := os.ReadFile(dst)
+	if err != nil || !bytes.Equal(got, bytes.Repeat(chunk, packets)) {
+		t.Fatalf("the copy has %d bytes (%v), want %d", len(got), err, packets*len(chunk))
+	}
+}
+
+// TestReceiveSilenceAfterData: once data stops coming, the idle timeout still ends the
+// session, although the loop never saw the data packets.
+func TestReceiveSilenceAfterData(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	opts, dst := receiveOpts(t, timeout)
+	start := time.Now()
+	_, err := runWith(t, opts, nil, oneFileTerminal(t, 1<<20, func(tm *terminal, id, fid string) {
+		for range 3 {
+			tm.reply(scanner.Command{Action: scanner.ActionData, ID: id, FileID: fid, Data: make([]byte, 4096)})
+		}
+	}))
+	if !errors.Is(err, client.ErrTimeout) || !strings.Contains(err.Error(), "waiting for file data") {
+		t.Fatalf("Run: %v, want a timeout waiting for file data", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("the timeout took %v", el)
+	}
+	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a partial copy is in place: %v", err)
+	}
+	noTemps(t, filepath.Dir(dst))
+}
+
+// TestReceiveFileFailsMidway: a data packet that fails its file (here: not zlib, though
+// the client asked for zlib) is handled on the reader's goroutine; the loop must hear of
+// it, send finish (nothing else is pending) and report the failure, not wait for data
+// that will not come.
+func TestReceiveFileFailsMidway(t *testing.T) {
+	opts, dst := receiveOpts(t, 5*time.Second)
+	opts.Compress = client.CompressAlways
+	var mu sync.Mutex
+	finished := false
+	handle := oneFileTerminal(t, 1<<20, func(tm *terminal, id, fid string) {
+		tm.reply(scanner.Command{Action: scanner.ActionData, ID: id, FileID: fid, Data: []byte("not a zlib stream at all")})
+	})
+	_, err := runWith(t, opts, nil, func(tm *terminal, p []byte) {
+		if c, err := scanner.Parse(p); err == nil && c.Action == scanner.ActionFinish {
+			mu.Lock()
+			finished = true
+			mu.Unlock()
+		}
+		handle(tm, p)
+	})
+	var failed *client.FailedError
+	if !errors.As(err, &failed) || failed.Failed != 1 {
+		t.Fatalf("Run: %v, want one failed file", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !finished {
+		t.Error("no finish was sent after the only file failed")
+	}
+	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed copy is in place: %v", err)
+	}
+}
+
+// TestReceiveRepliesInOrder: replies are handled in the order they came, whichever
+// goroutine handles them: a data packet that follows its file's end_data in the same
+// write is data after the end, a protocol error, although the end_data waits for the
+// loop while plain data could be handled at once. (A second file, never sent, keeps the
+// session from ending before the reply after the end is handled.)
+func TestReceiveRepliesInOrder(t *testing.T) {
+	opts, _ := receiveOpts(t, 5*time.Second)
+	opts.Args = []string{"f", "g", "dir"}
+	_, err := runWith(t, opts, nil, func(tm *terminal, p []byte) {
+		c, err := scanner.Parse(p)
+		if err != nil {
+			t.Errorf("bad payload %q: %v", p, err)
+			return
+		}
+		switch {
+		case c.Action == scanner.ActionReceive:
+			tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK"})
+		case c.Action == scanner.ActionFile && c.Name == "f":
+			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "0", Status: "1", Name: "/home/x/f",
+				FileType: scanner.FileRegular, Size: scanner.Some(int64(8192))})
+		case c.Action == scanner.ActionFile && c.Name == "g":
+			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "1", Status: "2", Name: "/home/x/g",
+				FileType: scanner.FileRegular, Size: scanner.Some(int64(8192))})
+			tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK", Name: "/home/x"})
+		case c.Action == scanner.ActionFile && c.FileID == "1":
+			var b []byte
+			for _, action := range []scanner.Action{scanner.ActionData, scanner.ActionEndData, scanner.ActionData} {
+				d := scanner.Command{Action: action, ID: c.ID, FileID: c.FileID, Data: make([]byte, 4096)}
+				b = d.AppendOSC(b)
+			}
+			tm.write(b)
+		}
+	})
+	if !errors.Is(err, client.ErrProtocol) || !strings.Contains(err.Error(), "after its end") {
+		t.Fatalf("Run: %v, want a protocol error for data after the end", err)
+	}
+}
