@@ -128,8 +128,8 @@ func ComparePairs(b *testing.B, n int, baseName, subjectName string, base, subje
 	b.ReportMetric(mb/subjectSum.Wall.Seconds(), subjectName+"-MB/s")
 	b.ReportMetric(baseSum.CPU.Seconds()/baseSum.Wall.Seconds()*100, baseName+"-cpu%")
 	b.ReportMetric(subjectSum.CPU.Seconds()/subjectSum.Wall.Seconds()*100, subjectName+"-cpu%")
-	b.ReportMetric(median(wallRatios), "wall-"+subjectName+"/"+baseName)
-	b.ReportMetric(median(cpuRatios), "cpu-"+subjectName+"/"+baseName)
+	b.ReportMetric(Median(wallRatios), "wall-"+subjectName+"/"+baseName)
+	b.ReportMetric(Median(cpuRatios), "cpu-"+subjectName+"/"+baseName)
 }
 
 // timeRun runs run, which returns its wall time, and adds the CPU time this process
@@ -156,8 +156,8 @@ func runRelay(b *testing.B, path string, null *os.File) time.Duration {
 	return time.Since(t0)
 }
 
-// median returns the median of v (which it sorts).
-func median(v []float64) float64 {
+// Median returns the median of v (which it sorts).
+func Median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
