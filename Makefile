@@ -13,8 +13,16 @@ ARGS            ?=
 # 1 000 executions a second on 2 cores; most run 10–60 times faster.
 FUZZTIME_TEST   ?= 20000x
 FUZZTIME        ?= 1000000x
-# The end-to-end benchmarks move 256 MiB per iteration; a couple of iterations is plenty.
+# Benchmark knobs (README, "Speed"). The pty and ssh benchmarks move XFERTERM_BENCH_BYTES
+# (environment; 256 MiB by default) per run and time xferterm and its baseline back to back
+# in alternating order: PTY_BENCHTIME pairs on one pty, E2E_BENCHTIME pairs through sshd.
+# The package micro-benchmarks run for PKG_BENCHTIME each.
+PTY_BENCHTIME   ?= 3x
 E2E_BENCHTIME   ?= 2x
+PKG_BENCHTIME   ?= 1s
+# The pty benchmarks, and where they are: run apart from the micro-benchmarks, with PTY_BENCHTIME.
+PTY_BENCH       := PTY|PassthroughBinary|SendFileRealEngine
+PTY_BENCH_DIRS  := ./proxy/ ./cmd/xferterm/
 TEST_TIMEOUT    ?= 20m
 # ./... skips directories named testdata, but ours holds a Go package (the transcript loader).
 PKGS            := ./... ./testdata/
@@ -35,7 +43,7 @@ DIST            ?= dist
 FUZZ_DIRS  = $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Fuzz' . 2>/dev/null)))
 BENCH_DIRS = $(filter-out ./e2e/,$(sort $(dir $(shell grep -rl --include='*_test.go' '^func Benchmark' . 2>/dev/null))))
 
-.PHONY: all help build run test deps fmt-check vet staticcheck unit fuzz-short bench bench-pkg bench-e2e fuzz tools cross dist dist-check clean
+.PHONY: all help build run test deps fmt-check vet staticcheck unit fuzz-short bench bench-all bench-pkg bench-pty bench-e2e fuzz tools cross dist dist-check clean
 
 all: build
 
@@ -46,7 +54,7 @@ help:
 	@echo 'make deps       install the tools the tests run (as root with apt-get), or name the command'
 	@echo 'make cross      build, vet and staticcheck for $(PLATFORMS)'
 	@echo 'make dist       release archives for $(PLATFORMS) and SHA256SUMS in $(DIST)/'
-	@echo 'make bench      benchmarks of every package, then the end-to-end ones (256 MiB over sshd)'
+	@echo 'make bench      every benchmark (~15 min), then bench/RESULTS.md: ratios to baselines of the same run'
 	@echo 'make fuzz       every fuzz target for FUZZTIME ($(FUZZTIME) executions) each'
 	@echo 'make tools      install staticcheck $(STATICCHECK_VER) into $(GOBIN) if missing'
 
@@ -112,15 +120,30 @@ fuzz-run:
 	done; \
 	echo "==> $$n fuzz targets ran for $(FUZZ_FOR) each"
 
-bench: bench-pkg bench-e2e
+# bench runs every benchmark with its output in bench/out.txt, then internal/benchtable
+# turns it into bench/RESULTS.md (the table, the machine, the load, the raw output) and
+# prints the table. A failed benchmark fails the target after the output is shown.
+bench:
+	@mkdir -p bench
+	@rm -f bench/out.txt bench/failed
+	@cut -d' ' -f1-3 /proc/loadavg > bench/load-before 2>/dev/null || echo unknown > bench/load-before
+	@{ $(MAKE) --no-print-directory bench-all || touch bench/failed; } 2>&1 | tee bench/out.txt
+	@if [ -e bench/failed ]; then echo 'make bench: a benchmark failed; see bench/out.txt'; exit 1; fi
+	@$(GO) run ./internal/benchtable -load-before "$$(cat bench/load-before)" -o bench/RESULTS.md bench/out.txt
+
+bench-all: bench-pkg bench-pty bench-e2e
 
 bench-pkg:
-	@echo '==> go test -bench=. -benchmem $(BENCH_DIRS)'
-	$(if $(strip $(BENCH_DIRS)),$(GO) test -run='^$$' -bench=. -benchmem $(BENCH_DIRS),@echo 'no package benchmarks yet')
+	@echo '==> package benchmarks ($(PKG_BENCHTIME) each)'
+	$(GO) test -run='^$$' -bench=. -skip='$(PTY_BENCH)' -benchmem -benchtime=$(PKG_BENCHTIME) $(BENCH_DIRS)
+
+bench-pty:
+	@echo '==> pty benchmarks ($(PTY_BENCHTIME) pairs of runs against the baseline)'
+	$(GO) test -run='^$$' -bench='$(PTY_BENCH)' -benchtime=$(PTY_BENCHTIME) -timeout 60m $(PTY_BENCH_DIRS)
 
 bench-e2e:
-	@echo '==> go test -bench=. ./e2e (256 MiB files through sshd on loopback)'
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(E2E_BENCHTIME) -timeout 60m ./e2e
+	@echo '==> end-to-end benchmarks through sshd on loopback ($(E2E_BENCHTIME) pairs of runs)'
+	$(GO) test -run='^$$' -bench=. -benchtime=$(E2E_BENCHTIME) -timeout 60m ./e2e
 
 tools: $(STATICCHECK)
 
