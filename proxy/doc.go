@@ -30,7 +30,8 @@
 //   - ptmx: the master side of the child's pseudo-terminal, owned by the proxy. It is a
 //     pollfd.File: read and written with poll(2) in the pump's and the writer's own
 //     goroutines, not through Go's network poller, whose wake-up per chunk of output cost
-//     as much as the relaying (see package internal/pollfd).
+//     as much as the relaying; a large write (file data) is one blocking write(2), which
+//     Close still interrupts (see package internal/pollfd).
 //   - console: the user's terminal, our stdin and stdout.
 //   - unit: one read from stdin, or one Pull from the engine; written to the child whole.
 //   - borrow: the approval prompt taking the console for a while (see [Console.Borrow]).

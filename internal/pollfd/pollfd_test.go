@@ -162,6 +162,10 @@ func TestFileReadDeadline(t *testing.T) {
 
 func TestFileWriteDeadline(t *testing.T) {
 	m, tty, waits := openMaster(t)
+	// With a deadline set, a large Write waits in poll(2), not in a blocking write(2).
+	if err := m.SetWriteDeadline(time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	// The child never reads: the Write fills the pty and waits, until the deadline.
 	writing := make(chan result, 1)
 	go func() {
@@ -201,6 +205,11 @@ func TestFileCloseInterrupts(t *testing.T) {
 	m, tty, waits := openMaster(t)
 	reading := goRead(m, make([]byte, 10))
 	waitFor(t, waits, unix.POLLIN)
+	// A deadline makes the Write wait in poll(2) (TestBlockingWriteInterrupted has the
+	// blocking write(2)); an hour is never reached.
+	if err := m.SetWriteDeadline(time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	writing := make(chan result, 1)
 	go func() {
 		// The child never reads: this fills the pty and waits.
