@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,10 +21,17 @@ import (
 // tests pin what the loop must still see: the idle timeout, a file that fails mid-way,
 // and the order of replies.
 
-// oneFileTerminal answers a receive of one regular file of size bytes like the terminal
-// side: OK, the listing (one entry, the final OK), then on the request, data calls
-// send(tm, fid) to write the file's data. It answers finish with nothing.
+// oneFileTerminal answers a receive of one regular file of size bytes (receiveTerminal).
 func oneFileTerminal(t *testing.T, size int64, data func(tm *terminal, id, fid string)) func(tm *terminal, p []byte) {
+	return receiveTerminal(t, []int64{size}, data)
+}
+
+// receiveTerminal answers a receive of regular files, one per spec with the sizes
+// given, like the terminal side: OK, the listing (an entry per spec, the final OK after
+// the last), then, for each request, data(tm, id, fid) on a goroutine of its own (the
+// terminal must go on reading) to write the file's data. Finish gets no answer.
+func receiveTerminal(t *testing.T, sizes []int64, data func(tm *terminal, id, fid string)) func(tm *terminal, p []byte) {
+	listed := false // the specs and the requests both come as ac=file
 	return func(tm *terminal, p []byte) {
 		c, err := scanner.Parse(p)
 		if err != nil {
@@ -33,12 +41,21 @@ func oneFileTerminal(t *testing.T, size int64, data func(tm *terminal, id, fid s
 		switch {
 		case c.Action == scanner.ActionReceive:
 			tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK"})
-		case c.Action == scanner.ActionFile && c.FileID == "0":
-			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "0", Status: "1", Name: "/home/x/f",
-				FileType: scanner.FileRegular, Size: scanner.Some(size), Permissions: scanner.Some(int64(0o644))})
-			tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK", Name: "/home/x"})
+		case c.Action == scanner.ActionFile && !listed:
+			k, err := strconv.Atoi(c.FileID)
+			if err != nil || k >= len(sizes) {
+				t.Errorf("spec %q", c.FileID)
+				return
+			}
+			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: c.FileID, Status: strconv.Itoa(k + 1),
+				Name: "/home/x/" + c.Name, FileType: scanner.FileRegular, Size: scanner.Some(sizes[k]),
+				Permissions: scanner.Some(int64(0o644))})
+			if k == len(sizes)-1 {
+				tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK", Name: "/home/x"})
+				listed = true
+			}
 		case c.Action == scanner.ActionFile:
-			go data(tm, c.ID, c.FileID) // The terminal's reader must go on reading.
+			go data(tm, c.ID, c.FileID)
 		}
 	}
 }
@@ -140,31 +157,17 @@ func TestReceiveFileFailsMidway(t *testing.T) {
 func TestReceiveRepliesInOrder(t *testing.T) {
 	opts, _ := receiveOpts(t, 5*time.Second)
 	opts.Args = []string{"f", "g", "dir"}
-	_, err := runWith(t, opts, nil, func(tm *terminal, p []byte) {
-		c, err := scanner.Parse(p)
-		if err != nil {
-			t.Errorf("bad payload %q: %v", p, err)
-			return
+	_, err := runWith(t, opts, nil, receiveTerminal(t, []int64{8192, 8192}, func(tm *terminal, id, fid string) {
+		if fid != "1" {
+			return // The second file never comes.
 		}
-		switch {
-		case c.Action == scanner.ActionReceive:
-			tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK"})
-		case c.Action == scanner.ActionFile && c.Name == "f":
-			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "0", Status: "1", Name: "/home/x/f",
-				FileType: scanner.FileRegular, Size: scanner.Some(int64(8192))})
-		case c.Action == scanner.ActionFile && c.Name == "g":
-			tm.reply(scanner.Command{Action: scanner.ActionFile, ID: c.ID, FileID: "1", Status: "2", Name: "/home/x/g",
-				FileType: scanner.FileRegular, Size: scanner.Some(int64(8192))})
-			tm.reply(scanner.Command{Action: scanner.ActionStatus, ID: c.ID, Status: "OK", Name: "/home/x"})
-		case c.Action == scanner.ActionFile && c.FileID == "1":
-			var b []byte
-			for _, action := range []scanner.Action{scanner.ActionData, scanner.ActionEndData, scanner.ActionData} {
-				d := scanner.Command{Action: action, ID: c.ID, FileID: c.FileID, Data: make([]byte, 4096)}
-				b = d.AppendOSC(b)
-			}
-			tm.write(b)
+		var b []byte
+		for _, action := range []scanner.Action{scanner.ActionData, scanner.ActionEndData, scanner.ActionData} {
+			d := scanner.Command{Action: action, ID: id, FileID: fid, Data: make([]byte, 4096)}
+			b = d.AppendOSC(b)
 		}
-	})
+		tm.write(b)
+	}))
 	if !errors.Is(err, client.ErrProtocol) || !strings.Contains(err.Error(), "after its end") {
 		t.Fatalf("Run: %v, want a protocol error for data after the end", err)
 	}

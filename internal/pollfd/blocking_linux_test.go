@@ -21,11 +21,7 @@ func blockedWriter(t *testing.T, m *File) <-chan result {
 	t.Helper()
 	tids := make(chan int, 1)
 	m.blocking.beforeWrite = func(tid int) { tids <- tid }
-	writing := make(chan result, 1)
-	go func() {
-		n, err := m.Write(make([]byte, 4<<20))
-		writing <- result{n, err}
-	}()
+	writing := goFill(m)
 	var tid int
 	select {
 	case tid = <-tids:

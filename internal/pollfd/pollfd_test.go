@@ -68,10 +68,17 @@ type result struct {
 	err error
 }
 
-func goRead(m *File, p []byte) <-chan result {
+func goRead(m *File, p []byte) <-chan result { return goCall(m.Read, p) }
+
+// goFill writes 4 MiB into m, more than a pty holds, in a goroutine: with a child that
+// never reads, the Write waits.
+func goFill(m *File) <-chan result { return goCall(m.Write, make([]byte, 4<<20)) }
+
+// goCall runs call(p) in a goroutine and returns the channel its result comes on.
+func goCall(call func([]byte) (int, error), p []byte) <-chan result {
 	ch := make(chan result, 1)
 	go func() {
-		n, err := m.Read(p)
+		n, err := call(p)
 		ch <- result{n, err}
 	}()
 	return ch
@@ -167,11 +174,7 @@ func TestFileWriteDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The child never reads: the Write fills the pty and waits, until the deadline.
-	writing := make(chan result, 1)
-	go func() {
-		n, err := m.Write(make([]byte, 4<<20))
-		writing <- result{n, err}
-	}()
+	writing := goFill(m)
 	waitFor(t, waits, unix.POLLOUT)
 	if err := m.SetWriteDeadline(time.Now()); err != nil {
 		t.Fatal(err)
@@ -210,12 +213,7 @@ func TestFileCloseInterrupts(t *testing.T) {
 	if err := m.SetWriteDeadline(time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	writing := make(chan result, 1)
-	go func() {
-		// The child never reads: this fills the pty and waits.
-		n, err := m.Write(make([]byte, 4<<20))
-		writing <- result{n, err}
-	}()
+	writing := goFill(m) // The child never reads: this fills the pty and waits.
 	waitFor(t, waits, unix.POLLOUT)
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
