@@ -1,3 +1,5 @@
+//go:build linux && !xferterm_portable
+
 package pollfd
 
 import (

@@ -1,9 +1,10 @@
-//go:build !linux
+//go:build !linux || xferterm_portable
 
 package pollfd
 
 // blockingMin is the least Write that would make the descriptor blocking. Elsewhere than
-// on Linux (whose tgkill(2) interrupts such a write) every Write stays non-blocking.
+// on Linux (whose tgkill(2) interrupts such a write), and on Linux with the build tag
+// xferterm_portable, which tests this twin there, every Write stays non-blocking.
 const blockingMin = 8 << 10
 
 // blockingWrite is the portable twin of blocking_linux.go: writes never block.
