@@ -89,8 +89,16 @@ type Config struct {
 	// Events receives audit events; nil means none. It is called with the engine's
 	// lock held, so it must not call back into the Engine.
 	Events func(transfer.Event)
+	// Umask is the process's file mode creation mask: a file or directory the remote
+	// sends without a mode (`prm`) gets 0666 or 0777 less it. Reading the mask sets it,
+	// for the whole process, so the program reads it once at start-up (ReadUmask) and
+	// passes it here; the engine never reads it itself. Nil means DefaultUmask.
+	Umask  *uint32
 	Limits Limits
 }
+
+// DefaultUmask is the file mode creation mask of an engine whose Config has none.
+const DefaultUmask = 0o022
 
 // Engine is the terminal side of the protocol: it serves send and receive sessions
 // against the local disk.
@@ -101,7 +109,8 @@ type Config struct {
 // the engine's lock from start to end, and none of them waits for a person or for a
 // walk of the disk while it holds it: see "Waiting" in the package comment.
 type Engine struct {
-	cfg Config
+	cfg   Config
+	umask uint32 // Config.Umask, read once
 
 	parsed scanner.Command // scratch for HandlePayload; owned by the pump goroutine
 
@@ -133,8 +142,13 @@ func NewEngine(cfg Config) (*Engine, error) {
 		cfg.Now = time.Now
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	umask := uint32(DefaultUmask)
+	if cfg.Umask != nil {
+		umask = *cfg.Umask & 0o777
+	}
 	return &Engine{
 		cfg:       cfg,
+		umask:     umask,
 		held:      budget{limit: cfg.Limits.MaxHeld},
 		uploads:   make(map[string]*upload),
 		downloads: make(map[string]*download),

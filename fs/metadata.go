@@ -1,10 +1,7 @@
 package fs
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"os"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -29,23 +26,20 @@ func permOf(prm scanner.OptInt, def, umask uint32) uint32 {
 	return def &^ umask
 }
 
-// readUmask returns the process umask without changing it (umask(2) would, for every
-// thread at once): Linux reports it in /proc/self/status. It falls back to 022.
-func readUmask() uint32 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0o022
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("Umask:")); ok {
-			m, err := strconv.ParseUint(string(bytes.TrimSpace(v)), 8, 32)
-			if err == nil {
-				return uint32(m) & 0o777
-			}
-		}
-	}
-	return 0o022
+// ReadUmask returns the process's file mode creation mask, which the engine takes from
+// the modes of the files it creates (Config.Umask). The program calls it once, at
+// start-up, before any goroutine of its own creates a file, and the engine keeps the
+// value: it never asks again per request.
+//
+// The one call that reads the mask on every system, umask(2), also sets it, for every
+// thread of the process at once (Linux alone reports it without changing it, in
+// /proc/self/status). ReadUmask sets 077 and puts the old mask back on the next line:
+// whatever another thread creates in between gets at most the owner's permissions, so
+// the worst a bad moment can do is make a file stricter, never more open.
+func ReadUmask() uint32 {
+	m := unix.Umask(0o077)
+	unix.Umask(m)
+	return uint32(m) & 0o777
 }
 
 // errNotTheSame reports an entry that is no longer the file it was when it was judged.

@@ -87,7 +87,7 @@ func (e *Engine) startUpload(cmd *scanner.Command, dialect scanner.Dialect) {
 		acks:       cmd.Quiet < 1,
 		errs:       cmd.Quiet < 2,
 		walk:       newWalker(e.cfg.Home),
-		umask:      readUmask(),
+		umask:      e.umask,
 		hooks:      &e.uploadHooks,
 		files:      make(map[string]*upFile),
 		written:    make(map[string]bool),

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/scanner"
 	"github.com/xferterm/xferterm/testdata"
@@ -72,46 +74,58 @@ func TestUploadReplacesExistingAtomically(t *testing.T) {
 	noDebris(t, h.root)
 }
 
+// TestUploadModes: the remote's permission bits without setuid, setgid and sticky; a
+// file or directory without them gets 0666 or 0777 less the umask the engine was given
+// (Config.Umask: the program reads the process's once), or less DefaultUmask.
 func TestUploadModes(t *testing.T) {
-	h := newUpHarness(t)
-	h.start("s")
-	h.do(withMode(fileCmd("s", "1", "suid"), 0o4755|0o2000|0o1000))
-	h.do(endCmd("s", "1", []byte("x")))
-	h.do(fileCmd("s", "2", "plain")) // no prm
-	h.do(endCmd("s", "2", []byte("y")))
-	h.do(withMode(scanner.Command{Action: scanner.ActionFile, ID: "s", FileID: "3", Name: "d", FileType: scanner.FileDirectory}, 0o7700))
-	h.do(scanner.Command{Action: scanner.ActionFinish, ID: "s"})
-	umask := currentUmask()
-	for _, c := range []struct {
-		name string
-		want os.FileMode
+	for _, tc := range []struct {
+		name  string
+		umask *uint32
+		plain os.FileMode
 	}{
-		{"suid", 0o755},
-		{"plain", 0o666 &^ umask},
-		{"d", os.ModeDir | 0o700},
+		{"umask 027", ptr(uint32(0o027)), 0o640},
+		{"umask 077", ptr(uint32(0o077)), 0o600},
+		{"no umask given: 022", nil, 0o644},
 	} {
-		st, err := os.Stat(filepath.Join(h.home, c.name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode() != c.want {
-			t.Errorf("%s: mode %v, want %v (setuid, setgid and sticky never come from the remote)", c.name, st.Mode(), c.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			h := newUpHarness(t, func(c *fs.Config) { c.Umask = tc.umask })
+			h.start("s")
+			h.do(withMode(fileCmd("s", "1", "suid"), 0o4755|0o2000|0o1000))
+			h.do(endCmd("s", "1", []byte("x")))
+			h.do(fileCmd("s", "2", "plain")) // no prm
+			h.do(endCmd("s", "2", []byte("y")))
+			h.do(withMode(scanner.Command{Action: scanner.ActionFile, ID: "s", FileID: "3", Name: "d", FileType: scanner.FileDirectory}, 0o7700))
+			h.do(scanner.Command{Action: scanner.ActionFinish, ID: "s"})
+			for _, c := range []struct {
+				name string
+				want os.FileMode
+			}{
+				{"suid", 0o755},
+				{"plain", tc.plain},
+				{"d", os.ModeDir | 0o700},
+			} {
+				st, err := os.Stat(filepath.Join(h.home, c.name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Mode() != c.want {
+					t.Errorf("%s: mode %v, want %v (setuid, setgid and sticky never come from the remote)", c.name, st.Mode(), c.want)
+				}
+			}
+		})
 	}
 }
 
-func currentUmask() os.FileMode {
-	dir, err := os.MkdirTemp("", "umask")
-	if err != nil {
-		return 0o022
+// TestReadUmask: ReadUmask returns the process's mask and leaves it as it was.
+func TestReadUmask(t *testing.T) {
+	old := unix.Umask(0o027)
+	t.Cleanup(func() { unix.Umask(old) })
+	if got := fs.ReadUmask(); got != 0o027 {
+		t.Errorf("ReadUmask() = %#o, want 027", got)
 	}
-	defer os.RemoveAll(dir)
-	p := filepath.Join(dir, "f")
-	if err := os.WriteFile(p, nil, 0o777); err != nil {
-		return 0o022
+	if now := unix.Umask(0o027); now != 0o027 {
+		t.Errorf("the umask is %#o after ReadUmask, want 027", now)
 	}
-	st, _ := os.Stat(p)
-	return 0o777 &^ st.Mode().Perm()
 }
 
 func TestUploadZlibEverySplit(t *testing.T) {

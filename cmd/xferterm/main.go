@@ -30,7 +30,10 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	// First, before this program starts goroutines that create files: reading the umask
+	// sets it for a moment (fs.ReadUmask).
+	umask := fs.ReadUmask()
+	os.Exit(run(os.Args[1:], umask, os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 
 // configFlags are the flags that override a key of the config file; the key is the
@@ -65,8 +68,8 @@ Flags:
 `
 
 // run is the whole program; main only exits with its result, so that deferred restores
-// run first.
-func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(string) string) int {
+// run first. umask is the process's, read by main (fs.ReadUmask).
+func run(args []string, umask uint32, stdin, stdout *os.File, stderr io.Writer, getenv func(string) string) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "transfer":
@@ -200,7 +203,7 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer, getenv func(st
 		fmt.Fprintf(stderr, "xferterm: %v\n", err)
 		return 1
 	}
-	engine, err := fs.NewEngine(fs.Config{Home: paths.Home, Approver: approver, Events: approver.Record})
+	engine, err := fs.NewEngine(fs.Config{Home: paths.Home, Approver: approver, Events: approver.Record, Umask: &umask})
 	if err != nil {
 		fmt.Fprintf(stderr, "xferterm: %v\n", err)
 		return 1

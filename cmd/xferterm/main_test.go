@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/xferterm/xferterm/fs"
 	"github.com/xferterm/xferterm/internal/ptytest"
 )
 
@@ -325,7 +326,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"-no-such-flag"}, 2},
 	} {
 		var stderr bytes.Buffer
-		if code := run(tc.args, os.Stdin, os.Stdout, &stderr, os.Getenv); code != tc.want || !strings.Contains(stderr.String(), "usage: xferterm") {
+		if code := run(tc.args, fs.DefaultUmask, os.Stdin, os.Stdout, &stderr, os.Getenv); code != tc.want || !strings.Contains(stderr.String(), "usage: xferterm") {
 			t.Errorf("run(%q) = %d, stderr %q; want %d and the usage", tc.args, code, stderr.String(), tc.want)
 		}
 	}
