@@ -4,8 +4,6 @@ import (
 	"io"
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/xferterm/xferterm/internal/atomicfile"
 )
 
@@ -106,11 +104,7 @@ func (h *uploadHooks) freeSpace(fd int) (int64, error) {
 	if h != nil && h.statfs != nil {
 		return h.statfs(fd)
 	}
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(fd, &st); err != nil {
-		return 0, err
-	}
-	return int64(st.Bavail) * int64(st.Bsize), nil
+	return freeBytes(fd)
 }
 
 func (h *uploadHooks) sync(f *os.File, path string) error {

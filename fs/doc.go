@@ -51,4 +51,14 @@
 //
 // Everything whose size the remote decides is charged to one budget for all sessions
 // (Limits.MaxHeld; budget.go), and a session gives it back when it ends.
+//
+// # Platforms
+//
+// What differs between systems is in a few files. sys_linux.go reaches files with O_PATH
+// descriptors (search permission alone; a held inode, reopened or given a mode through
+// /proc/self/fd); sys_portable.go, for macOS, FreeBSD and Linux built with the tag
+// xferterm_portable (which `make test` runs), holds directories open for reading and
+// checks device and inode before each use of a name, so the same guarantees hold with
+// plain openat. os_GOOS.go has the rest: the free space of a file system, and on macOS
+// the walk of a whole path in one open (O_NOFOLLOW_ANY).
 package fs

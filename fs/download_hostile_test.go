@@ -263,6 +263,31 @@ func TestDownloadReadErrors(t *testing.T) {
 	})
 }
 
+// TestDownloadSearchOnlyDirectory: a file and a link named as specs in a directory that
+// may be searched but not read (mode 0111) are sent. The portable lookup cannot hold that
+// directory open (it would need read permission): it goes by the path at each use and
+// checks the file there is the one it found.
+func TestDownloadSearchOnlyDirectory(t *testing.T) {
+	if !unprivileged(t) {
+		return // mode bits do not stop root: it ran as another user
+	}
+	h := newDLHarness(t, dlAllow, fs.Limits{})
+	dir := filepath.Join(h.home, "d")
+	must(t, os.Mkdir(dir, 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "f"), []byte("data"), 0o644))
+	must(t, os.Symlink("f", filepath.Join(dir, "l")))
+	must(t, os.Chmod(dir, 0o111))
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) }) // so that TempDir can remove it
+	h.approveAndList("s", "d/f", "d/l")
+	for i, c := range []struct{ name, want string }{{"f", "data"}, {"l", "f"}} {
+		fid := itoa(i + 1)
+		got := h.do(requestCmd("s", fid, filepath.Join(dir, c.name), false))
+		if d := fileData(t, got, fid, false); string(d) != c.want {
+			t.Errorf("%s: sent %q, want %q\n%s", c.name, d, c.want, h.show(got))
+		}
+	}
+}
+
 // TestDownloadSwappedDirectoryIsNotRead: after the listing, a listed directory is
 // replaced by a symlink to another directory holding a file of the same name. A request
 // for the listed path must not read that other file: what is sent is the file that was

@@ -89,7 +89,7 @@ func checkListing(t *testing.T, l listing, nspecs int) map[string]scanner.Comman
 		if e.Mtime.Value != st.Mtim.Nano() || e.Permissions.Value != int64(st.Mode&0o7777) {
 			t.Errorf("%s: mod %d prm %o, lstat says %d %o", e.Name, e.Mtime.Value, e.Permissions.Value, st.Mtim.Nano(), st.Mode&0o7777)
 		}
-		wantFT := map[uint32]scanner.FileType{unix.S_IFREG: scanner.FileRegular, unix.S_IFDIR: scanner.FileDirectory, unix.S_IFLNK: scanner.FileSymlink}[st.Mode&unix.S_IFMT]
+		wantFT := map[uint32]scanner.FileType{unix.S_IFREG: scanner.FileRegular, unix.S_IFDIR: scanner.FileDirectory, unix.S_IFLNK: scanner.FileSymlink}[uint32(st.Mode)&unix.S_IFMT]
 		if e.FileType != wantFT && !(e.FileType == scanner.FileLink && wantFT == scanner.FileRegular) {
 			t.Errorf("%s: ft %s for mode %o", e.Name, e.FileType, st.Mode)
 		}

@@ -37,6 +37,13 @@ const (
 // fileKey identifies a file on this machine.
 type fileKey struct{ dev, ino uint64 }
 
+// keyOf returns the key of the file st describes.
+func keyOf(st *unix.Stat_t) fileKey { return fileKey{uint64(st.Dev), st.Ino} }
+
+// modeOf returns st's st_mode (type and permission bits), 16 bits wide on macOS and
+// FreeBSD, 32 on Linux.
+func modeOf(st *unix.Stat_t) uint32 { return uint32(st.Mode) }
+
 // listEntry is one file found by the walk. Its index in lister.entries is its `st` id.
 type listEntry struct {
 	path   string
@@ -198,7 +205,7 @@ func (l *lister) walk() {
 		top.next++
 		path := joinPath(dir.path, name)
 		var st unix.Stat_t
-		if unix.Fstatat(int(top.dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || !listable(st.Mode) {
+		if unix.Fstatat(int(top.dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || !listable(modeOf(&st)) {
 			continue // §7.2: children that cannot be lstat'ed or are of other types are skipped
 		}
 		if !l.add(path, dir.spec, top.entry, &st) {
@@ -241,7 +248,7 @@ func (l *lister) openFrame(i int) {
 		return
 	}
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || (fileKey{uint64(st.Dev), st.Ino}) != e.key {
+	if unix.Fstat(fd, &st) != nil || keyOf(&st) != e.key {
 		_ = unix.Close(fd) // Read-only.
 		return
 	}
@@ -297,15 +304,15 @@ func (l *lister) walkSpec(i int32) {
 		l.errs = append(l.errs, specError{s.fid, scanner.StatusErrno(errnoName(err), scanner.TextReadSpec)})
 		return
 	}
-	if (fileKey{uint64(st.Dev), st.Ino}) != s.key {
+	if keyOf(&st) != s.key {
 		l.errs = append(l.errs, specError{s.fid, scanner.StatusSpecChanged})
 		return
 	}
-	if unix.Faccessat(unix.AT_FDCWD, path, unix.R_OK, unix.AT_SYMLINK_NOFOLLOW) != nil {
+	if !readable(path, modeOf(&st)) {
 		l.errs = append(l.errs, specError{s.fid, scanner.StatusNoReadPermission})
 		return
 	}
-	if !listable(st.Mode) {
+	if !listable(modeOf(&st)) {
 		l.errs = append(l.errs, specError{s.fid, scanner.StatusBadFileType})
 		return
 	}
@@ -327,13 +334,13 @@ func (l *lister) add(path string, spec, parent int32, st *unix.Stat_t) bool {
 		path:   path,
 		spec:   spec,
 		parent: parent,
-		ft:     fileTypeOf(st.Mode),
+		ft:     fileTypeOf(modeOf(st)),
 		next:   -1,
 		target: -1,
 		size:   st.Size,
 		mtime:  st.Mtim.Nano(),
-		perm:   st.Mode & 0o7777,
-		key:    fileKey{uint64(st.Dev), st.Ino},
+		perm:   modeOf(st) & 0o7777,
+		key:    keyOf(st),
 	}
 	g, seen := l.groups[e.key]
 	switch {
@@ -371,7 +378,7 @@ func (l *lister) resolveTargets() {
 		if unix.Stat(e.path, &st) != nil {
 			continue
 		}
-		if g, ok := l.groups[fileKey{uint64(st.Dev), st.Ino}]; ok {
+		if g, ok := l.groups[keyOf(&st)]; ok {
 			e.target = g.first
 		}
 	}

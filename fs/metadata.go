@@ -2,7 +2,6 @@ package fs
 
 import (
 	"errors"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -45,25 +44,22 @@ func ReadUmask() uint32 {
 // errNotTheSame reports an entry that is no longer the file it was when it was judged.
 var errNotTheSame = errors.New("fs: the entry was replaced")
 
-// chmodNoFollow changes the mode of name in dir unless it is a symbolic link (Linux has
-// no lchmod; kitty skips symlinks too), or, when key is not nil, unless it is another
-// file than key. The entry is opened O_PATH|O_NOFOLLOW, which neither follows a link
-// swapped in meanwhile nor opens a device, and changed through its /proc/self/fd alias.
+// chmodNoFollow changes the mode of name in dir unless it is a symbolic link (whose mode
+// means nothing on Linux; kitty skips symlinks too), or, when key is not nil, unless it
+// is another file than key. It changes only a regular file or a directory, and only the
+// very inode it finds at name (entry.chmod): never one that a link swapped in meanwhile
+// leads to.
 func chmodNoFollow(dir int, name string, mode uint32, key *fileKey) error {
-	fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	e, err := lookup(dir, name)
 	if err != nil {
 		return err
 	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return err
-	}
-	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+	defer e.close()
+	switch t := modeOf(&e.st) & unix.S_IFMT; {
+	case t == unix.S_IFLNK:
 		return nil // a symbolic link: permissions do not apply
-	}
-	if key != nil && (fileKey{uint64(st.Dev), st.Ino}) != *key {
+	case t != unix.S_IFREG && t != unix.S_IFDIR, key != nil && keyOf(&e.st) != *key:
 		return errNotTheSame
 	}
-	return unix.Fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), mode, 0)
+	return e.chmod(mode)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/klauspost/compress/zlib"
@@ -287,40 +286,37 @@ func (d *download) fileEvent(s *sender, result string) {
 // returns the status to fail with when the file cannot be sent. A regular file is opened
 // here, when its turn comes (not when it is requested), so queued requests hold no fd.
 //
-// What is sent must be the very file that was listed: the entry is opened without
-// following a final link and its (dev, inode) compared with the listing's. A directory
-// of the path swapped for a symlink after the listing (which the path-based open would
-// follow) therefore fails with StatusFileChanged instead of reading an unlisted file.
+// What is sent must be the very file that was listed: the entry is reached without
+// following a final link (lookup) and its (dev, inode) compared with the listing's. A
+// directory of the path swapped for a symlink after the listing (which the path-based
+// lookup follows) therefore fails with StatusFileChanged instead of reading an unlisted
+// file.
 func (d *download) open(r *request) (*sender, string) {
 	if st := d.check(r); st != "" {
 		return nil, st
 	}
 	listedAs, _ := d.list.lookup(r.path)
-	fd, err := unix.Open(r.path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	e, err := lookup(unix.AT_FDCWD, r.path)
 	if err != nil {
 		return nil, sendStatus(err, scanner.TextAddSendFile)
 	}
-	defer closeFD(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, sendStatus(err, scanner.TextAddSendFile)
-	}
+	defer e.close()
 	switch {
-	case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+	case modeOf(&e.st)&unix.S_IFMT == unix.S_IFDIR:
 		// Never sent, whether it is the listed inode or a new one (§7.3); said first, so the
 		// answer does not depend on whether the file system reused the inode.
 		return nil, scanner.StatusSendDirectory
-	case (fileKey{uint64(st.Dev), st.Ino}) != listedAs.key:
+	case keyOf(&e.st) != listedAs.key:
 		return nil, scanner.StatusFileChanged // not the listed file
 	}
 	s := &sender{req: r}
-	switch st.Mode & unix.S_IFMT {
+	switch modeOf(&e.st) & unix.S_IFMT {
 	case unix.S_IFLNK:
 		// §7.3: the link text, as one end_data, never compressed, even with rsync.
-		if listedAs.ft != scanner.FileSymlink || st.Size > maxSymlinkText {
+		if listedAs.ft != scanner.FileSymlink || e.st.Size > maxSymlinkText {
 			return nil, scanner.StatusFileChanged
 		}
-		text, err := readlinkFD(fd, int(st.Size))
+		text, err := e.readlink(int(e.st.Size))
 		if err != nil {
 			return nil, sendStatus(err, scanner.TextAddSendFile)
 		}
@@ -330,20 +326,9 @@ func (d *download) open(r *request) (*sender, string) {
 		if listedAs.ft == scanner.FileSymlink {
 			return nil, scanner.StatusFileChanged
 		}
-		// Reopen the very inode for reading (the O_PATH descriptor cannot read).
-		rfd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		f, fst, err := openFile(e, r.path)
 		if err != nil {
 			return nil, sendStatus(err, scanner.TextAddSendFile)
-		}
-		f := os.NewFile(uintptr(rfd), r.path)
-		var fst unix.Stat_t
-		if err := unix.Fstat(rfd, &fst); err != nil {
-			_ = f.Close() // Read-only.
-			return nil, sendStatus(err, scanner.TextAddSendFile)
-		}
-		if fst.Mode&unix.S_IFMT != unix.S_IFREG || fst.Dev != st.Dev || fst.Ino != st.Ino {
-			_ = f.Close() // Read-only.
-			return nil, scanner.StatusFileChanged
 		}
 		s.file = &fileSource{f: f, left: fst.Size, size: fst.Size, mtime: fst.Mtim}
 		s.src = s.file
@@ -367,6 +352,27 @@ func (d *download) open(r *request) (*sender, string) {
 	s.buf = d.sendBuf
 	d.sigBytes -= r.sigLen
 	return s, ""
+}
+
+// openFile opens the entry e, a regular file, for reading, and checks by fstat that what
+// it opened is e's inode and still a regular file: anything else fails with errChanged
+// before a byte of it is read.
+func openFile(e *entry, path string) (*os.File, unix.Stat_t, error) {
+	var st unix.Stat_t
+	fd, err := e.openRead()
+	if err != nil {
+		return nil, st, err
+	}
+	f := os.NewFile(uintptr(fd), path)
+	if err := unix.Fstat(fd, &st); err != nil {
+		_ = f.Close() // Read-only.
+		return nil, st, err
+	}
+	if modeOf(&st)&unix.S_IFMT != unix.S_IFREG || keyOf(&st) != keyOf(&e.st) {
+		_ = f.Close() // Read-only.
+		return nil, st, errChanged
+	}
+	return f, st, nil
 }
 
 // buffers charges to the budget the memory r needs when its turn comes: its differ's
@@ -394,20 +400,6 @@ func (d *download) buffers(r *request) string {
 		d.zip = newDeflater()
 	}
 	return ""
-}
-
-// readlinkFD returns the text of the symbolic link fd (opened O_PATH|O_NOFOLLOW), whose
-// lstat size is size.
-func readlinkFD(fd, size int) (string, error) {
-	buf := make([]byte, size+1)
-	n, err := unix.Readlinkat(fd, "", buf)
-	if err != nil {
-		return "", err
-	}
-	if n > size {
-		return "", errChanged // it grew since the fstat
-	}
-	return string(buf[:n]), nil
 }
 
 // sender produces the data packets of one file: the bytes of src (the file, through

@@ -48,17 +48,17 @@ func describeSpecs(home string, specs []spec, budget int) ([]transfer.Item, []fi
 			info.Err = scanner.StatusErrno(errnoName(err), scanner.TextReadSpec)
 			continue
 		}
-		keys[i] = fileKey{uint64(st.Dev), st.Ino}
-		locate(w, info, st.Mode)
+		keys[i] = keyOf(&st)
+		locate(w, info, modeOf(&st))
 		switch {
-		case unix.Faccessat(unix.AT_FDCWD, info.Path, unix.R_OK, unix.AT_SYMLINK_NOFOLLOW) != nil:
+		case !readable(info.Path, modeOf(&st)):
 			info.Err = scanner.StatusNoReadPermission
 			continue
-		case !listable(st.Mode):
+		case !listable(modeOf(&st)):
 			info.Err = scanner.StatusBadFileType
 			continue
 		}
-		info.Type = fileTypeOf(st.Mode)
+		info.Type = fileTypeOf(modeOf(&st))
 		info.Size = st.Size
 		if info.Type == scanner.FileDirectory {
 			info.Size, info.Files = 0, 0
@@ -100,11 +100,11 @@ func countTree(info *transfer.Item, budget *int) {
 			*budget--
 			path := joinPath(dir, name)
 			var st unix.Stat_t
-			if unix.Lstat(path, &st) != nil || !listable(st.Mode) {
+			if unix.Lstat(path, &st) != nil || !listable(modeOf(&st)) {
 				continue
 			}
 			info.Files++
-			switch st.Mode & unix.S_IFMT {
+			switch modeOf(&st) & unix.S_IFMT {
 			case unix.S_IFREG:
 				info.Size += st.Size
 			case unix.S_IFDIR:
@@ -112,6 +112,15 @@ func countTree(info *transfer.Item, budget *int) {
 			}
 		}
 	}
+}
+
+// readable reports whether the spec at path, lstat'ed with mode, may be read: a
+// symbolic link always (as Linux's faccessat with AT_SYMLINK_NOFOLLOW says: what it
+// leads to is judged where it is read), anything else by access(2). That flag is not
+// asked for: FreeBSD's faccessat refuses it (EINVAL), and older macOS releases do not
+// document it. access follows a final link, so it is asked only about what is not one.
+func readable(path string, mode uint32) bool {
+	return mode&unix.S_IFMT == unix.S_IFLNK || unix.Faccessat(unix.AT_FDCWD, path, unix.R_OK, 0) == nil
 }
 
 // errnoName returns the symbolic name of the errno err wraps ("ENOENT"), or "" when it

@@ -313,7 +313,7 @@ func (u *upload) admit(f *upFile, d transfer.Decision) {
 			u.fail(f, &opError{Op: opMkdir, Path: f.path, Err: err})
 			return
 		}
-		f.dirKey = fileKey{uint64(st.Dev), st.Ino}
+		f.dirKey = keyOf(&st)
 		f.setMode = d.SetMode && !appeared
 		f.state = fileDir
 		u.dirs = append(u.dirs, f)

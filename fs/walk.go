@@ -9,10 +9,11 @@ import (
 )
 
 // walker reaches upload destinations without ever following a symbolic link: every
-// component below the starting directory is opened with O_PATH|O_NOFOLLOW|O_DIRECTORY, relative
-// to its parent's descriptor, so a link planted in the path (by this session or anyone
-// else) cannot redirect a write. Only the home directory itself is canonicalised, once,
-// so that a home reached through a symlinked prefix still works.
+// component below the starting directory is opened with O_NOFOLLOW|O_DIRECTORY, relative
+// to its parent's descriptor (openDirectory: O_PATH on Linux), so a link planted in the
+// path (by this session or anyone else) cannot redirect a write. Only the home directory
+// itself is canonicalised, once, so that a home reached through a symlinked prefix still
+// works.
 //
 // A walker is immutable after creation and safe for concurrent use.
 type walker struct {
@@ -71,9 +72,13 @@ func (w walker) split(abs string) (string, []string) {
 // errSymlinkInPath. The caller closes the returned descriptor.
 func (w walker) openDir(abs string, create bool) (int, error) {
 	start, comps := w.split(abs)
-	fd, err := unix.Open(start, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openDirectory(unix.AT_FDCWD, start, true)
 	if err != nil {
 		return -1, &opError{Op: opMkdir, Path: start, Err: err}
+	}
+	if below, ok := openBelow(fd, comps); ok {
+		_ = unix.Close(fd) // Best effort: read-only descriptor.
+		return below, nil
 	}
 	for i, c := range comps {
 		next, err := openDirAt(fd, c, create)
@@ -108,11 +113,8 @@ func (w walker) openParent(abs string, create bool) (int, string, error) {
 // openDirAt opens the directory name inside dir without following a link, making it
 // first when create is set and it is missing.
 func openDirAt(dir int, name string, create bool) (int, error) {
-	// O_PATH: a directory is reached with search permission alone, as a path walk
-	// would; nothing here reads one.
-	const flags = unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	for try := 0; ; try++ {
-		fd, err := unix.Openat(dir, name, flags, 0)
+		fd, err := openDirectory(dir, name, false)
 		if err == nil {
 			return fd, nil
 		}
@@ -125,8 +127,9 @@ func openDirAt(dir int, name string, create bool) (int, error) {
 			}
 			continue
 		}
-		var st unix.Stat_t
-		if unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		// By the lstat, not the errno: O_NOFOLLOW fails with ELOOP on a link, but with
+		// EMLINK on FreeBSD.
+		if st, err := lstatAt(dir, name); err == nil && modeOf(&st)&unix.S_IFMT == unix.S_IFLNK {
 			return -1, errSymlinkInPath
 		}
 		return -1, err
@@ -159,7 +162,7 @@ func (w walker) probe(abs string) (existing, error) {
 		if err := unix.Stat(start, &st); err != nil {
 			return existing{}, err
 		}
-		return existing{exists: true, mode: st.Mode, size: st.Size}, nil
+		return existing{exists: true, mode: modeOf(&st), size: st.Size}, nil
 	}
 	dir, base, err := w.openParent(abs, false)
 	if err != nil {
@@ -177,5 +180,5 @@ func (w walker) probe(abs string) (existing, error) {
 	if err != nil {
 		return existing{}, err
 	}
-	return existing{exists: true, mode: st.Mode, size: st.Size}, nil
+	return existing{exists: true, mode: modeOf(&st), size: st.Size}, nil
 }
