@@ -10,7 +10,8 @@
 // made private. A lock is waited for a bounded time only: a process that keeps it
 // cannot stall the one that waits.
 //
-// flock and O_NOFOLLOW are the same on Linux, macOS and FreeBSD.
+// flock and O_NOFOLLOW are the same on Linux, macOS and FreeBSD, but for the error of
+// an open that meets a link: ELOOP, or EMLINK on FreeBSD.
 package lockfile
 
 import (
@@ -36,7 +37,7 @@ var ErrBusy = errors.New("lockfile: locked by another process")
 func Open(path string, flag int, perm os.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(path, flag|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, perm)
 	if err != nil {
-		if errors.Is(err, unix.ELOOP) {
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EMLINK) { // EMLINK: FreeBSD's answer
 			return nil, fmt.Errorf("lockfile: %s is a symbolic link: %w", path, ErrNotRegular)
 		}
 		return nil, err
