@@ -41,19 +41,25 @@ func pipeAt(t *testing.T, content string) int {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	fd := freeFD(t)
+	from := freeFD(t)
 	rc, err := r.SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}
+	// F_DUPFD_CLOEXEC: the lowest free number from `from` on (that one, unless another
+	// test took it meanwhile), close-on-exec from the start. dup3 is not on macOS.
+	var fd int
 	var dupErr error
-	if err := rc.Control(func(src uintptr) { dupErr = unix.Dup3(int(src), fd, unix.O_CLOEXEC) }); err != nil {
+	if err := rc.Control(func(src uintptr) { fd, dupErr = unix.FcntlInt(src, unix.F_DUPFD_CLOEXEC, from) }); err != nil {
 		t.Fatal(err)
 	}
 	if dupErr != nil {
 		t.Fatal(dupErr)
 	}
 	t.Cleanup(func() { _ = unix.Close(fd) })
+	if fd >= 256 {
+		t.Fatalf("descriptor %d, want one below 256", fd)
+	}
 	return fd
 }
 
