@@ -39,18 +39,23 @@ VERSION         ?= $(shell git describe --tags --always --dirty 2>/dev/null || e
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 DIST            ?= dist
 
+# The build tag that makes Linux build the portable twin of each Linux-only file: the code
+# macOS and FreeBSD run, so that its tests run here (`make unit-portable`).
+PORTABLE_TAG    := xferterm_portable
+
 # Packages that declare fuzz targets or benchmarks, found from the sources so new ones are picked up.
 FUZZ_DIRS  = $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Fuzz' . 2>/dev/null)))
 BENCH_DIRS = $(filter-out ./e2e/,$(sort $(dir $(shell grep -rl --include='*_test.go' '^func Benchmark' . 2>/dev/null))))
 
-.PHONY: all help build run test deps fmt-check vet staticcheck unit fuzz-short bench bench-all bench-pkg bench-pty bench-e2e fuzz tools cross dist dist-check clean
+.PHONY: all help build run test deps fmt-check vet staticcheck unit unit-portable fuzz-short bench bench-all bench-pkg bench-pty bench-e2e fuzz tools cross dist dist-check clean
 
 all: build
 
 help:
 	@echo 'make build      build bin/xferterm'
 	@echo 'make run ARGS=… build and run bin/xferterm $$ARGS'
-	@echo 'make test       gofmt check, go vet, staticcheck, go test -race ./... (with e2e), short fuzz'
+	@echo 'make test       gofmt check, go vet, staticcheck, go test -race ./... (with e2e), the same'
+	@echo '                for the portable code (-tags $(PORTABLE_TAG)), short fuzz, make cross'
 	@echo 'make deps       install the tools the tests run (as root with apt-get), or name the command'
 	@echo 'make cross      build, vet and staticcheck for $(PLATFORMS)'
 	@echo 'make dist       release archives for $(PLATFORMS) and SHA256SUMS in $(DIST)/'
@@ -64,7 +69,7 @@ build:
 run: build
 	./bin/xferterm $(ARGS)
 
-test: deps fmt-check vet staticcheck unit fuzz-short
+test: deps fmt-check vet staticcheck unit unit-portable fuzz-short cross
 
 # deps checks that every tool of TEST_TOOLS is there. What is missing is installed with
 # apt-get when we are root and have it; otherwise it stops and names the command to run.
@@ -100,6 +105,20 @@ staticcheck: tools
 # go test's cache cannot see, so a cached pass could hide a change to cmd/xferterm.
 unit:
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+# unit-portable runs the tests again with the build tag PORTABLE_TAG, which replaces each
+# Linux-only file by its portable twin (the code macOS and FreeBSD run): the tests of the
+# packages that have such a twin, and of every package whose tests are linked with one
+# (found by go list, so a new twin or a new user of one is picked up). The e2e tests run
+# bin/xferterm as it is built for Linux, so they are not among them.
+unit-portable:
+	@set -e; \
+	twins=$$($(GO) list $$(grep -rl --include='*.go' '^//go:build.*$(PORTABLE_TAG)' . | xargs -n1 dirname | sort -u)); \
+	pkgs=$$($(GO) list -test -tags $(PORTABLE_TAG) -f '{{if eq .Name "main"}}{{.ImportPath}} {{join .Deps " "}}{{end}}' $(PKGS) | \
+	  awk -v twins="$$twins" 'BEGIN { n = split(twins, t); for (i = 1; i <= n; i++) twin[t[i]] = 1 } \
+	    $$1 ~ /\.test$$/ { for (i = 2; i <= NF; i++) if ($$i in twin) { sub(/\.test$$/, "", $$1); print $$1; break } }'); \
+	echo "==> go test -race -tags $(PORTABLE_TAG)" $$pkgs; \
+	$(GO) test -race -count=1 -tags $(PORTABLE_TAG) -timeout $(TEST_TIMEOUT) $$pkgs
 
 # Each fuzz target runs on its own (go test -fuzz takes one target in one package).
 fuzz-short:
@@ -180,10 +199,12 @@ dist:
 	done; \
 	cd $(DIST) && sha256sum *.tar.gz > SHA256SUMS && cat SHA256SUMS
 
-# dist-check makes the archives twice, in two directories, and compares them.
+# dist-check makes the archives twice, in two directories, and compares them: the second
+# time with an empty build cache, so every package is compiled again, not reused.
 dist-check:
 	@$(MAKE) --no-print-directory dist DIST=$(DIST)/check-a >/dev/null
-	@$(MAKE) --no-print-directory dist DIST=$(DIST)/check-b >/dev/null
+	@cache=$$(mktemp -d); trap 'rm -rf "$$cache"' EXIT; \
+	  GOCACHE=$$cache $(MAKE) --no-print-directory dist DIST=$(DIST)/check-b >/dev/null
 	@cmp $(DIST)/check-a/SHA256SUMS $(DIST)/check-b/SHA256SUMS && echo "==> dist is reproducible" && cat $(DIST)/check-a/SHA256SUMS
 	@rm -rf $(DIST)/check-a $(DIST)/check-b
 
