@@ -108,6 +108,10 @@ func (s *Sniffer) feed(b byte) {
 		}
 	case sniffCSI:
 		switch {
+		case s.n == 2 && b >= 0x20 && !csiWatched(b):
+			// Not a sequence we look for (most often SGR): its other bytes
+			// are skipped as text is.
+			s.st = sniffGround
 		case b >= 0x20 && b <= 0x3f: // parameters and intermediates
 			s.keep(b)
 		case b >= 0x40 && b <= 0x7e:
@@ -121,6 +125,13 @@ func (s *Sniffer) feed(b byte) {
 			s.st = sniffGround
 		}
 	}
+}
+
+// csiWatched reports whether a CSI whose first byte after ESC [ is b may be one the
+// Sniffer looks for: reset LNM (2), XTPUSHCOLORS (#) or a change of the kitty keyboard
+// flags (>, <, =).
+func csiWatched(b byte) bool {
+	return b == '2' || b == '#' || b == '>' || b == '<' || b == '='
 }
 
 func (s *Sniffer) keep(b byte) {

@@ -102,6 +102,9 @@ func TestSniffer(t *testing.T) {
 		{"a second preamble marks again", old + osc + old + osc, []scanner.Dialect{scanner.Dialect026, scanner.Dialect026}},
 		{"ESC inside a sequence starts a new one", "\x1b[2" + old + osc, []scanner.Dialect{scanner.Dialect026}},
 		{"a long sequence in between is skipped", s7c1t + lnm + "\x1b[38;2;1;2;3m" + push + k31 + osc, []scanner.Dialect{scanner.Dialect026}},
+		{"colours between the markers are skipped", s7c1t + "\x1b[31m" + lnm + "\x1b[0;1m" + push + "\x1b[m" + k31 + osc, []scanner.Dialect{scanner.Dialect026}},
+		{"a control inside a marker is executed, not a break", s7c1t + "\x1b[\x0720l" + push + k31 + osc, []scanner.Dialect{scanner.Dialect026}},
+		{"a sequence that starts like no marker is none", s7c1t + "\x1b[120l" + push + k31 + osc, []scanner.Dialect{scanner.DialectCurrent}},
 		{"a long sequence is not taken for a marker", s7c1t + lnm + push + "\x1b[>31;1;1;1u" + osc, []scanner.Dialect{scanner.DialectCurrent}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
