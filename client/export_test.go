@@ -41,3 +41,6 @@ func NewTextKeyDetector(cancel func(), text func(byte)) io.Writer {
 // ReplyEstimate is replyEstimate: the bytes a status for a file command is reckoned to take
 // against Options.ReplyBudget.
 func ReplyEstimate(id, fid, name string) int { return replyEstimate(id, fid, name) }
+
+// CompressSend is compressSend: whether a file this host sends goes with zlib.
+func CompressSend(c Compress, name string, size int64) bool { return compressSend(c, name, size) }

@@ -124,7 +124,7 @@ func newSender(s *session, pw string) (*sender, error) {
 	for i, lf := range local {
 		f := &sendFile{localFile: lf, fid: uploadFileID(i), idx: i}
 		if lf.ft == scanner.FileRegular {
-			f.zip = shouldCompress(o.Compress, lf.local, lf.size)
+			f.zip = compressSend(o.Compress, lf.local, lf.size)
 			f.askRsync = o.TransmitDeltas && lf.size > rsyncThreshold
 			total += lf.size
 		}
