@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -21,15 +20,6 @@ const pumpBufSize = 32 << 10
 // drainIdle ends the drain after the child has exited: the pump reads until EIO, or
 // until no output has come for this long (a background process may keep the pty open).
 const drainIdle = 200 * time.Millisecond
-
-// yieldEvery is how many reads the pump makes between two passes through the Go
-// scheduler (runtime.Gosched). A goroutine that only ever goes from one system call to
-// the next never passes through it, and the runtime's monitor thread takes it for one
-// that runs too long: every 10 ms it preempts it with a signal or takes its P away in the
-// middle of a call, and after each time polls again every 20 µs. Under a flood from the
-// child that was about 5 % of the proxy's CPU (thousands of wake-ups of the monitor a
-// second, measured with strace and perf); 64 reads are at most 2 MiB, a few ms of a flood.
-const yieldEvery = 64
 
 // pump is the output direction: ptmx → scanner → terminal, payloads → engine.
 // Everything but exited is owned by the pump goroutine until done is closed.
@@ -90,10 +80,7 @@ func (p *pump) handle(payload []byte, err error) {
 func (p *pump) run() {
 	defer close(p.done)
 	buf := make([]byte, pumpBufSize)
-	for reads := 1; ; reads++ {
-		if reads%yieldEvery == 0 {
-			runtime.Gosched()
-		}
+	for {
 		if p.exited.Load() {
 			// Measured from here, so that time spent in the engine does not count.
 			_ = p.f.SetReadDeadline(time.Now().Add(drainIdle)) // Fails only once closed; the read says so.
