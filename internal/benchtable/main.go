@@ -228,12 +228,13 @@ const reproduce = `
 ## How to reproduce
 
     make deps     # sshd, ssh, tmux, screen, script(1), … (as root, with apt-get)
-    make bench    # about 15 minutes on 2 cores; writes and prints bench/RESULTS.md
+    make bench    # about 20 minutes on 2 cores; writes and prints bench/RESULTS.md
 
 Knobs (make variables or the environment): ` + "`XFERTERM_BENCH_BYTES`" + ` (bytes each pty and ssh
 benchmark moves per iteration, 268435456 by default), ` + "`PTY_BENCHTIME`" + ` (iterations of the
-pty benchmarks, 3x: pairs of runs), ` + "`E2E_BENCHTIME`" + ` (iterations of the ssh benchmarks, 2x),
-` + "`PKG_BENCHTIME`" + ` (the package micro-benchmarks, 1s). Ratios are stable to a few percent on a
+pty benchmarks, 3x: pairs of runs), ` + "`E2E_BENCHTIME`" + ` (iterations of the ssh benchmarks, 5x),
+` + "`MUX_BENCHTIME`" + ` (of the tmux and screen one, 1x), ` + "`PKG_BENCHTIME`" + ` (the package
+micro-benchmarks, 1s). Ratios are stable to a few percent on a
 quiet machine; the load averages above say how quiet it was. Run one benchmark alone with, e.g.,
 ` + "`go test -run='^$' -bench=Transfer/receive -benchtime=2x ./e2e`" + `.
 `
