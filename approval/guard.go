@@ -151,6 +151,44 @@ func (p pattern) under(dir string) bool {
 	return true
 }
 
+// realTwin returns the pattern at the real place of an anchored pattern's fixed
+// prefix (its components before the first wildcard), when a symbolic link on the way
+// makes that another place; ok is false otherwise, and when the prefix does not exist.
+// The twin keeps src, so that a reason names the pattern as configured.
+func (p pattern) realTwin() (pattern, bool) {
+	if p.name {
+		return pattern{}, false
+	}
+	comps := components(p.glob)
+	fixed := 0
+	for fixed < len(comps) && !strings.ContainsAny(comps[fixed], `*?[\`) {
+		fixed++
+	}
+	if fixed == 0 {
+		return pattern{}, false
+	}
+	prefix := "/" + strings.Join(comps[:fixed], "/")
+	real, err := filepath.EvalSymlinks(prefix)
+	if err != nil || real == prefix {
+		return pattern{}, false
+	}
+	twin := p
+	twin.glob = filepath.Join(append([]string{escapeGlob(real)}, comps[fixed:]...)...)
+	return twin, true
+}
+
+// withRealPlaces returns the clean absolute directories dirs and, after them, the real
+// place of each that a symbolic link makes another place.
+func withRealPlaces(dirs []string) []string {
+	out := slices.Clip(dirs)
+	for _, d := range dirs {
+		if real, err := filepath.EvalSymlinks(d); err == nil && real != d && !slices.Contains(out, real) {
+			out = append(out, real)
+		}
+	}
+	return out
+}
+
 // components splits a clean absolute path into its names ("/" has none).
 func components(p string) []string {
 	if p == "/" {
@@ -164,6 +202,11 @@ func components(p string) []string {
 // touch the disk, so the caller passes paths whose parent directories it has
 // already resolved (symlinks followed), and says whether they exist. It is
 // immutable and safe for concurrent use.
+//
+// Only NewGuard looks at the disk, once: a configured location reached through a
+// symbolic link (~/.ssh a link to /data/ssh, a write root /tmp that is /private/tmp on
+// macOS) is matched at its real place too, since the paths the caller resolves are
+// real ones (realTwin).
 //
 // A write is sensitive if its destination matches a protected pattern
 // (DefaultProtected, the config's protected list and the private
@@ -191,8 +234,10 @@ func NewGuard(c Config, private ...string) (*Guard, error) {
 	}
 	g.anchors = g.roots
 	if filepath.IsAbs(c.Home) {
-		g.anchors = append(slices.Clip(g.anchors), filepath.Clean(c.Home))
+		g.anchors = append(slices.Clip(g.roots), filepath.Clean(c.Home))
 	}
+	g.roots = withRealPlaces(g.roots)
+	g.anchors = withRealPlaces(g.anchors)
 	srcs := slices.Concat(DefaultProtected(), c.Protected)
 	for _, d := range private {
 		if !filepath.IsAbs(d) {
@@ -206,6 +251,9 @@ func NewGuard(c Config, private ...string) (*Guard, error) {
 			return nil, fmt.Errorf("approval: protected: %w", err)
 		}
 		g.protected = append(g.protected, p)
+		if real, ok := p.realTwin(); ok {
+			g.protected = append(g.protected, real)
+		}
 	}
 	for _, s := range privateKeyNames() {
 		p, err := compilePattern(s, c.Home)

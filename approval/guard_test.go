@@ -1,6 +1,8 @@
 package approval_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -169,5 +171,67 @@ func TestNewGuardErrors(t *testing.T) {
 		if !strings.HasPrefix(p, "~/") && !strings.HasPrefix(p, "/") {
 			t.Errorf("default pattern %q is not anchored", p)
 		}
+	}
+}
+
+// TestGuardRealPlaces: a protected location or a write root reached through a symbolic
+// link is matched at its real place too, where the engine's resolved paths are.
+func TestGuardRealPlaces(t *testing.T) {
+	base, err := filepath.EvalSymlinks(t.TempDir()) // /var is a link on macOS
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(base, "home")
+	data := filepath.Join(base, "data")
+	for _, d := range []string{filepath.Join(home, "Downloads"), filepath.Join(data, "ssh"), filepath.Join(data, "tmp"), filepath.Join(data, "keys")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		filepath.Join(home, ".ssh"): filepath.Join(data, "ssh"),  // the ssh directory kept elsewhere
+		filepath.Join(base, "tmp"):  filepath.Join(data, "tmp"),  // like macOS's /tmp
+		filepath.Join(base, "keys"): filepath.Join(data, "keys"), // a configured pattern's prefix
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := approval.Defaults(approval.Paths{Home: home, ConfigDir: filepath.Join(home, ".config/xferterm"), StateDir: filepath.Join(home, ".local/state/xferterm")})
+	c.WriteRoots = []string{filepath.Join(home, "Downloads"), filepath.Join(base, "tmp")}
+	c.Protected = []string{filepath.Join(base, "keys") + "/*.txt"}
+	g, err := approval.NewGuard(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := func(p string) string { return filepath.Join(data, p) }
+	for _, tc := range []struct {
+		name   string
+		read   bool
+		path   string
+		reason string // "" when not sensitive
+	}{
+		{"read of the ssh directory's real place", true, real("ssh/authorized_keys"), "~/.ssh/"},
+		{"write to the ssh directory's real place", false, real("ssh/authorized_keys"), "~/.ssh/"},
+		{"read of the literal path, as before", true, filepath.Join(home, ".ssh/authorized_keys"), "~/.ssh/"},
+		{"write into the real place of a write root", false, real("tmp/x"), ""},
+		{"write beside it", false, real("other"), "outside the allowed directories"},
+		{"a configured pattern at its real place", true, real("keys/a.txt"), "keys/*.txt"},
+		{"what it does not match there", true, real("keys/a.bin"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v approval.Verdict
+			if tc.read {
+				v = g.Read(tc.path, false)
+			} else {
+				v = g.Write(tc.path, -1)
+			}
+			if v.Sensitive != (tc.reason != "") || !strings.Contains(v.Reason, tc.reason) {
+				t.Errorf("%s: %+v, want reason %q", tc.path, v, tc.reason)
+			}
+		})
+	}
+	if !g.KeepsMode(real("tmp")) {
+		t.Error("the real place of a write root may be given another mode")
 	}
 }
