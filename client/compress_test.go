@@ -2,26 +2,23 @@ package client_test
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 
 	"github.com/xferterm/xferterm/client"
+	"github.com/xferterm/xferterm/testdata"
 )
 
 // TestCompressSend: auto compresses what zlib makes smaller, judged by the content as well
 // as the name; always and never do as they say; small files never.
 func TestCompressSend(t *testing.T) {
 	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(1, 2))
+	seed := uint64(0)
 	random := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(rng.Uint32())
-		}
-		return b
+		seed++
+		return testdata.RandomBytes(seed, n)
 	}
 	text := func(n int) []byte {
 		return bytes.Repeat([]byte("a line of a log file, as text compresses\n"), n/41+1)[:n]
