@@ -52,12 +52,12 @@ type request struct {
 	zlib  bool
 	rsync bool
 
-	dec    signatureDecoder // collecting the client's signature (rsync, until end_data)
-	sig    *delta           // the delta against the complete signature (rsync)
-	sigLen int64            // signature bytes received
-	// literal: the signature did not fit the budget and is dropped; the file goes as a
-	// delta of literal data.
-	literal bool
+	// dec collects the client's signature (rsync, until end_data); nil before sig is
+	// set when the signature did not fit the budget and is dropped: the file then goes
+	// as a delta of literal data.
+	dec    signatureDecoder
+	sig    *delta // the delta against the complete signature (rsync)
+	sigLen int64  // signature bytes received
 
 	cost int64 // what it holds of the budget: itself, its signature, its differ
 }
@@ -158,20 +158,18 @@ func (d *download) addSignature(cmd *scanner.Command) {
 		d.fail(scanner.StatusSignatureTooLarge, "")
 		return
 	}
-	if !r.literal {
+	if r.dec != nil {
 		if n := sigFactor * int64(len(cmd.Data)); d.acct.take(n) {
 			r.cost += n
+			if _, err := r.dec.Write(cmd.Data); err != nil {
+				d.fail(scanner.StatusBadSignature, r.fid)
+				return
+			}
 		} else {
 			base := requestCost(r.fid, r.path)
 			d.acct.give(r.cost - base)
 			r.cost = base
-			r.literal, r.dec = true, nil
-		}
-	}
-	if !r.literal {
-		if _, err := r.dec.Write(cmd.Data); err != nil {
-			d.fail(scanner.StatusBadSignature, r.fid)
-			return
+			r.dec = nil // dropped: a literal delta
 		}
 	}
 	if cmd.Action != scanner.ActionEndData {
@@ -179,7 +177,7 @@ func (d *download) addSignature(cmd *scanner.Command) {
 	}
 	var sig delta
 	var err error
-	if r.literal {
+	if r.dec == nil {
 		sig, err = d.deltas().literal()
 	} else {
 		sig, err = r.dec.finish()
