@@ -159,7 +159,7 @@ func (u *upload) makeLink(f *upFile) error {
 	}
 	err = atomicfile.Replace(dir, base, create, func(name string) error {
 		if f.ft == scanner.FileLink && f.prm.Set {
-			if err := chmodNoFollow(dir, name, permOf(f.prm, defaultFileMode, u.umask), nil); err != nil { // the shared inode, as kitty
+			if err := chmodNoFollow(dir, name, permOf(f.prm, defaultFileMode, u.e.umask), nil); err != nil { // the shared inode, as kitty
 				return err
 			}
 		}

@@ -73,10 +73,11 @@ func describeSpecs(home string, specs []spec, budget int) ([]transfer.Item, []fi
 // in the real home directory are given in the configured one's terms, as the approval
 // side's patterns are.
 func locate(w walker, info *transfer.Item, mode uint32) {
-	real, dir, err := realOf(info.Path)
+	resolve := realOf
 	if mode&unix.S_IFMT == unix.S_IFLNK {
-		real, dir, err = realPath(info.Path)
+		resolve = realPath // where the link itself leads
 	}
+	real, dir, err := resolve(info.Path)
 	if err != nil {
 		return // a loop of links: lstat, and the listing, see the link itself
 	}

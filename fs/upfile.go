@@ -124,7 +124,7 @@ func (f *upFile) start(u *upload) error {
 		if err != nil {
 			return err
 		}
-		tmp, err := createTemp(target{dir: dir, base: base, path: f.path}, u.hooks)
+		tmp, err := createTemp(target{dir: dir, base: base, path: f.path}, &u.e.uploadHooks)
 		if err != nil {
 			closeFD(dir)
 			return err
@@ -135,7 +135,7 @@ func (f *upFile) start(u *upload) error {
 			fd:      tmp.Fd(),
 			max:     lim.MaxFileSize,
 			reserve: lim.DiskReserve,
-			hooks:   u.hooks,
+			hooks:   &u.e.uploadHooks,
 			path:    f.path,
 		}
 		f.w = f.lw
@@ -190,7 +190,7 @@ func (f *upFile) finish(u *upload) error {
 			err = &sizeError{got: f.final, want: f.want.Value}
 			break
 		}
-		err = f.tmp.commit(permOf(f.prm, defaultFileMode, u.umask), f.mtime.Value, f.mtime.Set)
+		err = f.tmp.commit(permOf(f.prm, defaultFileMode, u.e.umask), f.mtime.Value, f.mtime.Set)
 	}
 	f.final = f.size()
 	f.release(u)
@@ -243,7 +243,7 @@ func (f *upFile) applyDirMetadata(u *upload) error {
 	}
 	defer closeFD(dir)
 	if f.prm.Set && f.setMode {
-		if err := chmodNoFollow(dir, base, permOf(f.prm, defaultDirMode, u.umask), &f.dirKey); err != nil {
+		if err := chmodNoFollow(dir, base, permOf(f.prm, defaultDirMode, u.e.umask), &f.dirKey); err != nil {
 			return err
 		}
 	}

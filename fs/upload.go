@@ -53,9 +53,7 @@ type upload struct {
 	ask    *question        // its question
 	queue  []*upFile        // files waiting for their turn to be decided, in order
 
-	walk  walker
-	umask uint32
-	hooks *uploadHooks
+	walk walker
 	generation
 
 	acct  account  // what it holds of the engine's budget
@@ -87,8 +85,6 @@ func (e *Engine) startUpload(cmd *scanner.Command, dialect scanner.Dialect) {
 		acks:       cmd.Quiet < 1,
 		errs:       cmd.Quiet < 2,
 		walk:       newWalker(e.cfg.Home),
-		umask:      e.umask,
-		hooks:      &e.uploadHooks,
 		files:      make(map[string]*upFile),
 		written:    make(map[string]bool),
 		done:       make(map[string]string),
@@ -299,8 +295,11 @@ func (u *upload) admit(f *upFile, d transfer.Decision) {
 	if f.ft == scanner.FileDirectory {
 		// A directory that appeared since the probe is not one this session makes: it
 		// keeps its mode, as the approval side could not judge it.
-		now, _ := u.walk.probe(f.path) // An error shows in openDir.
-		appeared := now.exists && !ex.exists
+		appeared := false
+		if !ex.exists {
+			now, _ := u.walk.probe(f.path) // An error shows in openDir.
+			appeared = now.exists
+		}
 		fd, err := u.walk.openDir(f.path, true)
 		if err != nil {
 			u.fail(f, err)
@@ -341,11 +340,10 @@ func (u *upload) admit(f *upFile, d transfer.Decision) {
 // onData handles `ac=data` and `ac=end_data` (§6.3).
 func (u *upload) onData(cmd *scanner.Command) {
 	f := u.files[cmd.FileID]
-	_, done := u.done[cmd.FileID]
 	switch {
 	case f == nil && u.fails.failed(cmd.FileID):
 		return // §6.3: packets for a failed file are ignored silently
-	case f == nil && done:
+	case f == nil && u.done[cmd.FileID] != "": // retired: its path is kept, never empty
 		u.replyError(cmd.FileID, scanner.StatusClosedFile)
 		return
 	case f == nil:
