@@ -235,7 +235,7 @@ func (s *session) loop(ctx context.Context) error {
 			}
 		case <-s.in.ready:
 			s.mu.Lock()
-			progress, err := s.drain(p, paced)
+			progress, err := s.drain(p)
 			s.mu.Unlock()
 			if err != nil {
 				return s.abort(err)
@@ -312,10 +312,11 @@ func (s *session) step() (loopAction, error) {
 }
 
 // drain handles the queued events, and reports whether any was progress: the answer to a
-// pacing probe (p, when paced) is not, as the probe asked for it. Called with s.mu held.
-func (s *session) drain(p pacer, paced bool) (progress bool, err error) {
+// pacing probe (of p, when the machine paces) is not, as the probe asked for it. Called
+// with s.mu held.
+func (s *session) drain(p pacer) (progress bool, err error) {
 	for _, ev := range s.in.take() {
-		if paced && ev.kind == evReply && ev.cmd.ID == p.probeID() {
+		if p != nil && ev.kind == evReply && ev.cmd.ID == p.probeID() {
 			if ev.cmd.Action == scanner.ActionStatus && ev.cmd.Status == scanner.StatusCanceled {
 				p.probed()
 			}
@@ -400,9 +401,7 @@ func (s *session) dispatch(ev event) error {
 		return fmt.Errorf("%w by the user", ErrCanceled)
 	case evReadError:
 		return fmt.Errorf("%w: read: %w", errTTY, ev.err)
-	case evBadReply:
-		return ev.err
-	case evFailed:
+	case evBadReply, evFailed:
 		return ev.err
 	case evText:
 		if t, ok := s.m.(typist); ok {
