@@ -235,8 +235,8 @@ func run(args []string, umask uint32, stdin, stdout *os.File, stderr io.Writer, 
 }
 
 // memoryLimit is the Go runtime's soft memory limit: the engine's budget and its
-// outbox (fs.DefaultMaxHeld, fs.DefaultMaxOutbox), and room for everything else.
-const memoryLimit = 44 << 20
+// outbox, and 16 MiB of room for everything else (44 MiB in all).
+const memoryLimit = fs.DefaultMaxHeld + fs.DefaultMaxOutbox + 16<<20
 
 // usageStatus is the exit status after a flag parsing error: 0 for -help, else 2.
 func usageStatus(err error) int {
