@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -210,6 +211,8 @@ type (
 // state changes, and the answer is read from the final model.
 type model struct {
 	q        approval.Question
+	items    []transfer.Item // q.Items, the sensitive ones first (each in the client's order)
+	nSens    int             // how many of q.Items are sensitive
 	armDelay time.Duration
 	clock    func() time.Time // reads the time when a key arrives
 	shown    func() time.Time // when the first frame reached the terminal; zero before
@@ -229,8 +232,20 @@ type model struct {
 
 func newModel(q approval.Question, opts Options, clock, shown func() time.Time) model {
 	now := clock()
+	items := slices.Clone(q.Items)
+	slices.SortStableFunc(items, func(a, b transfer.Item) int {
+		switch {
+		case a.Sensitive == b.Sensitive:
+			return 0
+		case a.Sensitive:
+			return -1
+		}
+		return 1
+	})
 	return model{
 		q:        q,
+		items:    items,
+		nSens:    q.Sensitive(),
 		armDelay: opts.armDelay,
 		clock:    clock,
 		shown:    shown,

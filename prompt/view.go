@@ -3,7 +3,6 @@ package prompt
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -140,12 +139,7 @@ func (m model) fileLines() []string {
 // readHeader is the head of a receive session question: how many paths, and how many
 // of them are sensitive, before any list that a small window may cut.
 func (m model) readHeader() []string {
-	n, sensitive := len(m.q.Items), 0
-	for _, it := range m.q.Items {
-		if it.Sensitive {
-			sensitive++
-		}
-	}
+	n, sensitive := len(m.q.Items), m.nSens
 	count := fmt.Sprintf(" %d path", n)
 	if n != 1 {
 		count += "s"
@@ -159,19 +153,10 @@ func (m model) readHeader() []string {
 // itemLines lists the requested paths of a receive session in at most room lines
 // (at least 3): the sensitive ones first, each in the client's order.
 func (m model) itemLines(room int) []string {
-	if len(m.q.Items) == 0 {
+	items := m.items
+	if len(items) == 0 {
 		return []string{"     (the paths have not arrived yet)"}
 	}
-	items := slices.Clone(m.q.Items)
-	slices.SortStableFunc(items, func(a, b transfer.Item) int {
-		switch {
-		case a.Sensitive == b.Sensitive:
-			return 0
-		case a.Sensitive:
-			return -1
-		}
-		return 1
-	})
 	sensitive := items[0].Sensitive
 	if sensitive {
 		room-- // the legend
@@ -189,10 +174,11 @@ func (m model) itemLines(room int) []string {
 		}
 		// Where a link leads comes first: it is what is read, and a long name must not
 		// push it off the screen.
-		line := "   " + mark + fmt.Sprintf("%-4s %-19s ", shortType(it.Type), itemSize(it)) + displayPath(it.Path, m.q.Home)
+		line := "   " + mark + fmt.Sprintf("%-4s %-19s ", shortType(it.Type), itemSize(it))
 		if it.Target != "" {
-			line = "   " + mark + fmt.Sprintf("%-4s %-19s ", shortType(it.Type), itemSize(it)) + displayPath(it.Target, m.q.Home) +
-				" (through " + displayPath(it.Path, m.q.Home) + ")"
+			line += displayPath(it.Target, m.q.Home) + " (through " + displayPath(it.Path, m.q.Home) + ")"
+		} else {
+			line += displayPath(it.Path, m.q.Home)
 		}
 		if it.Reason != "" {
 			line += "  " + warn(it.Reason)
