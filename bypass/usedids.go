@@ -55,13 +55,18 @@ type usedID struct {
 
 // hashID returns the fixed-size key under which a session id is recorded.
 func hashID(id string) [16]byte {
+	sum := taggedSum("xferterm bypass session id\x00", []byte(id))
+	return [16]byte(sum[:16])
+}
+
+// taggedSum returns the SHA-256 of tag followed by data.
+func taggedSum(tag string, data []byte) [sha256.Size]byte {
 	h := sha256.New()
-	h.Write([]byte("xferterm bypass session id\x00"))
-	h.Write([]byte(id))
+	h.Write([]byte(tag))
+	h.Write(data)
 	var sum [sha256.Size]byte
-	var out [16]byte
-	copy(out[:], h.Sum(sum[:0]))
-	return out
+	h.Sum(sum[:0])
+	return sum
 }
 
 // useID adds h to ids, which holds no expired entry, or fails as UsedIDs.Use does
@@ -127,13 +132,8 @@ var errNotUsedIDs = errors.New("not a record of used session ids")
 
 // recordCheck returns the check bytes of a record's first 24 bytes.
 func recordCheck(rec []byte) [8]byte {
-	h := sha256.New()
-	h.Write([]byte(recordTag))
-	h.Write(rec[:24])
-	var sum [sha256.Size]byte
-	var out [8]byte
-	copy(out[:], h.Sum(sum[:0]))
-	return out
+	sum := taggedSum(recordTag, rec[:24])
+	return [8]byte(sum[:8])
 }
 
 // parseUsedIDs reads the content of a FileIDs file: the records whose check holds and
