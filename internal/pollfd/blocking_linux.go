@@ -28,7 +28,7 @@ type blockingWrite struct {
 	stopped bool // Close has begun; guarded by mu
 	flags   int  // the descriptor's status flags, with O_NONBLOCK (set by init)
 
-	// beforeWrite, if set, is called with the thread's id just before a blocking
+	// beforeWrite, if set, is called with the thread's id just before each blocking
 	// write(2); tests use it to see the thread wait in the kernel.
 	beforeWrite func(tid int)
 }
@@ -50,8 +50,8 @@ func (b *blockingWrite) setBlocking(fd int, on bool) error {
 	return err
 }
 
-// writeBlocking writes as much of p as one blocking write(2) takes, and returns how much
-// that was; 0 when the descriptor cannot be made blocking now (a Read is in read(2), a
+// writeBlocking writes p with blocking write(2)s until it is written, an error occurs or
+// interrupt ends the blocking mode, and returns how much was written; 0 when the descriptor cannot be made blocking now (a Read is in read(2), a
 // write deadline is set, Close has begun). Errors are left to the non-blocking writes
 // that follow, which meet them again.
 func (f *File) writeBlocking(p []byte) int {
@@ -68,17 +68,29 @@ func (f *File) writeBlocking(p []byte) int {
 	}
 	b.tid = unix.Gettid()
 	b.mu.Unlock()
-	if b.beforeWrite != nil {
-		b.beforeWrite(b.tid)
+	// A signal that is not interrupt's (the runtime preempts with SIGURG too, and any
+	// signal may land on the thread) makes write(2) return what it has written so far;
+	// the write goes on, blocking, while the mode is still ours. Once interrupt has
+	// cleared active, the descriptor is non-blocking, so a write(2) that begins after
+	// the check below cannot wait.
+	n := 0
+	for n < len(p) && b.active.Load() {
+		if b.beforeWrite != nil {
+			b.beforeWrite(b.tid)
+		}
+		k, err := unix.Write(f.fd, p[n:])
+		n += max(k, 0)
+		if err != nil && err != unix.EINTR {
+			break
+		}
 	}
-	n, _ := unix.Write(f.fd, p)
 	b.mu.Lock()
 	if b.active.Load() {
 		_ = b.setBlocking(f.fd, false) // Cannot fail on a descriptor that is open.
 		b.active.Store(false)
 	}
 	b.mu.Unlock()
-	return max(n, 0)
+	return n
 }
 
 // startRead reports whether a Read may call read(2) without waiting in poll(2) first:

@@ -17,12 +17,17 @@ import (
 )
 
 // blockedWriter starts a Write of 4 MiB into m, whose child never reads, and returns
-// once the writing thread waits in a blocking write(2) in the kernel (as
-// /proc/self/task/TID/syscall shows), with the channel its result comes on.
+// once the writing thread waits in a blocking write(2) in the kernel, with the channel its
+// result comes on.
 func blockedWriter(t *testing.T, m *File) <-chan result {
 	t.Helper()
-	tids := make(chan int, 1)
-	m.blocking.beforeWrite = func(tid int) { tids <- tid }
+	tids := make(chan int, 16)
+	m.blocking.beforeWrite = func(tid int) {
+		select {
+		case tids <- tid:
+		default:
+		}
+	}
 	writing := goFill(m)
 	var tid int
 	select {
@@ -30,6 +35,14 @@ func blockedWriter(t *testing.T, m *File) <-chan result {
 	case <-time.After(ptytest.WaitTimeout):
 		t.Fatal("the Write did not make the descriptor blocking")
 	}
+	inWrite(t, tid)
+	return writing
+}
+
+// inWrite returns once thread tid waits in write(2), as /proc/self/task/TID/syscall
+// shows: the pty is full, so it sleeps there.
+func inWrite(t *testing.T, tid int) {
+	t.Helper()
 	path := fmt.Sprintf("/proc/self/task/%d/syscall", tid)
 	want := strconv.Itoa(unix.SYS_WRITE) + " "
 	deadline := time.Now().Add(ptytest.WaitTimeout)
@@ -39,14 +52,13 @@ func blockedWriter(t *testing.T, m *File) <-chan result {
 			t.Fatal(err)
 		}
 		if strings.HasPrefix(string(data), want) {
-			break // In write(2): the pty is full, so it sleeps there.
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the writing thread is not in write(2): %s", data)
 		}
 		time.Sleep(time.Millisecond) // Polling interval under the deadline above.
 	}
-	return writing
 }
 
 // TestBlockingWriteInterrupted: a large Write waits in a blocking write(2), which Close
@@ -81,6 +93,48 @@ func TestBlockingWriteInterrupted(t *testing.T) {
 			t.Fatalf("Read = %d, %v; want the deadline error", r.n, r.err)
 		}
 	})
+}
+
+// TestBlockingWriteSurvivesStraySignal: a signal that is not an interrupt (the runtime
+// preempts with SIGURG at any time) ends write(2) early with what it wrote; the Write
+// goes on blocking in write(2) instead of falling back to poll(2).
+func TestBlockingWriteSurvivesStraySignal(t *testing.T) {
+	m, _, _ := openMaster(t)
+	tids := make(chan int, 16)
+	m.blocking.beforeWrite = func(tid int) {
+		select {
+		case tids <- tid:
+		default:
+		}
+	}
+	writing := goFill(m)
+	var tid int
+	select {
+	case tid = <-tids:
+	case <-time.After(ptytest.WaitTimeout):
+		t.Fatal("the Write did not make the descriptor blocking")
+	}
+	inWrite(t, tid)
+	if err := unix.Tgkill(unix.Getpid(), tid, unix.SIGURG); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case again := <-tids:
+		if again != tid {
+			t.Fatalf("the Write went on on thread %d, not %d", again, tid)
+		}
+	case r := <-writing:
+		t.Fatalf("Write = %d, %v; want it still blocked", r.n, r.err)
+	case <-time.After(ptytest.WaitTimeout):
+		t.Fatal("the Write did not go back into a blocking write(2) after the signal")
+	}
+	inWrite(t, tid)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := await(t, writing); !errors.Is(r.err, os.ErrClosed) {
+		t.Fatalf("Write = %d, %v; want os.ErrClosed", r.n, r.err)
+	}
 }
 
 // TestReadDuringBlockingWrite: while a Write waits in a blocking write(2), Reads wait in
