@@ -232,7 +232,7 @@ const reproduce = `
 
 Knobs (make variables or the environment): ` + "`XFERTERM_BENCH_BYTES`" + ` (bytes each pty and ssh
 benchmark moves per iteration, 268435456 by default), ` + "`PTY_BENCHTIME`" + ` (iterations of the
-pty benchmarks, 3x: pairs of runs), ` + "`E2E_BENCHTIME`" + ` (iterations of the ssh benchmarks, 5x),
+pty benchmarks, 5x: pairs of runs), ` + "`E2E_BENCHTIME`" + ` (iterations of the ssh benchmarks, 5x),
 ` + "`MUX_BENCHTIME`" + ` (of the tmux and screen one, 1x), ` + "`PKG_BENCHTIME`" + ` (the package
 micro-benchmarks, 1s). Ratios are stable to a few percent on a
 quiet machine; the load averages above say how quiet it was. Run one benchmark alone with, e.g.,
