@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,7 +36,9 @@ func benchSize(b *testing.B) int64 { return int64(ptytest.BenchBytes(b)) }
 //	                 per second that ssh carries, so 1 is a pipe as full as ssh allows. The OSC
 //	                 framing of the packets (under 1.5% more bytes) is not counted; with zlib the
 //	                 bytes on the wire are fewer than 4/3 of the file, so the ratio can pass 1
-//	                 where the data compresses (text).
+//	                 where the data compresses (text). Each pair's figures are logged.
+//	xferterm/ssh-min the least and the greatest of the per-iteration ratios: how far the
+//	xferterm/ssh-max machine moved them in this run.
 //	ssh-MB/s         the ssh tty ceiling: as many tty bytes as the file has, of base64 like the
 //	                 transfers', as a raw byte stream through a second connection to the same
 //	                 sshd with the same ssh_config and a pty requested with -tt, raw at both
@@ -102,6 +105,7 @@ func BenchmarkTransfer(b *testing.B) {
 			for b.Loop() {
 				i++
 				dst := filepath.Join(tc.dstDir, fmt.Sprintf("copy-%d", i))
+				var last carrierCPU // the CPU of the transfer just timed, for the log
 				transfer := func() time.Duration {
 					before := procs.read(b)
 					start := time.Now()
@@ -111,7 +115,10 @@ func BenchmarkTransfer(b *testing.B) {
 					if st != 0 {
 						b.Fatalf("xferterm transfer --direction %s exited %d", tc.direction, st)
 					}
-					cpu.add(procs.read(b).sub(before), clientCPU)
+					used := procs.read(b).sub(before)
+					used.client = clientCPU
+					cpu.add(used)
+					last = used
 					return elapsed
 				}
 				ceiling := func() time.Duration { return sshTTYCeiling(b, r.SSH, wire, size, tc.toChild) }
@@ -125,6 +132,13 @@ func BenchmarkTransfer(b *testing.B) {
 				xferTime += x
 				sshTime += s
 				ratios = append(ratios, wireExpansion*s.Seconds()/x.Seconds())
+				first := "ssh"
+				if i%2 == 1 {
+					first = "xferterm"
+				}
+				b.Logf("pair %d (%s first): xferterm %.2f s, ssh %.2f s, xferterm/ssh %.3f; CPU s of the transfer: term %.2f, client %.2f, ssh %.2f, sshd %.2f",
+					i, first, x.Seconds(), s.Seconds(), ratios[len(ratios)-1],
+					last.term.Seconds(), last.client.Seconds(), last.ssh.Seconds(), last.sshd.Seconds())
 				if fi, err := os.Stat(dst); err != nil || fi.Size() != size {
 					b.Fatalf("the copy %s is not complete: %v", dst, err)
 				}
@@ -135,6 +149,8 @@ func BenchmarkTransfer(b *testing.B) {
 			b.ReportMetric(mbps(moved, xferTime), "MB/s")
 			b.ReportMetric(mbps(moved, sshTime), "ssh-MB/s")
 			b.ReportMetric(ptytest.Median(ratios), "xferterm/ssh")
+			b.ReportMetric(slices.Min(ratios), "xferterm/ssh-min")
+			b.ReportMetric(slices.Max(ratios), "xferterm/ssh-max")
 			gib := float64(moved) / (1 << 30)
 			b.ReportMetric(cpu.term.Seconds()/gib, "term-cpu-s/GiB")
 			b.ReportMetric(cpu.client.Seconds()/gib, "client-cpu-s/GiB")
@@ -264,11 +280,11 @@ func (c carrierCPU) sub(o carrierCPU) carrierCPU {
 	return carrierCPU{c.term - o.term, c.ssh - o.ssh, c.sshd - o.sshd, c.client - o.client}
 }
 
-func (c *carrierCPU) add(d carrierCPU, client time.Duration) {
+func (c *carrierCPU) add(d carrierCPU) {
 	c.term += d.term
 	c.ssh += d.ssh
 	c.sshd += d.sshd
-	c.client += client
+	c.client += d.client
 }
 
 // runTimedCPU is runTimed, and returns the CPU time (user+system) that cmd's processes

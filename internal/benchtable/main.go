@@ -228,11 +228,11 @@ const reproduce = `
 ## How to reproduce
 
     make deps     # sshd, ssh, tmux, screen, script(1), … (as root, with apt-get)
-    make bench    # about 20 minutes on 2 cores; writes and prints bench/RESULTS.md
+    make bench    # about 30 minutes on 2 cores; writes and prints bench/RESULTS.md
 
 Knobs (make variables or the environment): ` + "`XFERTERM_BENCH_BYTES`" + ` (bytes each pty and ssh
 benchmark moves per iteration, 268435456 by default), ` + "`PTY_BENCHTIME`" + ` (iterations of the
-pty benchmarks, 5x: pairs of runs), ` + "`E2E_BENCHTIME`" + ` (iterations of the ssh benchmarks, 5x),
+pty benchmarks, 5x: pairs of runs), ` + "`E2E_BENCHTIME`" + ` (iterations of the ssh benchmarks, 9x),
 ` + "`MUX_BENCHTIME`" + ` (of the tmux and screen one, 1x), ` + "`PKG_BENCHTIME`" + ` (the package
 micro-benchmarks, 1s). Ratios are stable to a few percent on a
 quiet machine; the load averages above say how quiet it was. Run one benchmark alone with, e.g.,
