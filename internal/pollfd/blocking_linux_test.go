@@ -21,22 +21,29 @@ import (
 // result comes on.
 func blockedWriter(t *testing.T, m *File) <-chan result {
 	t.Helper()
-	tids := make(chan int, 16)
+	writing, _, _ := startBlockedWriter(t, m)
+	return writing
+}
+
+// startBlockedWriter is blockedWriter, and also returns the writing thread's id and the
+// channel that gets it again before each later blocking write(2).
+func startBlockedWriter(t *testing.T, m *File) (writing <-chan result, tids <-chan int, tid int) {
+	t.Helper()
+	ch := make(chan int, 16)
 	m.blocking.beforeWrite = func(tid int) {
 		select {
-		case tids <- tid:
+		case ch <- tid:
 		default:
 		}
 	}
-	writing := goFill(m)
-	var tid int
+	writing = goFill(m)
 	select {
-	case tid = <-tids:
+	case tid = <-ch:
 	case <-time.After(ptytest.WaitTimeout):
 		t.Fatal("the Write did not make the descriptor blocking")
 	}
 	inWrite(t, tid)
-	return writing
+	return writing, ch, tid
 }
 
 // inWrite returns once thread tid waits in write(2), as /proc/self/task/TID/syscall
@@ -100,21 +107,7 @@ func TestBlockingWriteInterrupted(t *testing.T) {
 // goes on blocking in write(2) instead of falling back to poll(2).
 func TestBlockingWriteSurvivesStraySignal(t *testing.T) {
 	m, _, _ := openMaster(t)
-	tids := make(chan int, 16)
-	m.blocking.beforeWrite = func(tid int) {
-		select {
-		case tids <- tid:
-		default:
-		}
-	}
-	writing := goFill(m)
-	var tid int
-	select {
-	case tid = <-tids:
-	case <-time.After(ptytest.WaitTimeout):
-		t.Fatal("the Write did not make the descriptor blocking")
-	}
-	inWrite(t, tid)
+	writing, tids, tid := startBlockedWriter(t, m)
 	if err := unix.Tgkill(unix.Getpid(), tid, unix.SIGURG); err != nil {
 		t.Fatal(err)
 	}
