@@ -17,7 +17,8 @@ FUZZTIME        ?= 1000000x
 # (environment; 256 MiB by default) per run and time xferterm and its baseline back to back
 # in alternating order: PTY_BENCHTIME pairs on one pty, E2E_BENCHTIME pairs through sshd
 # (a pair through ssh moves by 10-30 % from one to the next on a shared 2-core machine, a
-# pty pair by ±5 %: the median of 9 and of 5 pairs hold still, that of 2 or 3 does not). BenchmarkMultiplexer takes turns within one run, MUX_BENCHTIME.
+# pty pair by ±5 %: the median of 9 and of 5 pairs hold still, that of 2 or 3 does not).
+# BenchmarkMultiplexer takes turns within one run, MUX_BENCHTIME.
 # The package micro-benchmarks run for PKG_BENCHTIME each.
 PTY_BENCHTIME   ?= 5x
 E2E_BENCHTIME   ?= 9x

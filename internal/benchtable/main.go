@@ -234,8 +234,9 @@ Knobs (make variables or the environment): ` + "`XFERTERM_BENCH_BYTES`" + ` (byt
 benchmark moves per iteration, 268435456 by default), ` + "`PTY_BENCHTIME`" + ` (iterations of the
 pty benchmarks, 5x: pairs of runs), ` + "`E2E_BENCHTIME`" + ` (iterations of the ssh benchmarks, 9x),
 ` + "`MUX_BENCHTIME`" + ` (of the tmux and screen one, 1x), ` + "`PKG_BENCHTIME`" + ` (the package
-micro-benchmarks, 1s). Ratios are stable to a few percent on a
-quiet machine; the load averages above say how quiet it was. Run one benchmark alone with, e.g.,
+micro-benchmarks, 1s). A single pair through ssh can move by 10–30 % from the next on a
+shared machine (each pair is logged in the raw output), a pty pair by about 5 %; the medians
+hold better, and the load averages above say how quiet the machine was. Run one benchmark alone with, e.g.,
 ` + "`go test -run='^$' -bench=Transfer/receive -benchtime=2x ./e2e`" + `.
 `
 

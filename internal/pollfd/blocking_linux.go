@@ -51,9 +51,10 @@ func (b *blockingWrite) setBlocking(fd int, on bool) error {
 }
 
 // writeBlocking writes p with blocking write(2)s until it is written, an error occurs or
-// interrupt ends the blocking mode, and returns how much was written; 0 when the descriptor cannot be made blocking now (a Read is in read(2), a
-// write deadline is set, Close has begun). Errors are left to the non-blocking writes
-// that follow, which meet them again.
+// interrupt ends the blocking mode, and returns how much was written; 0 when the
+// descriptor cannot be made blocking now (a Read is in read(2), a write deadline is set,
+// Close has begun). Errors are left to the non-blocking writes that follow, which meet
+// them again.
 func (f *File) writeBlocking(p []byte) int {
 	b := &f.blocking
 	// The thread must stay the one interrupt signals until the write is over.
